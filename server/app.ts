@@ -1,0 +1,138 @@
+import { createServer, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import express, { type RequestHandler } from 'express';
+import { Problem, problemHandler } from './problem.ts';
+import { prompts } from './model/prompts.ts';
+import { replyFor } from './model/reply.ts';
+import { parseSettings, bounds, defaults } from './model/settings.ts';
+import { StreamLimiter } from './transports/streamLimiter.ts';
+import type { TransportContext } from './transports/transport.ts';
+import { sseTransport } from './transports/sse.ts';
+import { bufferedTransport } from './transports/buffered.ts';
+import { openaiTransport, modelsRoute } from './transports/openai.ts';
+import { websocketTransport } from './transports/websocket.ts';
+import { WireTap } from './wiretap/wireTap.ts';
+import { tapRoute } from './wiretap/tapRoute.ts';
+
+export interface AppOptions {
+  /** Streams one client address may hold open at once; more get 429. @default 50 */
+  maxStreamsPerClient?: number;
+  /** Foreign origins whose pages may open WebSockets. @default [] */
+  allowedOrigins?: readonly string[];
+  /** ms of silence before an SSE stream sends a `:` comment. @default 2500 */
+  heartbeatMs?: number;
+  /** The SSE `retry:` hint in ms. @default 1000 */
+  retryMs?: number;
+  /** ms between WebSocket pings. @default 30000 */
+  pingMs?: number;
+  /** Folder of the built page, served with a fallback to its index.html. @default dist/ if built */
+  staticDir?: string | null;
+  /** Extra middleware in front of the page, e.g. Vite's dev server (`npm run dev`). */
+  pageMiddleware?: RequestHandler;
+}
+
+export interface StreamscopeApp {
+  /** The HTTP server, not yet listening: `main.ts` binds it, tests use port 0. */
+  server: Server;
+  app: express.Express;
+  tap: WireTap;
+  limiter: StreamLimiter;
+  /** Stops timers and WebSocket sessions and closes the server and its connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Request heads must fit `text` of 20,000 characters in the query string (EventSource can only
+ * GET), URL-encoded at up to 9 bytes a character: far above Node's 16 KiB default.
+ */
+export const maxHeaderSize = 256 * 1024;
+
+export const defaultStaticDir = path.resolve(import.meta.dirname, '../dist');
+
+/** Builds the whole server: routes, transports, wire tap. Binds no port. */
+export function createApp(options: AppOptions = {}): StreamscopeApp {
+  const tap = new WireTap();
+  const limiter = new StreamLimiter(options.maxStreamsPerClient ?? 50);
+  const ctx: TransportContext = { limiter, heartbeatMs: options.heartbeatMs ?? 2500, retryMs: options.retryMs ?? 1000 };
+  const websocket = websocketTransport(ctx, { allowedOrigins: options.allowedOrigins ?? [], pingMs: options.pingMs ?? 30_000 });
+
+  const app = express();
+  app.disable('x-powered-by');
+  // Same settings, same bytes: no ETag computed from bodies on API answers.
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  const api = express.Router();
+  api.get('/prompts', (_req, res) => {
+    res.json({
+      defaults,
+      bounds,
+      prompts: prompts.map((p) => ({ id: p.id, title: p.title, prompt: p.prompt, tokens: replyFor(parseSettings({ prompt: p.id })).tokens.length })),
+    });
+  });
+  api.get('/stream/sse', sseTransport(ctx));
+  api.get('/stream/http', bufferedTransport(ctx));
+  api.get('/stream/ws', (_req, _res) => {
+    throw new Problem(400, 'This endpoint speaks WebSocket: connect with an Upgrade request (new WebSocket(url) in a browser).');
+  });
+  api.get('/tap', tapRoute(tap));
+  app.use('/api', api);
+
+  const v1 = express.Router();
+  v1.get('/models', modelsRoute);
+  v1.post('/chat/completions', express.json({ limit: '1mb', type: () => true }), openaiTransport(ctx));
+  v1.all('/chat/completions', (_req, res) => {
+    res.set('Allow', 'POST');
+    throw new Problem(405, 'Use POST for /v1/chat/completions.');
+  });
+  app.use('/v1', v1);
+
+  app.all(['/api/{*rest}', '/v1/{*rest}'], (req) => {
+    throw new Problem(404, `There is no ${req.method} ${req.path}. See the README for the API.`);
+  });
+
+  if (options.pageMiddleware) app.use(options.pageMiddleware);
+  const staticDir = options.staticDir === undefined ? (existsSync(defaultStaticDir) ? defaultStaticDir : null) : options.staticDir;
+  if (staticDir) {
+    app.use(express.static(staticDir, { index: 'index.html' }));
+    // Deep links (/lessons/…) are the page's own routes.
+    app.get('/{*splat}', (_req, res) => res.sendFile(path.join(staticDir, 'index.html')));
+  }
+  app.use(problemHandler);
+
+  const server = createServer({ maxHeaderSize }, app);
+  server.on('connection', (socket) => tap.attach(socket));
+  // Runs before Express: the tap must know a request's run before its bytes are delivered.
+  server.prependListener('request', (req, res) => tap.assign(req, res, runOf(req.url)));
+  server.on('upgrade', (req, socket, head) => {
+    const url = req.url ?? '';
+    if (url === '/api/stream/ws' || url.startsWith('/api/stream/ws?')) {
+      tap.assign(req, null, runOf(url));
+      websocket.handleUpgrade(req, socket, head);
+    } else if (server.listenerCount('upgrade') === 1) {
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    }
+  });
+
+  return {
+    server,
+    app,
+    tap,
+    limiter,
+    close: () =>
+      new Promise<void>((resolve) => {
+        websocket.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** The tap's name for a request: its `run` parameter, `null` if none, `'skip'` for the tap itself. */
+function runOf(url: string | undefined): string | null | 'skip' {
+  const parsed = new URL(url ?? '/', 'http://streamscope.invalid');
+  if (parsed.pathname === '/api/tap') return 'skip';
+  const run = parsed.searchParams.get('run');
+  return run !== null && /^[A-Za-z0-9_-]{1,64}$/.test(run) ? run : null;
+}

@@ -1,0 +1,60 @@
+/**
+ * Starts Streamscope: builds the page if its sources changed, then serves page + API on one
+ * port. The only file that binds a port. `--dev` serves the page through Vite with hot reload.
+ */
+import { networkInterfaces } from 'node:os';
+import { createApp, defaultStaticDir } from './app.ts';
+import { ensureClientBuilt } from './buildClient.ts';
+
+const dev = process.argv.includes('--dev');
+const port = Number(process.env.PORT ?? 3000);
+const host = process.env.HOST ?? '127.0.0.1';
+const allowedOrigins = (process.env.STREAMSCOPE_ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const maxStreamsPerClient = Number(process.env.STREAMSCOPE_MAX_STREAMS ?? 50);
+
+if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a port number; got "${process.env.PORT}".`);
+if (!Number.isInteger(maxStreamsPerClient) || maxStreamsPerClient < 1) fail(`STREAMSCOPE_MAX_STREAMS must be a positive integer; got "${process.env.STREAMSCOPE_MAX_STREAMS}".`);
+
+let pageMiddleware;
+let vite: { close(): Promise<void> } | undefined;
+if (dev) {
+  const { createServer } = await import('vite');
+  const server = await createServer({ server: { middlewareMode: true, hmr: { port: port + 1 } }, appType: 'spa' });
+  vite = server;
+  pageMiddleware = server.middlewares;
+} else {
+  await ensureClientBuilt();
+}
+
+const streamscope = createApp({ allowedOrigins, maxStreamsPerClient, pageMiddleware, staticDir: dev ? null : defaultStaticDir });
+streamscope.server.on('error', (error: NodeJS.ErrnoException) => {
+  fail(error.code === 'EADDRINUSE' ? `Port ${port} is in use. Start on another one: PORT=${port + 1} npm start` : error.message);
+});
+streamscope.server.listen(port, host, () => {
+  const address = streamscope.server.address();
+  const bound = typeof address === 'object' && address ? address.port : port;
+  const urls = host === '0.0.0.0' || host === '::' ? lanAddresses().map((a) => `http://${a}:${bound}/`) : [`http://${host.includes(':') ? `[${host}]` : host}:${bound}/`];
+  console.log(`\n  Streamscope ${dev ? '(dev, hot reload) ' : ''}is running:\n`);
+  for (const url of urls) console.log(`    ${url}`);
+  if (host === '127.0.0.1' || host === 'localhost') console.log('\n  Only this machine can open it. For a classroom network: HOST=0.0.0.0 npm start');
+  console.log(`\n  Try:  curl -N "${urls[0]}api/stream/sse?tps=5"\n`);
+});
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void Promise.all([streamscope.close(), vite?.close()]).then(() => process.exit(0));
+  });
+}
+
+function lanAddresses(): string[] {
+  const found = Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a && a.family === 'IPv4')
+    .map((a) => a!.address);
+  return found.length ? found : ['127.0.0.1'];
+}
+
+function fail(message: string): never {
+  console.error(`streamscope: ${message}`);
+  process.exit(1);
+}

@@ -1,0 +1,76 @@
+/** One token as the model emits it. */
+export interface Token {
+  index: number;
+  text: string;
+  /** When it was due, in ms after the start of the reply (from the schedule). */
+  due: number;
+}
+
+/**
+ * Emits `tokens[from…]` at the times `due[i]` says, as an async iterator that stops the moment
+ * its consumer stops: `return()` (a `for await` that breaks, a transport whose client went away)
+ * clears the pending timer at once, where an async generator would sit out its current sleep.
+ *
+ * When resuming at `from > 0` the thinking is over: token `from` comes one gap after `from - 1`.
+ * Timers aim at absolute targets, so a slow consumer catches up instead of drifting.
+ */
+export class PacedTokens implements AsyncIterableIterator<Token> {
+  readonly #tokens: readonly string[];
+  readonly #due: readonly number[];
+  readonly #origin: number;
+  readonly #now: () => number;
+  #next: number;
+  #start: number | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #pending: ((result: IteratorResult<Token>) => void) | undefined;
+  #stopped = false;
+
+  constructor(tokens: readonly string[], due: readonly number[], from = 0, now: () => number = () => performance.now()) {
+    this.#tokens = tokens;
+    this.#due = due;
+    this.#next = from;
+    this.#origin = from > 0 ? (due[from - 1] ?? 0) : 0;
+    this.#now = now;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** True while a timer is pending (tests use it to prove nothing is left behind). */
+  get waiting(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  next(): Promise<IteratorResult<Token>> {
+    const index = this.#next;
+    const text = this.#tokens[index];
+    if (this.#stopped || text === undefined) return Promise.resolve(done());
+    if (this.#pending) return Promise.reject(new Error('PacedTokens: next() called before the previous token arrived'));
+    this.#start ??= this.#now();
+    const due = this.#due[index] ?? 0;
+    const wait = Math.max(0, this.#start + due - this.#origin - this.#now());
+    return new Promise((resolve) => {
+      this.#pending = resolve;
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#pending = undefined;
+        this.#next = index + 1;
+        resolve({ done: false, value: { index, text, due } });
+      }, wait);
+    });
+  }
+
+  return(): Promise<IteratorResult<Token>> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pending?.(done());
+    this.#pending = undefined;
+    return Promise.resolve(done());
+  }
+}
+
+function done(): IteratorReturnResult<undefined> {
+  return { done: true, value: undefined };
+}

@@ -1,0 +1,50 @@
+import { prompts } from './prompts.ts';
+import { schedule } from './schedule.ts';
+import { tokenize } from './tokenize.ts';
+import { PacedTokens } from './pacedTokens.ts';
+import type { ReplySettings } from './settings.ts';
+
+/** A reply ready to stream: its tokens and when each is due. Same settings, same Reply. */
+export interface Reply {
+  settings: ReplySettings;
+  text: string;
+  tokens: readonly string[];
+  /** ms after the start at which each token is due. */
+  due: readonly number[];
+}
+
+/** A short, deterministic summary sent with the final `done` message of every transport. */
+export interface ReplySummary {
+  tokens: number;
+  characters: number;
+  /** When the last token was due, in ms after the start (the simulated generation time). */
+  plannedMs: number;
+}
+
+export function replyFor(settings: ReplySettings): Reply {
+  const text = settings.text ?? prompts.find((p) => p.id === settings.prompt)?.reply ?? '';
+  const tokens = tokenizeCached(text);
+  return { settings, text, tokens, due: schedule(tokens.length, settings) };
+}
+
+/** Streams the reply's tokens from index `from`, paced. */
+export function paced(reply: Reply, from = 0): PacedTokens {
+  return new PacedTokens(reply.tokens, reply.due, from);
+}
+
+export function summarize(reply: Reply): ReplySummary {
+  return { tokens: reply.tokens.length, characters: [...reply.text].length, plannedMs: reply.due.at(-1) ?? 0 };
+}
+
+// BPE on a long pathological text takes a few hundred ms; a class of 60 asking for the same
+// reply should pay it once.
+const cache = new Map<string, readonly string[]>();
+function tokenizeCached(text: string): readonly string[] {
+  let tokens = cache.get(text);
+  if (!tokens) {
+    tokens = tokenize(text);
+    if (cache.size >= 64) cache.delete(cache.keys().next().value as string);
+    cache.set(text, tokens);
+  }
+  return tokens;
+}

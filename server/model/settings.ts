@@ -1,0 +1,124 @@
+import { Problem } from '../problem.ts';
+import { prompts, defaultPromptId } from './prompts.ts';
+import type { Pacing } from './schedule.ts';
+
+/** The reply settings every stream endpoint takes (DESIGN.md, "Public HTTP interface"). */
+export interface ReplySettings extends Pacing {
+  /** Id of a scripted prompt; ignored when `text` is given. */
+  prompt: string;
+  /** The caller's own text to stream instead of a scripted reply. */
+  text: string | null;
+  /** Ties the connection to a Run in the wire tap. */
+  run: string | null;
+}
+
+export const bounds = {
+  tps: { min: 0.5, max: 1000 },
+  ttft: { min: 0, max: 30_000 },
+  jitter: { min: 0, max: 1 },
+  /** Characters (code points) of `text`. */
+  textMax: 20_000,
+} as const;
+
+export const defaults: Omit<ReplySettings, 'run' | 'text'> = {
+  prompt: defaultPromptId,
+  tps: 20,
+  ttft: 600,
+  jitter: 0.3,
+  seed: 1,
+};
+
+const known = ['prompt', 'text', 'tps', 'ttft', 'jitter', 'seed', 'run'] as const;
+const runPattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Reads and checks reply settings from a query string or a JSON object. Every value out of
+ * bounds, of the wrong type, given twice or unknown is a Problem that names the parameter.
+ * `alsoAllowed` lists other keys the caller handles itself (e.g. `type` in a WebSocket message).
+ */
+export function parseSettings(input: Record<string, unknown>, alsoAllowed: readonly string[] = []): ReplySettings {
+  for (const key of Object.keys(input)) {
+    if (!(known as readonly string[]).includes(key) && !alsoAllowed.includes(key)) {
+      throw new Problem(400, `Unknown parameter "${key}". Known parameters: ${known.join(', ')}.`, key);
+    }
+  }
+  const text = optionalString(input, 'text');
+  if (text !== null) {
+    if (text === '') throw new Problem(400, 'Parameter "text" is empty; give some text to stream, or leave it out to use a scripted prompt.', 'text');
+    const length = countCodePoints(text);
+    if (length > bounds.textMax) {
+      throw new Problem(413, `Parameter "text" is ${length} characters long; the limit is ${bounds.textMax}.`, 'text');
+    }
+  }
+  const prompt = optionalString(input, 'prompt');
+  if (prompt !== null && text !== null) {
+    throw new Problem(400, 'Give either "prompt" or "text", not both.', 'prompt');
+  }
+  if (prompt !== null && !prompts.some((p) => p.id === prompt)) {
+    throw new Problem(404, `Unknown prompt "${prompt}". GET /api/prompts lists the ids: ${prompts.map((p) => p.id).join(', ')}.`, 'prompt');
+  }
+  const run = optionalString(input, 'run');
+  if (run !== null && !runPattern.test(run)) {
+    throw new Problem(400, 'Parameter "run" must be 1 to 64 letters, digits, "-" or "_".', 'run');
+  }
+  return {
+    prompt: prompt ?? defaults.prompt,
+    text,
+    run,
+    tps: number(input, 'tps', bounds.tps, defaults.tps),
+    ttft: number(input, 'ttft', bounds.ttft, defaults.ttft),
+    jitter: number(input, 'jitter', bounds.jitter, defaults.jitter),
+    seed: integer(input, 'seed', defaults.seed),
+  };
+}
+
+/** The settings as a query string with the API's own names, defaults left out. */
+export function settingsQuery(settings: ReplySettings): string {
+  const query = new URLSearchParams();
+  if (settings.text !== null) query.set('text', settings.text);
+  else if (settings.prompt !== defaults.prompt) query.set('prompt', settings.prompt);
+  for (const key of ['tps', 'ttft', 'jitter', 'seed'] as const) {
+    if (settings[key] !== defaults[key]) query.set(key, String(settings[key]));
+  }
+  if (settings.run !== null) query.set('run', settings.run);
+  return query.toString();
+}
+
+function countCodePoints(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+function single(input: Record<string, unknown>, key: string): unknown {
+  const value = input[key];
+  if (Array.isArray(value)) throw new Problem(400, `Parameter "${key}" is given ${value.length} times; give it once.`, key);
+  return value;
+}
+
+function optionalString(input: Record<string, unknown>, key: string): string | null {
+  const value = single(input, key);
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') throw new Problem(400, `Parameter "${key}" must be a string.`, key);
+  return value;
+}
+
+function number(input: Record<string, unknown>, key: string, range: { min: number; max: number }, fallback: number): number {
+  const value = single(input, key);
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isFinite(n) || n < range.min || n > range.max) {
+    throw new Problem(400, `Parameter "${key}" must be a number from ${range.min} to ${range.max}; got ${JSON.stringify(value)}.`, key);
+  }
+  return n;
+}
+
+function integer(input: Record<string, unknown>, key: string, fallback: number): number {
+  const value = single(input, key);
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*[-+]?\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) {
+    throw new Problem(400, `Parameter "${key}" must be an integer; got ${JSON.stringify(value)}.`, key);
+  }
+  return n;
+}

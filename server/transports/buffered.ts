@@ -1,0 +1,34 @@
+import type { RequestHandler } from 'express';
+import { parseSettings } from '../model/settings.ts';
+import { paced, replyFor, summarize } from '../model/reply.ts';
+import type { TransportContext } from './transport.ts';
+
+/**
+ * `GET /api/stream/http`: the same reply after the same simulated time, but buffered: nothing
+ * leaves until the last token is generated, then one body with `Content-Length`.
+ */
+export function bufferedTransport(ctx: TransportContext): RequestHandler {
+  return async (req, res) => {
+    const reply = replyFor(parseSettings(req.query));
+    const release = ctx.limiter.acquire(req.socket.remoteAddress);
+    const tokens = paced(reply);
+    res.on('close', () => {
+      void tokens.return();
+      release();
+    });
+
+    const texts: string[] = [];
+    for await (const token of tokens) texts.push(token.text);
+    if (res.destroyed) return;
+
+    const { characters, plannedMs } = summarize(reply);
+    const body = Buffer.from(JSON.stringify({ text: texts.join(''), tokens: texts, characters, plannedMs }));
+    res.writeHead(200, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': body.length,
+      // A reload must run the race again, not show a cached or 304 answer.
+      'Cache-Control': 'no-store',
+    });
+    res.end(body);
+  };
+}

@@ -1,0 +1,155 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { Problem } from '../problem.ts';
+import { parseSettings } from '../model/settings.ts';
+import { paced, replyFor, summarize } from '../model/reply.ts';
+import type { TransportContext } from './transport.ts';
+
+export interface WebSocketOptions {
+  /**
+   * Origins (e.g. `http://192.168.1.20:5173`) allowed besides the server's own. Browsers do not
+   * apply CORS to WebSockets, so the server must refuse foreign pages itself.
+   * @default []
+   */
+  allowedOrigins?: readonly string[];
+  /** ms between pings; a peer that has not answered the previous one is cut. @default 30000 */
+  pingMs?: number;
+}
+
+/** RFC 6455 close codes used here. https://www.rfc-editor.org/rfc/rfc6455#section-7.4.1 */
+export const closeCodes = {
+  normal: 1000,
+  unsupportedData: 1003,
+  invalidPayload: 1007,
+  policyViolation: 1008,
+} as const;
+
+/** Largest message accepted: 20,000 characters JSON-escaped, with room to spare. */
+const maxPayload = 256 * 1024;
+
+/**
+ * `/api/stream/ws`: the reply over a WebSocket on the same HTTP server. The client sends
+ * `{"type":"start", …settings}`; the server answers `token` messages, `done`, then closes 1000.
+ */
+export function websocketTransport(ctx: TransportContext, { allowedOrigins = [], pingMs = 30_000 }: WebSocketOptions = {}) {
+  const wss = new WebSocketServer({ noServer: true, maxPayload });
+  const alive = new WeakMap<WebSocket, boolean>();
+
+  // Peers that vanish without a FIN (a closed laptop lid) are found by ping/pong.
+  const pinger = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, pingMs);
+  pinger.unref();
+
+  wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+    alive.set(ws, true);
+    ws.on('pong', () => alive.set(ws, true));
+    session(ws, req, ctx);
+  });
+
+  return {
+    /** Handles an HTTP upgrade for this path: checks Origin, then hands the socket to ws. */
+    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+      const origin = req.headers.origin;
+      if (origin !== undefined && !sameOrigin(origin, req.headers.host) && !allowedOrigins.includes(origin)) {
+        refuse(socket, 403, `WebSocket connections from origin ${origin} are refused. Allow it with STREAMSCOPE_ALLOWED_ORIGINS.`);
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    },
+    close(): void {
+      clearInterval(pinger);
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+    },
+  };
+}
+
+function session(ws: WebSocket, req: IncomingMessage, ctx: TransportContext): void {
+  let release: (() => void) | undefined;
+  let stop: (() => void) | undefined;
+  const fail = (code: number, detail: string): void => {
+    send(ws, { type: 'error', code, detail });
+    ws.close(code, detail.slice(0, 120)); // a close reason is at most 123 bytes
+  };
+
+  ws.on('error', () => ws.terminate());
+  ws.on('close', () => {
+    stop?.();
+    release?.();
+  });
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    if (isBinary) return fail(closeCodes.unsupportedData, 'Binary messages are not supported; send JSON text.');
+    let message: unknown;
+    try {
+      message = JSON.parse(data.toString());
+    } catch {
+      return fail(closeCodes.invalidPayload, 'The message is not valid JSON.');
+    }
+    const fields = typeof message === 'object' && message !== null && !Array.isArray(message) ? (message as Record<string, unknown>) : undefined;
+    if (fields?.type === 'stop' && stop) {
+      stop();
+      return void ws.close(closeCodes.normal, 'stopped');
+    }
+    if (fields?.type !== 'start') return fail(closeCodes.policyViolation, 'Expected a message {"type":"start", …settings}.');
+    if (stop) return fail(closeCodes.policyViolation, 'A reply is already streaming on this connection; send "start" once.');
+    try {
+      const reply = replyFor(parseSettings(fields, ['type']));
+      release = ctx.limiter.acquire(req.socket.remoteAddress);
+      const tokens = paced(reply);
+      stop = () => void tokens.return();
+      void (async () => {
+        for await (const token of tokens) {
+          await sendAndDrain(ws, { type: 'token', index: token.index, text: token.text });
+        }
+        if (ws.readyState !== ws.OPEN) return;
+        send(ws, { type: 'done', ...summarize(reply) });
+        ws.close(closeCodes.normal, 'done');
+      })();
+    } catch (error) {
+      if (!(error instanceof Problem)) throw error;
+      fail(closeCodes.policyViolation, error.detail);
+    }
+  });
+}
+
+function send(ws: WebSocket, message: object): void {
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+}
+
+/** Like send, but waits while the socket's buffer is over 64 KiB (backpressure). */
+function sendAndDrain(ws: WebSocket, message: object): Promise<void> {
+  send(ws, message);
+  if (ws.bufferedAmount < 64 * 1024) return Promise.resolve();
+  const socket = (ws as unknown as { _socket: Duplex })._socket;
+  return new Promise((resolve) => {
+    const go = (): void => {
+      socket.off('drain', go);
+      socket.off('close', go);
+      resolve();
+    };
+    socket.on('drain', go);
+    socket.on('close', go);
+  });
+}
+
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+function refuse(socket: Duplex, status: number, detail: string): void {
+  const body = JSON.stringify({ type: 'about:blank', title: 'Forbidden', status, detail });
+  socket.end(`HTTP/1.1 ${status} Forbidden\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}

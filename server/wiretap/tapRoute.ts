@@ -1,0 +1,52 @@
+import type { RequestHandler } from 'express';
+import { Problem } from '../problem.ts';
+import { sseHeaders } from '../transports/sseHeaders.ts';
+import type { WireTap } from './wireTap.ts';
+import { now } from './wireTap.ts';
+
+export interface TapRouteOptions {
+  /**
+   * Bytes a reader may fall behind before its events are dropped instead of buffered.
+   * @default 1 MiB
+   */
+  maxBufferedBytes?: number;
+}
+
+/**
+ * `GET /api/tap?run=<id>`: the wire tap's events as SSE, one JSON event per `data:` line.
+ * A reader that does not keep up loses events (counted, and announced in a `dropped` event once
+ * it catches up) rather than making the server buffer without bound.
+ */
+export function tapRoute(tap: WireTap, { maxBufferedBytes = 1024 * 1024 }: TapRouteOptions = {}): RequestHandler {
+  return (req, res) => {
+    const run = req.query.run;
+    if (run !== undefined && (typeof run !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(run))) {
+      throw new Problem(400, 'Parameter "run" must be 1 to 64 letters, digits, "-" or "_".', 'run');
+    }
+    res.writeHead(200, sseHeaders);
+    res.flushHeaders();
+    res.write('retry: 1000\n\n');
+
+    let dropped = 0;
+    const stop = tap.listen({
+      run: run ?? null,
+      send(json) {
+        if (res.writableLength > maxBufferedBytes) {
+          dropped++;
+          return;
+        }
+        if (dropped > 0) {
+          res.write(`data: ${JSON.stringify({ type: 'dropped', t: now(), count: dropped })}\n\n`);
+          dropped = 0;
+        }
+        res.write(`data: ${json}\n\n`);
+      },
+    });
+    // A comment now and then keeps proxies from closing an idle inspector.
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    res.on('close', () => {
+      clearInterval(heartbeat);
+      stop();
+    });
+  };
+}

@@ -1,0 +1,169 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { TapEvent } from './tapEvent.ts';
+
+/** Who is listening, and for which run (`null`: every connection). */
+export interface TapListener {
+  run: string | null;
+  /** Receives each event as its JSON text, encoded once however many listen. */
+  send(json: string): void;
+}
+
+interface Record {
+  type: 'read' | 'write' | 'close';
+  t: number;
+  bytes?: Buffer;
+  parts?: number[];
+}
+
+interface Connection {
+  id: number;
+  t: number;
+  remoteAddress: string;
+  remotePort: number;
+  localPort: number;
+  /** The run of the request being served; `undefined` until the next request head is parsed. */
+  run: string | null | undefined;
+  /** The run of the last request, for a close that comes between requests. */
+  lastRun: string | null;
+  /** True while serving a request that must not be tapped (the tap's own stream). */
+  skip: boolean;
+  /** Records read before we knew which run they belong to (the start of a request head). */
+  pending: Record[];
+  pendingBytes: number;
+  /** Runs this connection has been announced to (an `open` event was sent for). */
+  announced: Set<string | null>;
+}
+
+/** A request head larger than this cannot be parsed anyway (the server's maxHeaderSize is smaller). */
+const maxPendingBytes = 512 * 1024;
+
+export const now = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * Records every byte each connection reads and writes, with a timestamp, and hands them to the
+ * listeners of that connection's run. Costs nothing but bookkeeping when nobody listens: bytes
+ * are copied and encoded only for a listener that wants them.
+ */
+export class WireTap {
+  readonly #listeners = new Set<TapListener>();
+  readonly #connections = new WeakMap<Socket, Connection>();
+  #nextId = 1;
+
+  /** Starts recording a new connection. Call from the server's `'connection'` event. */
+  attach(socket: Socket): void {
+    const connection: Connection = {
+      id: this.#nextId++,
+      t: now(),
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+      localPort: socket.localPort ?? 0,
+      run: undefined,
+      lastRun: null,
+      skip: false,
+      pending: [],
+      pendingBytes: 0,
+      announced: new Set(),
+    };
+    this.#connections.set(socket, connection);
+
+    // A 'data' listener sees the request bytes; Node hands them to its HTTP parser as well.
+    socket.on('data', (chunk: Buffer) => this.#record(connection, { type: 'read', t: now(), bytes: chunk }));
+    socket.once('close', () => this.#record(connection, { type: 'close', t: now() }));
+
+    // Every outgoing byte passes through _writeGeneric, one call per system call: a writev
+    // carries the buffers that leave together (a chunk's size line, payload and CRLFs).
+    const internal = socket as unknown as { _writeGeneric(writev: boolean, data: unknown, encoding: BufferEncoding, cb: unknown): unknown };
+    const writeGeneric = internal._writeGeneric;
+    internal._writeGeneric = (writev, data, encoding, cb) => {
+      if (!connection.skip) {
+        const buffers = writev ? (data as unknown[]).map(toBuffer) : [toBuffer({ chunk: data, encoding })];
+        this.#record(connection, { type: 'write', t: now(), bytes: Buffer.concat(buffers), parts: buffers.map((b) => b.length) });
+      }
+      return writeGeneric.call(socket, writev, data, encoding, cb);
+    };
+  }
+
+  /**
+   * Tells the tap which run a request belongs to, as soon as its head is parsed (the server's
+   * `'request'` and `'upgrade'` events). `run: 'skip'` keeps this request out of the tap.
+   */
+  assign(req: IncomingMessage, res: ServerResponse | null, run: string | null | 'skip'): void {
+    const connection = this.#connections.get(req.socket);
+    if (!connection) return;
+    const pending = connection.pending;
+    connection.pending = [];
+    connection.pendingBytes = 0;
+    connection.skip = run === 'skip';
+    connection.run = run === 'skip' ? null : run;
+    connection.lastRun = connection.run;
+    // A keep-alive connection may carry the next request for another run (or the tap itself).
+    res?.once('finish', () => {
+      if (connection.run === undefined) return;
+      connection.run = undefined;
+      connection.skip = false;
+    });
+    if (connection.skip) return;
+    const base = { conn: connection.id, run: connection.run };
+    if (!connection.announced.has(connection.run)) {
+      connection.announced.add(connection.run);
+      this.#emit(connection.run, () => ({ type: 'open', ...base, t: connection.t, remoteAddress: connection.remoteAddress, remotePort: connection.remotePort, localPort: connection.localPort }));
+    }
+    this.#emit(connection.run, () => ({ type: 'request', ...base, t: now(), method: req.method ?? '', path: req.url ?? '' }));
+    for (const record of pending) this.#deliver(connection, record);
+  }
+
+  /** Adds a listener; returns the function that removes it. */
+  listen(listener: TapListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  get listenerCount(): number {
+    return this.#listeners.size;
+  }
+
+  #record(connection: Connection, record: Record): void {
+    if (connection.run === undefined && !connection.skip) {
+      if (record.type === 'close') {
+        if (connection.announced.size > 0) this.#deliver(connection, record);
+        return;
+      }
+      if (this.#listeners.size === 0 || connection.pendingBytes > maxPendingBytes) return;
+      // Node reuses read buffers (and ws unmasks in place): keep a copy.
+      if (record.bytes) record.bytes = Buffer.from(record.bytes);
+      connection.pending.push(record);
+      connection.pendingBytes += record.bytes?.length ?? 0;
+      return;
+    }
+    if (!connection.skip) this.#deliver(connection, record);
+  }
+
+  #deliver(connection: Connection, record: Record): void {
+    const run = connection.run === undefined ? connection.lastRun : connection.run;
+    // Encoding to base64 is the copy: it happens here, synchronously, before ws unmasks.
+    this.#emit(run, () => {
+      const base = { conn: connection.id, run, t: record.t };
+      if (record.type === 'close') return { type: 'close', ...base };
+      const data = (record.bytes ?? Buffer.alloc(0)).toString('base64');
+      return record.type === 'write' ? { type: 'write', ...base, data, parts: record.parts ?? [] } : { type: 'read', ...base, data };
+    });
+  }
+
+  #emit(run: string | null, make: () => TapEvent): void {
+    let json: string | undefined;
+    for (const listener of this.#listeners) {
+      if (listener.run !== null && listener.run !== run) continue;
+      json ??= JSON.stringify(make());
+      listener.send(json);
+    }
+  }
+}
+
+function toBuffer(entry: unknown): Buffer {
+  if (Buffer.isBuffer(entry)) return entry;
+  if (entry instanceof Uint8Array) return Buffer.from(entry.buffer, entry.byteOffset, entry.byteLength);
+  const { chunk, encoding } = entry as { chunk: unknown; encoding?: BufferEncoding | 'buffer' };
+  if (typeof chunk === 'string') return Buffer.from(chunk, encoding && encoding !== 'buffer' ? encoding : 'utf8');
+  return toBuffer(chunk);
+}

@@ -1,0 +1,37 @@
+import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+
+export default defineConfig({
+  root: fileURLToPath(new URL('./client', import.meta.url)),
+  plugins: [svelte()],
+  build: {
+    outDir: fileURLToPath(new URL('./dist', import.meta.url)),
+    emptyOutDir: true,
+  },
+  test: {
+    projects: [
+      {
+        // Server code and the pure dissectors: plain Node, real sockets.
+        test: {
+          name: 'unit',
+          root: '.',
+          environment: 'node',
+          include: ['server/**/*.test.ts', 'client/src/**/*.test.ts', 'lessons/**/*.test.ts'],
+        },
+      },
+      {
+        // The built page in the system Chromium, driven by playwright-core.
+        test: {
+          name: 'browser',
+          root: '.',
+          environment: 'node',
+          include: ['tests/browser/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
