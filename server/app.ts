@@ -46,7 +46,7 @@ export interface StreamscopeApp {
  * Request heads must fit `text` of 20,000 characters in the query string (EventSource can only
  * GET), URL-encoded at up to 9 bytes a character: far above Node's 16 KiB default.
  */
-export const maxHeaderSize = 256 * 1024;
+export const maxHeaderSize = 512 * 1024;
 
 export const defaultStaticDir = path.resolve(import.meta.dirname, '../dist');
 
@@ -105,6 +105,16 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   server.on('connection', (socket) => tap.attach(socket));
   // Runs before Express: the tap must know a request's run before its bytes are delivered.
   server.prependListener('request', (req, res) => tap.assign(req, res, runOf(req.url)));
+  // A head too large to parse still gets an answer a person can act on.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return void socket.destroy();
+    const [status, reason, detail] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', `The request head is over ${maxHeaderSize / 1024} KiB. Parameter "text" takes up to 20,000 characters.`]
+        : [400, 'Bad Request', 'The request is not valid HTTP/1.1.'];
+    const body = JSON.stringify({ type: 'about:blank', title: reason, status, detail });
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
   server.on('upgrade', (req, socket, head) => {
     const url = req.url ?? '';
     if (url === '/api/stream/ws' || url.startsWith('/api/stream/ws?')) {

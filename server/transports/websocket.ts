@@ -78,7 +78,7 @@ function session(ws: WebSocket, req: IncomingMessage, ctx: TransportContext): vo
   let stop: (() => void) | undefined;
   const fail = (code: number, detail: string): void => {
     send(ws, { type: 'error', code, detail });
-    ws.close(code, detail.slice(0, 120)); // a close reason is at most 123 bytes
+    ws.close(code, closeReason(detail));
   };
 
   ws.on('error', () => ws.terminate());
@@ -119,6 +119,18 @@ function session(ws: WebSocket, req: IncomingMessage, ctx: TransportContext): vo
       fail(closeCodes.policyViolation, error.detail);
     }
   });
+}
+
+/** A close reason is at most 123 bytes of UTF-8 (RFC 6455 §5.5): cut on a character boundary. */
+function closeReason(detail: string): string {
+  let reason = '';
+  let bytes = 0;
+  for (const ch of detail) {
+    bytes += Buffer.byteLength(ch);
+    if (bytes > 123) break;
+    reason += ch;
+  }
+  return reason;
 }
 
 function send(ws: WebSocket, message: object): void {

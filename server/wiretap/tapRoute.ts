@@ -28,17 +28,20 @@ export function tapRoute(tap: WireTap, { maxBufferedBytes = 1024 * 1024 }: TapRo
     res.write('retry: 1000\n\n');
 
     let dropped = 0;
+    const reportDropped = (): void => {
+      if (dropped === 0) return;
+      res.write(`data: ${JSON.stringify({ type: 'dropped', t: now(), count: dropped })}\n\n`);
+      dropped = 0;
+    };
     const stop = tap.listen({
       run: run ?? null,
       send(json) {
         if (res.writableLength > maxBufferedBytes) {
-          dropped++;
+          // Tell the reader as soon as it catches up, even if nothing else happens by then.
+          if (dropped++ === 0) res.once('drain', reportDropped);
           return;
         }
-        if (dropped > 0) {
-          res.write(`data: ${JSON.stringify({ type: 'dropped', t: now(), count: dropped })}\n\n`);
-          dropped = 0;
-        }
+        reportDropped();
         res.write(`data: ${json}\n\n`);
       },
     });

@@ -68,7 +68,8 @@ export class WireTap {
     this.#connections.set(socket, connection);
 
     // A 'data' listener sees the request bytes; Node hands them to its HTTP parser as well.
-    socket.on('data', (chunk: Buffer) => this.#record(connection, { type: 'read', t: now(), bytes: chunk }));
+    // Prepended, so a read is recorded before the parser runs the route that answers it.
+    socket.prependListener('data', (chunk: Buffer) => this.#record(connection, { type: 'read', t: now(), bytes: chunk }));
     socket.once('close', () => this.#record(connection, { type: 'close', t: now() }));
 
     // Every outgoing byte passes through _writeGeneric, one call per system call: a writev
@@ -98,8 +99,10 @@ export class WireTap {
     connection.run = run === 'skip' ? null : run;
     connection.lastRun = connection.run;
     // A keep-alive connection may carry the next request for another run (or the tap itself).
+    const assigned = connection.run;
     res?.once('finish', () => {
-      if (connection.run === undefined) return;
+      // Pipelined requests: the next one may already be assigned.
+      if (connection.run !== assigned) return;
       connection.run = undefined;
       connection.skip = false;
     });

@@ -1,0 +1,164 @@
+import type { ByteEvent, Segment, Exchange } from '../wire/types.ts';
+import { ConnectionDissector } from '../wire/dissect.ts';
+import type { AppEvent } from '../transports/types.ts';
+import type { LaneId } from './lanes.ts';
+import type { Settings } from './settings.ts';
+
+/** A tap read or write, with the connection it happened on. Times are the server's clock. */
+export interface WireEvent extends ByteEvent {
+  conn: number;
+}
+
+/** A segment of a lane's wire, with its connection. */
+export interface LaneSegment extends Segment {
+  conn: number;
+  /** The leaf's bytes: a view into the tap event that carried them. */
+  bytes: Uint8Array;
+}
+
+export interface ConnInfo {
+  conn: number;
+  method: string;
+  path: string;
+  remoteAddress: string;
+  remotePort: number;
+  localPort: number;
+  opened: number;
+  closed?: number;
+}
+
+/**
+ * Everything one lane of a run recorded: the bytes its connections carried (from the tap) and
+ * what the page's own code received. Arrays only grow; `version` tells Svelte they did, so a
+ * long run costs one counter bump per event, not a deep proxy over thousands of entries.
+ */
+export class LaneRecord {
+  readonly id: LaneId;
+  readonly wire: WireEvent[] = [];
+  readonly app: AppEvent[] = [];
+  readonly segments: LaneSegment[] = [];
+  readonly conns = new Map<number, ConnInfo>();
+  readonly #dissectors = new Map<number, ConnectionDissector>();
+  /** Bytes seen so far per connection and direction: where the next event starts. */
+  readonly #offsets = new Map<string, number>();
+  version = $state(0);
+
+  constructor(id: LaneId) {
+    this.id = id;
+  }
+
+  addConn(info: ConnInfo): void {
+    this.conns.set(info.conn, info);
+    this.version++;
+  }
+
+  closeConn(conn: number, t: number): void {
+    const info = this.conns.get(conn);
+    if (info) info.closed = t;
+    this.version++;
+  }
+
+  addWire(event: WireEvent): void {
+    this.wire.push(event);
+    let dissector = this.#dissectors.get(event.conn);
+    if (!dissector) this.#dissectors.set(event.conn, (dissector = new ConnectionDissector()));
+    const key = `${event.conn}:${event.dir}`;
+    const start = this.#offsets.get(key) ?? 0;
+    this.#offsets.set(key, start + event.bytes.length);
+    for (const segment of dissector.push(event)) {
+      const from = segment.offset - start;
+      this.segments.push({ ...segment, conn: event.conn, bytes: event.bytes.subarray(from, from + segment.length) });
+    }
+    this.version++;
+  }
+
+  addApp(event: AppEvent): void {
+    this.app.push(event);
+    this.version++;
+  }
+
+  /** HTTP exchanges per connection, in connection order (for the headers panel). */
+  exchanges(): { conn: number; exchanges: readonly Exchange[] }[] {
+    return [...this.#dissectors].map(([conn, d]) => ({ conn, exchanges: d.exchanges }));
+  }
+}
+
+export type RunState = 'live' | 'ended' | 'replay';
+
+/**
+ * One race of the same reply over several lanes, live or loaded from a recording.
+ * Times: the tap stamps with the server's clock, the page with the tab's; `offset` (server minus
+ * tab, estimated from each lane's request and response) puts both on one axis.
+ */
+export class Run {
+  readonly id: string;
+  readonly settings: Settings;
+  readonly lanes: LaneRecord[];
+  /** When Start was pressed, tab clock, ms since epoch. */
+  readonly startedAt: number;
+  offset = $state(0);
+  /** Round-trip time of the best exchange the offset was estimated from. */
+  roundTrip = $state<number | null>(null);
+  state = $state<RunState>('live');
+  /** Tap events this page did not receive because it fell behind. */
+  dropped = $state(0);
+
+  constructor(id: string, settings: Settings, lanes: readonly LaneId[], startedAt: number) {
+    this.id = id;
+    this.settings = settings;
+    this.lanes = lanes.map((l) => new LaneRecord(l));
+    this.startedAt = startedAt;
+  }
+
+  lane(id: LaneId): LaneRecord | undefined {
+    return this.lanes.find((l) => l.id === id);
+  }
+
+  /** ms after Start for a server (tap) timestamp. */
+  wireTime(t: number): number {
+    return t - this.offset - this.startedAt;
+  }
+
+  /** ms after Start for a tab timestamp. */
+  pageTime(t: number): number {
+    return t - this.startedAt;
+  }
+
+  /** ms after Start of the last thing recorded on any lane. */
+  get duration(): number {
+    let end = 0;
+    for (const lane of this.lanes) {
+      void lane.version;
+      const lastWire = lane.wire.at(-1);
+      const lastApp = lane.app.at(-1);
+      if (lastWire) end = Math.max(end, this.wireTime(lastWire.t));
+      if (lastApp) end = Math.max(end, this.pageTime(lastApp.t));
+      for (const c of lane.conns.values()) if (c.closed) end = Math.max(end, this.wireTime(c.closed));
+    }
+    return end;
+  }
+
+  /**
+   * Estimates the clock offset NTP-style from each lane's first exchange: the page sent the
+   * request at c0 and saw the response at c1; the server read it at s0 and answered at s1.
+   * offset = ((s0 − c0) + (s1 − c1)) / 2, from the lane with the smallest round trip.
+   */
+  estimateOffset(): void {
+    let best: { offset: number; rtt: number } | undefined;
+    for (const lane of this.lanes) {
+      const c0 = lane.app.find((e) => e.kind === 'request')?.t;
+      const c1 = lane.app.find((e) => e.kind === 'open')?.t;
+      const first = lane.wire[0]?.conn;
+      const s0 = lane.wire.find((e) => e.conn === first && e.dir === 'up')?.t;
+      const s1 = lane.wire.find((e) => e.conn === first && e.dir === 'down')?.t;
+      if (c0 === undefined || c1 === undefined || s0 === undefined || s1 === undefined) continue;
+      const rtt = c1 - c0 - (s1 - s0);
+      if (rtt < 0 || (best && rtt >= best.rtt)) continue;
+      best = { offset: (s0 - c0 + (s1 - c1)) / 2, rtt };
+    }
+    if (best) {
+      this.offset = best.offset;
+      this.roundTrip = best.rtt;
+    }
+  }
+}

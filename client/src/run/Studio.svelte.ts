@@ -1,0 +1,130 @@
+import { createContext } from 'svelte';
+import { laneIds, laneSpec, type LaneId } from './lanes.ts';
+import { Player } from './Player.svelte.ts';
+import { Run } from './Run.svelte.ts';
+import { defaultSettings, settingsFromQuery, settingsQuery, type Settings } from './settings.ts';
+import { tapRun } from './tapClient.ts';
+import { fromRecording } from './recording.ts';
+import { pageNow } from '../transports/types.ts';
+
+export interface PromptInfo {
+  id: string;
+  title: string;
+  prompt: string;
+  tokens: number;
+}
+
+/** What is highlighted across views: a token of a lane (bubble, bytes and timeline agree). */
+export interface Highlight {
+  lane: LaneId;
+  token?: number;
+  /** A wire element (segment id within its connection). */
+  conn?: number;
+  element?: number;
+  explain?: string;
+}
+
+/** Ms to keep the tap open after the last lane settles, for the closing bytes. */
+const tail = 400;
+
+/**
+ * The page's state: settings, which lanes show, the current run and its player. One instance,
+ * handed down by context; the URL mirrors it so a teacher can bookmark a demo.
+ */
+export class Studio {
+  settings = $state<Settings>({ ...defaultSettings });
+  visible = $state<LaneId[]>(['sse', 'ws', 'http']);
+  prompts = $state<PromptInfo[]>([]);
+  run = $state.raw<Run | null>(null);
+  readonly player = new Player();
+  error = $state<string | null>(null);
+  highlight = $state<Highlight | null>(null);
+  running = $state(false);
+  #abort: AbortController | null = null;
+
+  constructor(query: URLSearchParams) {
+    this.settings = settingsFromQuery(query);
+    const lanes = query.get('lanes')?.split(',').filter((l): l is LaneId => (laneIds as string[]).includes(l));
+    if (lanes?.length) this.visible = lanes;
+  }
+
+  async loadPrompts(): Promise<void> {
+    try {
+      const response = await fetch('/api/prompts');
+      const body = (await response.json()) as { prompts: PromptInfo[] };
+      this.prompts = body.prompts;
+    } catch {
+      this.error = 'The server did not answer /api/prompts. Is `npm start` running?';
+    }
+  }
+
+  /** The page URL for the current state (`start=1` makes it start on load). */
+  url(start = false): string {
+    const query = settingsQuery(this.settings);
+    query.set('lanes', this.visible.join(','));
+    if (start) query.set('start', '1');
+    return `${location.pathname}?${query}`;
+  }
+
+  toggleLane(id: LaneId): void {
+    this.visible = this.visible.includes(id) ? this.visible.filter((l) => l !== id) : laneIds.filter((l) => l === id || this.visible.includes(l));
+  }
+
+  /** Races the reply over every visible lane at once. */
+  async start(): Promise<void> {
+    this.stop();
+    this.error = null;
+    const abort = new AbortController();
+    this.#abort = abort;
+    const id = `r${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+    const run = new Run(id, $state.snapshot(this.settings), [...this.visible], pageNow());
+    let stopTap: () => void;
+    try {
+      stopTap = await tapRun(run);
+    } catch (error) {
+      this.error = (error as Error).message;
+      return;
+    }
+    this.run = run;
+    this.running = true;
+    this.player.load(run);
+    await Promise.all(
+      run.lanes.map((lane) =>
+        laneSpec(lane.id).client(run.settings, run.id, (event) => {
+          lane.addApp({ ...event, t: pageNow() });
+          if (event.kind === 'open') run.estimateOffset();
+        }, abort.signal),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, tail));
+    stopTap();
+    run.estimateOffset();
+    if (this.run === run) {
+      run.state = 'ended';
+      this.running = false;
+    }
+  }
+
+  stop(): void {
+    this.#abort?.abort();
+    this.#abort = null;
+  }
+
+  /** Replays a recording (a parsed JSON file); needs no server. */
+  load(recording: unknown): void {
+    this.stop();
+    try {
+      const run = fromRecording(recording);
+      this.settings = { ...run.settings };
+      this.visible = run.lanes.map((l) => l.id);
+      this.run = run;
+      this.running = false;
+      this.error = null;
+      this.player.load(run);
+    } catch (error) {
+      this.error = (error as Error).message;
+    }
+  }
+}
+
+export const [getStudio, setStudio] = createContext<Studio>();

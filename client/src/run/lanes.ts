@@ -1,0 +1,36 @@
+import type { LaneClient } from '../transports/types.ts';
+import { sseClient } from '../transports/sse.ts';
+import { websocketClient } from '../transports/websocket.ts';
+import { bufferedClient } from '../transports/buffered.ts';
+import { openaiClient } from '../transports/openai.ts';
+
+export type LaneId = 'sse' | 'ws' | 'http' | 'openai';
+
+export interface LaneSpec {
+  id: LaneId;
+  title: string;
+  /** What the page's code uses, in a few words. */
+  how: string;
+  /** The request path that marks this lane's connections in the tap. */
+  path: string;
+  client: LaneClient;
+}
+
+export const laneSpecs: readonly LaneSpec[] = [
+  { id: 'sse', title: 'Server-Sent Events', how: 'EventSource · GET /api/stream/sse', path: '/api/stream/sse', client: sseClient },
+  { id: 'ws', title: 'WebSocket', how: 'WebSocket · /api/stream/ws', path: '/api/stream/ws', client: websocketClient },
+  { id: 'http', title: 'Buffered HTTP', how: 'fetch · GET /api/stream/http', path: '/api/stream/http', client: bufferedClient },
+  { id: 'openai', title: 'OpenAI-style', how: 'fetch POST + SSE parser · /v1/chat/completions', path: '/v1/chat/completions', client: openaiClient },
+];
+
+export const laneIds = laneSpecs.map((l) => l.id);
+
+export function laneSpec(id: LaneId): LaneSpec {
+  return laneSpecs.find((l) => l.id === id)!;
+}
+
+/** Which lane a tapped request belongs to, by its path. */
+export function laneOfPath(target: string): LaneId | undefined {
+  const path = target.split('?')[0];
+  return laneSpecs.find((l) => l.path === path)?.id;
+}

@@ -1,0 +1,70 @@
+import type { AppEvent } from '../transports/types.ts';
+import { laneIds, type LaneId } from './lanes.ts';
+import { Run, type ConnInfo } from './Run.svelte.ts';
+import { defaultSettings, type Settings } from './settings.ts';
+import { base64Bytes, bytesBase64 } from './tapClient.ts';
+import type { Direction } from '../wire/types.ts';
+
+/** A Run as JSON: what the tap and the page recorded, enough to replay it with no server. */
+export interface Recording {
+  format: 'streamscope-recording';
+  version: 1;
+  id: string;
+  settings: Settings;
+  startedAt: number;
+  offset: number;
+  roundTrip: number | null;
+  lanes: {
+    id: LaneId;
+    conns: ConnInfo[];
+    wire: { t: number; conn: number; dir: Direction; data: string; parts?: number[] }[];
+    app: AppEvent[];
+  }[];
+}
+
+export function toRecording(run: Run): Recording {
+  return {
+    format: 'streamscope-recording',
+    version: 1,
+    id: run.id,
+    settings: run.settings,
+    startedAt: run.startedAt,
+    offset: run.offset,
+    roundTrip: run.roundTrip,
+    lanes: run.lanes.map((lane) => ({
+      id: lane.id,
+      conns: [...lane.conns.values()],
+      wire: lane.wire.map(({ t, conn, dir, bytes, parts }) => ({ t, conn, dir, data: bytesBase64(bytes), ...(parts ? { parts } : {}) })),
+      app: lane.app,
+    })),
+  };
+}
+
+/** Rebuilds a Run from a recording, checking its shape; throws an Error that says what is wrong. */
+export function fromRecording(value: unknown): Run {
+  const r = value as Partial<Recording> | null;
+  if (!r || r.format !== 'streamscope-recording') throw new Error('This file is not a Streamscope recording (no "format": "streamscope-recording").');
+  if (r.version !== 1) throw new Error(`Recording version ${String(r.version)} is not supported; this page reads version 1.`);
+  if (!Array.isArray(r.lanes) || typeof r.startedAt !== 'number') throw new Error('The recording has no lanes or no start time.');
+  const lanes = r.lanes.filter((l) => laneIds.includes(l.id));
+  const run = new Run(String(r.id ?? 'replay'), { ...defaultSettings, ...r.settings }, lanes.map((l) => l.id), r.startedAt);
+  run.offset = typeof r.offset === 'number' ? r.offset : 0;
+  run.roundTrip = typeof r.roundTrip === 'number' ? r.roundTrip : null;
+  for (const saved of lanes) {
+    const lane = run.lane(saved.id)!;
+    for (const conn of saved.conns ?? []) lane.addConn(conn);
+    for (const e of saved.wire ?? []) lane.addWire({ t: e.t, conn: e.conn, dir: e.dir, bytes: base64Bytes(e.data), parts: e.parts });
+    for (const e of saved.app ?? []) lane.addApp(e);
+  }
+  run.state = 'replay';
+  return run;
+}
+
+export function downloadRecording(run: Run): void {
+  const blob = new Blob([JSON.stringify(toRecording(run))], { type: 'application/json' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = `streamscope-${run.id}.json`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}

@@ -1,0 +1,36 @@
+/** The reply settings, with the API's own names (DESIGN.md, "Public HTTP interface"). */
+export interface Settings {
+  /** A scripted prompt id; used when `text` is empty. */
+  prompt: string;
+  /** The learner's own text; empty means "use the prompt". */
+  text: string;
+  tps: number;
+  ttft: number;
+  jitter: number;
+  seed: number;
+}
+
+export const defaultSettings: Settings = { prompt: 'what-is-sse', text: '', tps: 20, ttft: 600, jitter: 0.3, seed: 1 };
+
+/** The stream endpoints' query string for these settings and a run id. */
+export function settingsQuery(settings: Settings, run?: string): URLSearchParams {
+  const query = new URLSearchParams();
+  if (settings.text) query.set('text', settings.text);
+  else query.set('prompt', settings.prompt);
+  query.set('tps', String(settings.tps));
+  query.set('ttft', String(settings.ttft));
+  query.set('jitter', String(settings.jitter));
+  query.set('seed', String(settings.seed));
+  if (run) query.set('run', run);
+  return query;
+}
+
+/** Settings from a page URL's query string; anything missing or unreadable keeps its default. */
+export function settingsFromQuery(query: URLSearchParams, base: Settings = defaultSettings): Settings {
+  const num = (key: 'tps' | 'ttft' | 'jitter' | 'seed'): number => {
+    const raw = query.get(key);
+    const n = raw === null || raw.trim() === '' ? NaN : Number(raw);
+    return Number.isFinite(n) ? n : base[key];
+  };
+  return { prompt: query.get('prompt') ?? base.prompt, text: query.get('text') ?? base.text, tps: num('tps'), ttft: num('ttft'), jitter: num('jitter'), seed: num('seed') };
+}

@@ -1,0 +1,68 @@
+import type { TapEvent } from '../../../server/wiretap/tapEvent.ts';
+import { laneOfPath, type LaneId } from './lanes.ts';
+import type { Run } from './Run.svelte.ts';
+
+/**
+ * Subscribes to `/api/tap?run=<id>` and files each connection's bytes under its lane, which is
+ * known from the path of the connection's request. Resolves once the tap is listening, so the
+ * race can start without missing a byte. Returns the function that stops listening.
+ */
+export function tapRun(run: Run): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    const source = new EventSource(`/api/tap?run=${encodeURIComponent(run.id)}`);
+    const laneOf = new Map<number, LaneId>();
+    const opened = new Map<number, Extract<TapEvent, { type: 'open' }>>();
+    const stop = (): void => source.close();
+
+    source.onopen = () => resolve(stop);
+    source.onerror = () => {
+      if (source.readyState === EventSource.CLOSED) reject(new Error('The wire tap (/api/tap) is not reachable.'));
+    };
+    source.onmessage = (message) => {
+      const event = JSON.parse(message.data) as TapEvent;
+      if (event.type === 'dropped') {
+        run.dropped += event.count;
+        return;
+      }
+      if (event.type === 'open') {
+        opened.set(event.conn, event);
+        return;
+      }
+      if (event.type === 'request') {
+        const id = laneOfPath(event.path);
+        const lane = id && run.lane(id);
+        const open = opened.get(event.conn);
+        if (!lane || laneOf.has(event.conn)) return;
+        laneOf.set(event.conn, lane.id);
+        lane.addConn({
+          conn: event.conn,
+          method: event.method,
+          path: event.path,
+          remoteAddress: open?.remoteAddress ?? '',
+          remotePort: open?.remotePort ?? 0,
+          localPort: open?.localPort ?? 0,
+          opened: open?.t ?? event.t,
+        });
+        return;
+      }
+      const id = laneOf.get(event.conn);
+      const lane = id && run.lane(id);
+      if (!lane) return;
+      if (event.type === 'close') lane.closeConn(event.conn, event.t);
+      else lane.addWire({ conn: event.conn, t: event.t, dir: event.type === 'read' ? 'up' : 'down', bytes: base64Bytes(event.data), parts: event.type === 'write' ? event.parts : undefined });
+    };
+  });
+}
+
+export function base64Bytes(data: string): Uint8Array {
+  const binary = atob(data);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+export function bytesBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}

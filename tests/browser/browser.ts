@@ -1,0 +1,47 @@
+import { mkdtempSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { listen, type Listening } from '../../server/testing/listen.ts';
+import type { AppOptions } from '../../server/app.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+let built: Promise<string> | undefined;
+/** Builds the page once per test process into a temporary folder (dist/ is left alone). */
+export function buildPage(): Promise<string> {
+  built ??= (async () => {
+    const outDir = mkdtempSync(path.join(tmpdir(), 'streamscope-page-'));
+    await build({ configFile: path.join(root, 'vite.config.ts'), logLevel: 'silent', build: { outDir, emptyOutDir: true } });
+    return outDir;
+  })();
+  return built;
+}
+
+/** The built page served by a real Streamscope server on a loopback port. */
+export async function servePage(options: AppOptions = {}): Promise<Listening> {
+  return listen({ ...options, staticDir: await buildPage() });
+}
+
+/** The system Chromium, headless, with the flags this closed network needs. */
+export async function launch(): Promise<Browser> {
+  if (!existsSync(chromiumPath)) {
+    throw new Error(`No Chromium at ${chromiumPath}. Install it (apt-get install -y chromium) or set CHROMIUM_PATH.`);
+  }
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** A new page that fails the test on any console error or uncaught exception. */
+export async function openPage(browser: Browser, errors: string[]): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return page;
+}

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launch, openPage, servePage } from './browser.ts';
+import type { Listening } from '../../server/testing/listen.ts';
+
+const text = 'Hi there!\nSecond line 👋🏽 with an emoji, and a third: done.';
+const lanes = ['sse', 'ws', 'http', 'openai'] as const;
+
+let server: Listening;
+let browser: Browser;
+let page: Page;
+const errors: string[] = [];
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([servePage(), launch()]);
+  page = await openPage(browser, errors);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const bubble = (lane: string) => page.locator(`.lane[data-lane="${lane}"] .bubble`);
+const replyOf = (lane: string) => page.locator(`.lane[data-lane="${lane}"] [data-testid="reply"]`);
+const wire = (lane: string) => page.locator(`.lane[data-lane="${lane}"] .panel`);
+
+describe('the race, in Chromium', () => {
+  it('streams the same text into every lane while the buffered lane waits', async () => {
+    await page.goto(`${server.url}/?text=${encodeURIComponent(text)}&tps=20&ttft=200&jitter=0&lanes=${lanes.join(',')}&start=1`);
+    // While SSE is part-way through, the buffered bubble is still empty and says it waits.
+    await expect.poll(async () => (await replyOf('sse').locator('[data-token]').count()) >= 3, { timeout: 10_000 }).toBe(true);
+    expect(await replyOf('sse').count()).toBe(1);
+    expect(await replyOf('http').count()).toBe(0);
+    await expect.poll(() => bubble('http').getAttribute('data-status')).toBe('waiting');
+    expect(await bubble('http').innerText()).toContain('waiting for the whole reply');
+
+    for (const lane of lanes) {
+      await expect.poll(() => bubble(lane).getAttribute('data-status'), { timeout: 15_000 }).toBe('done');
+      expect(await replyOf(lane).evaluate((el) => el.textContent)).toBe(text);
+    }
+  });
+
+  it('shows the SSE bytes: event-stream head, chunk sizes that match their payloads, token events', async () => {
+    const view = wire('sse');
+    await expect.poll(() => view.innerText(), { timeout: 5000 }).toContain('text/event-stream');
+    const shown = await view.innerText();
+    expect(shown).toContain('Transfer-Encoding: chunked');
+    expect(shown).toContain('event: token');
+    const sizes = view.locator('[data-kind="chunk-size"]');
+    expect(await sizes.count()).toBeGreaterThan(3);
+    // Each chunk-size line's hex value equals the bytes of data its chunk carries.
+    const chunks = await view.evaluate((el) => {
+      const out: { hex: string; data: number }[] = [];
+      const size = new Map<string, string>();
+      const data = new Map<string, number>();
+      for (const s of el.querySelectorAll<HTMLElement>('[data-chunk]')) {
+        const key = `${s.dataset.conn}:${s.dataset.chunk}`;
+        if (s.dataset.kind === 'chunk-size') size.set(key, (s.textContent ?? '').replace(/\\r\\n|\s/g, ''));
+        else if (s.dataset.layer === 'sse' || s.dataset.kind === 'chunk-data') data.set(key, (data.get(key) ?? 0) + Number(s.dataset.length));
+      }
+      for (const [key, hex] of size) if (data.has(key)) out.push({ hex, data: data.get(key)! });
+      return out;
+    });
+    expect(chunks.length).toBeGreaterThan(3);
+    for (const { hex, data } of chunks) expect(Number.parseInt(hex, 16)).toBe(data);
+  });
+
+  it('shows the WebSocket handshake and a masked client frame with its mask key', async () => {
+    const view = wire('ws');
+    const shown = await view.innerText();
+    expect(shown).toContain('101 Switching Protocols');
+    expect(shown).toContain('Sec-WebSocket-Accept');
+    expect(await view.locator('[data-kind="ws-mask-key"]').count()).toBeGreaterThanOrEqual(1);
+  });
+
+  it('shows Content-Length on the buffered lane', async () => {
+    expect(await wire('http').innerText()).toContain('Content-Length');
+    expect(await wire('http').innerText()).not.toContain('Transfer-Encoding');
+  });
+
+  it('draws one timeline mark per token per streaming lane', async () => {
+    const tokens = await replyOf('sse').locator('[data-token]').count();
+    for (const lane of ['sse', 'ws', 'openai']) {
+      expect(await page.locator(`[data-mark="token"][data-lane="${lane}"]`).count()).toBe(tokens);
+    }
+  });
+
+  it('steps back: the last token disappears, and comes back stepping forward', async () => {
+    const full = await replyOf('sse').locator('[data-token]').count();
+    await page.locator('h1').click();
+    let count = full;
+    for (let i = 0; i < 20 && count === full; i++) {
+      await page.keyboard.press('ArrowLeft');
+      count = await replyOf('sse').locator('[data-token]').count();
+    }
+    expect(count).toBe(full - 1);
+    await page.keyboard.press('End');
+    for (let i = 0; i < 20 && count < full; i++) {
+      await page.keyboard.press('ArrowRight');
+      count = await replyOf('sse').locator('[data-token]').count();
+    }
+    expect(count).toBe(full);
+  });
+
+  it('keeps a screenshot for the README', async () => {
+    await page.screenshot({ path: 'docs/screenshot.png' });
+  });
+
+  it('exports the recording and replays it with the server stopped', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+    const file = await download.path();
+    await server.close();
+    await page.locator('input[type="file"]').setInputFiles(file);
+    await page.getByRole('button', { name: /Play/ }).click();
+    await expect.poll(() => bubble('sse').getAttribute('data-status'), { timeout: 15_000 }).toBe('done');
+    expect(await replyOf('sse').evaluate((el) => el.textContent)).toBe(text);
+    expect(await wire('sse').innerText()).toContain('event: token');
+  });
+
+  it('logged no console errors', () => {
+    expect(errors.filter((e) => !/Failed to load resource|ERR_CONNECTION_REFUSED/.test(e))).toEqual([]);
+  });
+});
