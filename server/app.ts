@@ -44,7 +44,7 @@ export interface StreamscopeApp {
 
 /**
  * Request heads must fit `text` of 20,000 characters in the query string (EventSource can only
- * GET), URL-encoded at up to 9 bytes a character: far above Node's 16 KiB default.
+ * GET), URL-encoded at up to 12 bytes a character (an emoji: 4 UTF-8 bytes, each %XX): far above Node's 16 KiB default.
  */
 export const maxHeaderSize = 512 * 1024;
 

@@ -112,7 +112,7 @@ const cases: Case[] = [
   { name: 'chat: tps a string in the body', ...chat({ model: 'echo', messages: hi, tps: 'fast' }), status: 400, param: 'tps', detail: 'got "fast"' },
   { name: 'chat: seed a fraction in the body', ...chat({ model: 'echo', messages: hi, seed: 0.5 }), status: 400, param: 'seed', detail: '"seed"' },
   { name: 'chat: tps out of bounds in the query', ...chat({ model: 'echo', messages: hi }), path: '/v1/chat/completions?tps=0', status: 400, param: 'tps', detail: '"tps"' },
-  { name: 'chat: echo text over 20,000 characters', ...chat({ model: 'echo', messages: [{ role: 'user', content: 'y'.repeat(20_001) }] }), status: 413, param: 'text', detail: 'the limit is 20000' },
+  { name: 'chat: echo text over 20,000 characters', ...chat({ model: 'echo', messages: [{ role: 'user', content: 'y'.repeat(20_001) }] }), status: 413, param: 'messages', detail: 'The last user message is 20001 characters long; the limit is 20000' },
 ];
 
 describe('bad inputs get a problem+json that names the parameter', () => {

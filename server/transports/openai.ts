@@ -110,9 +110,21 @@ function parseRequest(req: Request): ChatRequest {
     model,
     stream: fields.stream === true,
     includeUsage: streamOptions?.include_usage === true,
-    settings: parseSettings(input),
+    settings: echoSettings(input),
     promptTokens: messages.reduce((n, m) => n + tokenize(m.content).length, 0),
   };
+}
+
+/** Settings for the reply; for `echo`, a too-long text is the user's message, so say that. */
+function echoSettings(input: Record<string, unknown>): ReplySettings {
+  try {
+    return parseSettings(input);
+  } catch (error) {
+    if (error instanceof Problem && error.param === 'text' && error.status === 413) {
+      throw new Problem(413, error.detail.replace('Parameter "text" is', 'The last user message is'), 'messages');
+    }
+    throw error;
+  }
 }
 
 interface Message {
