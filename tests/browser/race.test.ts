@@ -102,10 +102,6 @@ describe('the race, in Chromium', () => {
     expect(count).toBe(full);
   });
 
-  it('keeps a screenshot for the README', async () => {
-    await page.screenshot({ path: 'docs/screenshot.png' });
-  });
-
   it('exports the recording and replays it with the server stopped', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
     const file = await download.path();

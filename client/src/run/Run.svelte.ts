@@ -94,11 +94,11 @@ export class Run {
   readonly id: string;
   readonly settings: Settings;
   readonly lanes: LaneRecord[];
-  /** When Start was pressed, tab clock, ms since epoch. */
-  readonly startedAt: number;
+  /** When the lanes started, tab clock, ms since epoch: time 0 of every view. */
+  startedAt: number;
   offset = $state(0);
-  /** Round-trip time of the best exchange the offset was estimated from. */
-  roundTrip = $state<number | null>(null);
+  /** How much larger the offset could be and still fit every observed request and response. */
+  offsetUncertainty = $state<number | null>(null);
   state = $state<RunState>('live');
   /** Tap events this page did not receive because it fell behind. */
   dropped = $state(0);
@@ -139,26 +139,33 @@ export class Run {
   }
 
   /**
-   * Estimates the clock offset NTP-style from each lane's first exchange: the page sent the
-   * request at c0 and saw the response at c1; the server read it at s0 and answered at s1.
-   * offset = ((s0 − c0) + (s1 − c1)) / 2, from the lane with the smallest round trip.
+   * Estimates the clock offset (server minus tab) from causality: a request reaches the server
+   * after the page sent it (offset ≤ s0 − c0), and a response or token reaches the page after the
+   * server wrote it (offset ≥ s − c). Within those bounds it takes the lowest, i.e. assumes the
+   * fastest delivery seen took no time: right on one machine or a LAN, where requests are often
+   * slower to leave the browser than responses are to arrive (so NTP's midpoint would be off).
    */
   estimateOffset(): void {
-    let best: { offset: number; rtt: number } | undefined;
+    let lower = -Infinity;
+    let upper = Infinity;
     for (const lane of this.lanes) {
       const c0 = lane.app.find((e) => e.kind === 'request')?.t;
       const c1 = lane.app.find((e) => e.kind === 'open')?.t;
       const first = lane.wire[0]?.conn;
       const s0 = lane.wire.find((e) => e.conn === first && e.dir === 'up')?.t;
       const s1 = lane.wire.find((e) => e.conn === first && e.dir === 'down')?.t;
-      if (c0 === undefined || c1 === undefined || s0 === undefined || s1 === undefined) continue;
-      const rtt = c1 - c0 - (s1 - s0);
-      if (rtt < 0 || (best && rtt >= best.rtt)) continue;
-      best = { offset: (s0 - c0 + (s1 - c1)) / 2, rtt };
+      if (c0 !== undefined && s0 !== undefined) upper = Math.min(upper, s0 - c0);
+      if (c1 !== undefined && s1 !== undefined) lower = Math.max(lower, s1 - c1);
+      // Each token: the server wrote it before the page's code had it.
+      const written = new Map<number, number>();
+      for (const s of lane.segments) if (s.token !== undefined && s.dir === 'down' && (s.part === 'whole' || s.part === 'last')) written.set(s.token, s.t);
+      for (const e of lane.app) {
+        const s = e.kind === 'token' && e.index !== undefined ? written.get(e.index) : undefined;
+        if (s !== undefined) lower = Math.max(lower, s - e.t);
+      }
     }
-    if (best) {
-      this.offset = best.offset;
-      this.roundTrip = best.rtt;
-    }
+    if (!Number.isFinite(lower) && !Number.isFinite(upper)) return;
+    this.offset = Number.isFinite(lower) ? (lower <= upper ? lower : (lower + upper) / 2) : upper;
+    this.offsetUncertainty = Number.isFinite(lower) && Number.isFinite(upper) ? upper - lower : null;
   }
 }

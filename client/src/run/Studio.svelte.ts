@@ -85,17 +85,24 @@ export class Studio {
       this.error = (error as Error).message;
       return;
     }
-    this.run = run;
+    // Time 0 is when the lanes start, not when the tap was asked for.
+    run.startedAt = pageNow();
     this.running = true;
-    this.player.load(run);
-    await Promise.all(
+    const lanes = Promise.all(
       run.lanes.map((lane) =>
         laneSpec(lane.id).client(run.settings, run.id, (event) => {
           lane.addApp({ ...event, t: pageNow() });
-          if (event.kind === 'open') run.estimateOffset();
+          // Early answers may be handled late while the page renders; later tokens tighten the estimate.
+          if (event.kind === 'open' || (event.kind === 'token' && (event.index ?? 0) % 16 === 15)) run.estimateOffset();
         }, abort.signal),
       ),
     );
+    // EventSource connects from a task it queues; let the requests leave before the (heavier)
+    // first render of the lanes, or that render would delay them.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    this.run = run;
+    this.player.load(run);
+    await lanes;
     await new Promise((resolve) => setTimeout(resolve, tail));
     stopTap();
     run.estimateOffset();

@@ -13,7 +13,7 @@ export interface Recording {
   settings: Settings;
   startedAt: number;
   offset: number;
-  roundTrip: number | null;
+  offsetUncertainty: number | null;
   lanes: {
     id: LaneId;
     conns: ConnInfo[];
@@ -30,7 +30,7 @@ export function toRecording(run: Run): Recording {
     settings: run.settings,
     startedAt: run.startedAt,
     offset: run.offset,
-    roundTrip: run.roundTrip,
+    offsetUncertainty: run.offsetUncertainty,
     lanes: run.lanes.map((lane) => ({
       id: lane.id,
       conns: [...lane.conns.values()],
@@ -49,7 +49,7 @@ export function fromRecording(value: unknown): Run {
   const lanes = r.lanes.filter((l) => laneIds.includes(l.id));
   const run = new Run(String(r.id ?? 'replay'), { ...defaultSettings, ...r.settings }, lanes.map((l) => l.id), r.startedAt);
   run.offset = typeof r.offset === 'number' ? r.offset : 0;
-  run.roundTrip = typeof r.roundTrip === 'number' ? r.roundTrip : null;
+  run.offsetUncertainty = typeof r.offsetUncertainty === 'number' ? r.offsetUncertainty : null;
   for (const saved of lanes) {
     const lane = run.lane(saved.id)!;
     for (const conn of saved.conns ?? []) lane.addConn(conn);

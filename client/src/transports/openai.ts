@@ -12,10 +12,11 @@ export const openaiClient: LaneClient = async (settings, run, emit, signal) => {
     : { model: 'streamscope', messages: [{ role: 'user', content: prompt }], prompt };
   emit({ kind: 'request' });
   try {
-    const response = await fetch('/v1/chat/completions', {
+    // `run` rides in the query string: the wire tap files the connection before the body is read.
+    const response = await fetch(`/v1/chat/completions?run=${encodeURIComponent(run)}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: 'Bearer sk-streamscope-demo' },
-      body: JSON.stringify({ ...body, stream: true, tps, ttft, jitter, seed, run }),
+      body: JSON.stringify({ ...body, stream: true, tps, ttft, jitter, seed }),
       signal,
     });
     if (!response.ok || !response.body) {
