@@ -30,6 +30,13 @@ export interface AppOptions {
   staticDir?: string | null;
   /** Extra middleware in front of the page, e.g. Vite's dev server (`npm run dev`). */
   pageMiddleware?: RequestHandler;
+  /**
+   * Names this server in an `X-Streamscope-Instance` header on every response and WebSocket
+   * handshake (the load-balancer lab runs several). @default none
+   */
+  instance?: string;
+  /** Mounts more routes (the labs) after the API's own and before its 404. */
+  routes?: (app: express.Express, ctx: TransportContext) => void;
 }
 
 export interface StreamscopeApp {
@@ -55,13 +62,20 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   const tap = new WireTap();
   const limiter = new StreamLimiter(options.maxStreamsPerClient ?? 50);
   const ctx: TransportContext = { limiter, heartbeatMs: options.heartbeatMs ?? 2500, retryMs: options.retryMs ?? 1000 };
-  const websocket = websocketTransport(ctx, { allowedOrigins: options.allowedOrigins ?? [], pingMs: options.pingMs ?? 30_000 });
+  const websocket = websocketTransport(ctx, { allowedOrigins: options.allowedOrigins ?? [], pingMs: options.pingMs ?? 30_000, instance: options.instance });
 
   const app = express();
   app.disable('x-powered-by');
   // Same settings, same bytes: no ETag computed from bodies on API answers.
   app.set('etag', false);
   app.set('query parser', 'simple');
+  if (options.instance) {
+    const instance = options.instance;
+    app.use((_req, res, next) => {
+      res.set('X-Streamscope-Instance', instance);
+      next();
+    });
+  }
 
   const api = express.Router();
   api.get('/prompts', (_req, res) => {
@@ -87,6 +101,7 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
     throw new Problem(405, 'Use POST for /v1/chat/completions.');
   });
   app.use('/v1', v1);
+  options.routes?.(app, ctx);
 
   app.all(['/api/{*rest}', '/v1/{*rest}'], (req) => {
     throw new Problem(404, `There is no ${req.method} ${req.path}. See the README for the API.`);

@@ -15,6 +15,8 @@ export interface WebSocketOptions {
   allowedOrigins?: readonly string[];
   /** ms between pings; a peer that has not answered the previous one is cut. @default 30000 */
   pingMs?: number;
+  /** Sent as `X-Streamscope-Instance` in the 101 response. */
+  instance?: string;
 }
 
 /** RFC 6455 close codes used here. https://www.rfc-editor.org/rfc/rfc6455#section-7.4.1 */
@@ -32,8 +34,9 @@ const maxPayload = 256 * 1024;
  * `/api/stream/ws`: the reply over a WebSocket on the same HTTP server. The client sends
  * `{"type":"start", …settings}`; the server answers `token` messages, `done`, then closes 1000.
  */
-export function websocketTransport(ctx: TransportContext, { allowedOrigins = [], pingMs = 30_000 }: WebSocketOptions = {}) {
+export function websocketTransport(ctx: TransportContext, { allowedOrigins = [], pingMs = 30_000, instance }: WebSocketOptions = {}) {
   const wss = new WebSocketServer({ noServer: true, maxPayload });
+  if (instance) wss.on('headers', (headers) => headers.push(`X-Streamscope-Instance: ${instance}`));
   const alive = new WeakMap<WebSocket, boolean>();
 
   // Peers that vanish without a FIN (a closed laptop lid) are found by ping/pong.

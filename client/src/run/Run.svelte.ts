@@ -16,6 +16,22 @@ export interface LaneSegment extends Segment {
   bytes: Uint8Array;
 }
 
+export interface WireTotals {
+  down: number;
+  up: number;
+  writes: number;
+}
+
+export interface AppTotals {
+  tokens: number;
+  /** UTF-8 bytes of the token texts. */
+  textBytes: number;
+  status: 'waiting' | 'streaming' | 'done' | 'error';
+  error: string | undefined;
+}
+
+const encoder = new TextEncoder();
+
 export interface ConnInfo {
   conn: number;
   method: string;
@@ -37,6 +53,13 @@ export class LaneRecord {
   readonly wire: WireEvent[] = [];
   readonly app: AppEvent[] = [];
   readonly segments: LaneSegment[] = [];
+  /**
+   * Running totals, kept as events arrive so that a view at any cursor is a binary search plus
+   * a lookup. `totals.wire[i]` is the state after `wire[i]`, `totals.app[i]` after `app[i]`.
+   */
+  readonly totals = { wire: [] as WireTotals[], app: [] as AppTotals[] };
+  /** Token texts in the order the page's code received them. */
+  readonly tokens: string[] = [];
   readonly conns = new Map<number, ConnInfo>();
   readonly #dissectors = new Map<number, ConnectionDissector>();
   /** Bytes seen so far per connection and direction: where the next event starts. */
@@ -60,6 +83,13 @@ export class LaneRecord {
 
   addWire(event: WireEvent): void {
     this.wire.push(event);
+    const before = this.totals.wire.at(-1) ?? { down: 0, up: 0, writes: 0 };
+    const down = event.dir === 'down';
+    this.totals.wire.push({
+      down: before.down + (down ? event.bytes.length : 0),
+      up: before.up + (down ? 0 : event.bytes.length),
+      writes: before.writes + (down ? 1 : 0),
+    });
     let dissector = this.#dissectors.get(event.conn);
     if (!dissector) this.#dissectors.set(event.conn, (dissector = new ConnectionDissector()));
     const key = `${event.conn}:${event.dir}`;
@@ -74,6 +104,21 @@ export class LaneRecord {
 
   addApp(event: AppEvent): void {
     this.app.push(event);
+    const before = this.totals.app.at(-1) ?? { tokens: 0, textBytes: 0, status: 'waiting', error: undefined };
+    const next: AppTotals = { ...before };
+    if (event.kind === 'token') {
+      this.tokens.push(event.text ?? '');
+      next.tokens++;
+      next.textBytes += encoder.encode(event.text ?? '').length;
+      next.status = 'streaming';
+    } else if (event.kind === 'done') {
+      next.status = 'done';
+    } else if (event.kind === 'error') {
+      next.error = event.detail;
+      // EventSource reconnecting is not the end of the reply.
+      if (!/reconnect/.test(event.detail ?? '')) next.status = 'error';
+    }
+    this.totals.app.push(next);
     this.version++;
   }
 

@@ -1,8 +1,9 @@
 import type { LaneRecord, Run } from './Run.svelte.ts';
 
-/** What a lane shows at the cursor: the text so far and its figures. */
+/** What a lane shows at the cursor. Every figure is a lookup in the lane's running totals. */
 export interface LaneState {
-  tokens: string[];
+  /** Tokens the page's code had received (the first `tokens` of `lane.tokens`). */
+  tokens: number;
   status: 'idle' | 'waiting' | 'streaming' | 'done' | 'error';
   error?: string;
   /** ms after Start; undefined until it happens. */
@@ -16,12 +17,9 @@ export interface LaneState {
   /** Every byte on the wire that is not reply text, per token. */
   overheadPerToken?: number;
   writes: number;
-  connections: number;
 }
 
-const encoder = new TextEncoder();
-
-/** Index of the first element whose time is after `cursor` (arrays are in time order). */
+/** How many of `items` (in time order) happened at or before `cursor`: a binary search. */
 export function countUntil<T>(items: readonly T[], time: (item: T) => number, cursor: number): number {
   let lo = 0;
   let hi = items.length;
@@ -33,55 +31,42 @@ export function countUntil<T>(items: readonly T[], time: (item: T) => number, cu
   return lo;
 }
 
+/** The first index whose item passes a test that, once true, stays true (a binary search). */
+function firstIndex<T>(items: readonly T[], passes: (item: T) => boolean): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (passes(items[mid]!)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo < items.length ? lo : -1;
+}
+
 export function laneState(run: Run, lane: LaneRecord, cursor: number): LaneState {
   void lane.version;
-  const tokens: string[] = [];
-  let status: LaneState['status'] = run.state === 'live' || cursor > 0 ? 'waiting' : 'idle';
-  let error: string | undefined;
-  let firstToken: number | undefined;
-  let lastToken: number | undefined;
-  let textBytes = 0;
   const appCount = countUntil(lane.app, (e) => run.pageTime(e.t), cursor);
-  for (let i = 0; i < appCount; i++) {
-    const e = lane.app[i]!;
-    if (e.kind === 'token' && e.index !== undefined) {
-      tokens[e.index] = e.text ?? '';
-      textBytes += encoder.encode(e.text ?? '').length;
-      firstToken ??= run.pageTime(e.t);
-      lastToken = run.pageTime(e.t);
-      status = 'streaming';
-    } else if (e.kind === 'done') status = 'done';
-    else if (e.kind === 'error') {
-      error = e.detail;
-      if (status !== 'done' && !/reconnect/.test(e.detail ?? '')) status = 'error';
-    }
-  }
-  let bytesDown = 0;
-  let bytesUp = 0;
-  let writes = 0;
-  let firstByte: number | undefined;
+  const app = lane.totals.app[appCount - 1];
   const wireCount = countUntil(lane.wire, (e) => run.wireTime(e.t), cursor);
-  for (let i = 0; i < wireCount; i++) {
-    const e = lane.wire[i]!;
-    if (e.dir === 'down') {
-      bytesDown += e.bytes.length;
-      writes++;
-      firstByte ??= run.wireTime(e.t);
-    } else bytesUp += e.bytes.length;
-  }
-  const count = tokens.filter((t) => t !== undefined).length;
+  const wire = lane.totals.wire[wireCount - 1] ?? { down: 0, up: 0, writes: 0 };
+  const tokens = app?.tokens ?? 0;
+  const tokenTime = (n: number): number | undefined => {
+    if (n <= 0) return undefined;
+    const i = firstIndex(lane.totals.app, (t) => t.tokens >= n);
+    return i < 0 ? undefined : run.pageTime(lane.app[i]!.t);
+  };
+  const firstDown = firstIndex(lane.totals.wire, (t) => t.writes > 0);
   return {
     tokens,
-    status,
-    error,
-    firstByte,
-    firstToken,
-    lastToken,
-    bytesDown,
-    bytesUp,
-    textBytes,
-    overheadPerToken: count > 0 ? (bytesDown + bytesUp - textBytes) / count : undefined,
-    writes,
-    connections: lane.conns.size,
+    status: app?.status ?? (cursor > 0 || run.state === 'live' ? 'waiting' : 'idle'),
+    error: app?.error,
+    firstByte: firstDown >= 0 && firstDown < wireCount ? run.wireTime(lane.wire[firstDown]!.t) : undefined,
+    firstToken: tokenTime(Math.min(tokens, 1)),
+    lastToken: tokenTime(tokens),
+    bytesDown: wire.down,
+    bytesUp: wire.up,
+    textBytes: app?.textBytes ?? 0,
+    overheadPerToken: tokens > 0 ? (wire.down + wire.up - (app?.textBytes ?? 0)) / tokens : undefined,
+    writes: wire.writes,
   };
 }
