@@ -21,13 +21,18 @@ export interface TransportContext {
 export function send(res: ServerResponse, text: string): Promise<void> {
   if (res.destroyed || res.writableEnded) return Promise.resolve();
   if (res.write(text)) return Promise.resolve();
+  return drained(res);
+}
+
+/** Resolves on the stream's next `drain`, or when it closes (then nothing will drain). */
+export function drained(stream: NodeJS.EventEmitter): Promise<void> {
   return new Promise((resolve) => {
     const go = (): void => {
-      res.off('drain', go);
-      res.off('close', go);
+      stream.off('drain', go);
+      stream.off('close', go);
       resolve();
     };
-    res.on('drain', go);
-    res.on('close', go);
+    stream.on('drain', go);
+    stream.on('close', go);
   });
 }

@@ -4,7 +4,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { Problem } from '../problem.ts';
 import { parseSettings } from '../model/settings.ts';
 import { paced, replyFor, summarize } from '../model/reply.ts';
-import type { TransportContext } from './transport.ts';
+import { drained, type TransportContext } from './transport.ts';
 
 export interface WebSocketOptions {
   /**
@@ -144,16 +144,7 @@ function send(ws: WebSocket, message: object): void {
 function sendAndDrain(ws: WebSocket, message: object): Promise<void> {
   send(ws, message);
   if (ws.bufferedAmount < 64 * 1024) return Promise.resolve();
-  const socket = (ws as unknown as { _socket: Duplex })._socket;
-  return new Promise((resolve) => {
-    const go = (): void => {
-      socket.off('drain', go);
-      socket.off('close', go);
-      resolve();
-    };
-    socket.on('drain', go);
-    socket.on('close', go);
-  });
+  return drained((ws as unknown as { _socket: Duplex })._socket);
 }
 
 function sameOrigin(origin: string, host: string | undefined): boolean {

@@ -2,7 +2,7 @@ import type { AppEvent } from '../transports/types.ts';
 import { laneIds, type LaneId } from './lanes.ts';
 import { Run, type ConnInfo } from './Run.svelte.ts';
 import { defaultSettings, type Settings } from './settings.ts';
-import { base64Bytes, bytesBase64 } from './tapClient.ts';
+import { decodeBase64, encodeBase64 } from '../wire/byteEvent.ts';
 import type { Direction } from '../wire/types.ts';
 
 /** A Run as JSON: what the tap and the page recorded, enough to replay it with no server. */
@@ -34,7 +34,7 @@ export function toRecording(run: Run): Recording {
     lanes: run.lanes.map((lane) => ({
       id: lane.id,
       conns: [...lane.conns.values()],
-      wire: lane.wire.map(({ t, conn, dir, bytes, parts }) => ({ t, conn, dir, data: bytesBase64(bytes), ...(parts ? { parts } : {}) })),
+      wire: lane.wire.map(({ t, conn, dir, bytes, parts }) => ({ t, conn, dir, data: encodeBase64(bytes), ...(parts ? { parts } : {}) })),
       app: lane.app,
     })),
   };
@@ -53,7 +53,7 @@ export function fromRecording(value: unknown): Run {
   for (const saved of lanes) {
     const lane = run.lane(saved.id)!;
     for (const conn of saved.conns ?? []) lane.addConn(conn);
-    for (const e of saved.wire ?? []) lane.addWire({ t: e.t, conn: e.conn, dir: e.dir, bytes: base64Bytes(e.data), parts: e.parts });
+    for (const e of saved.wire ?? []) lane.addWire({ t: e.t, conn: e.conn, dir: e.dir, bytes: decodeBase64(e.data), parts: e.parts });
     for (const e of saved.app ?? []) lane.addApp(e);
   }
   run.state = 'replay';

@@ -1,6 +1,7 @@
 import type { TapEvent } from '../../../server/wiretap/tapEvent.ts';
 import { laneOfPath, type LaneId } from './lanes.ts';
 import type { Run } from './Run.svelte.ts';
+import { decodeBase64 } from '../wire/byteEvent.ts';
 
 /**
  * Subscribes to `/api/tap?run=<id>` and files each connection's bytes under its lane, which is
@@ -49,20 +50,7 @@ export function tapRun(run: Run): Promise<() => void> {
       const lane = id && run.lane(id);
       if (!lane) return;
       if (event.type === 'close') lane.closeConn(event.conn, event.t);
-      else lane.addWire({ conn: event.conn, t: event.t, dir: event.type === 'read' ? 'up' : 'down', bytes: base64Bytes(event.data), parts: event.type === 'write' ? event.parts : undefined });
+      else lane.addWire({ conn: event.conn, t: event.t, dir: event.type === 'read' ? 'up' : 'down', bytes: decodeBase64(event.data), parts: event.type === 'write' ? event.parts : undefined });
     };
   });
-}
-
-export function base64Bytes(data: string): Uint8Array {
-  const binary = atob(data);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
-export function bytesBase64(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
 }
