@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler } from 'express';
@@ -12,7 +13,7 @@ import { sseTransport } from './transports/sse.ts';
 import { bufferedTransport } from './transports/buffered.ts';
 import { openaiTransport, modelsRoute } from './transports/openai.ts';
 import { websocketTransport } from './transports/websocket.ts';
-import { WireTap } from './wiretap/wireTap.ts';
+import { WireTap, runOf } from './wiretap/wireTap.ts';
 import { tapRoute } from './wiretap/tapRoute.ts';
 
 export interface AppOptions {
@@ -37,6 +38,13 @@ export interface AppOptions {
   instance?: string;
   /** Mounts more routes (the labs) after the API's own and before its 404. */
   routes?: (app: express.Express, ctx: TransportContext) => void;
+  /**
+   * Sees every WebSocket handshake first; Express middleware never does, so this is how an
+   * access log learns of one (the HTTP features lab).
+   */
+  onUpgrade?: (req: IncomingMessage) => void;
+  /** Takes WebSocket upgrades on more paths (the labs); returns true for one it took. */
+  upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer, app: { tap: WireTap; limiter: StreamLimiter }) => boolean;
 }
 
 export interface StreamscopeApp {
@@ -131,10 +139,13 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
   server.on('upgrade', (req, socket, head) => {
+    options.onUpgrade?.(req);
     const url = req.url ?? '';
     if (url === '/api/stream/ws' || url.startsWith('/api/stream/ws?')) {
       tap.assign(req, null, runOf(url));
       websocket.handleUpgrade(req, socket, head);
+    } else if (options.upgrade?.(req, socket, head, { tap, limiter })) {
+      // taken by a lab
     } else if (server.listenerCount('upgrade') === 1) {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
     }
@@ -152,12 +163,4 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
         server.closeAllConnections();
       }),
   };
-}
-
-/** The tap's name for a request: its `run` parameter, `null` if none, `'skip'` for the tap itself. */
-function runOf(url: string | undefined): string | null | 'skip' {
-  const parsed = new URL(url ?? '/', 'http://streamscope.invalid');
-  if (parsed.pathname === '/api/tap') return 'skip';
-  const run = parsed.searchParams.get('run');
-  return run !== null && /^[A-Za-z0-9_-]{1,64}$/.test(run) ? run : null;
 }

@@ -5,6 +5,7 @@
 import { networkInterfaces } from 'node:os';
 import { createApp, defaultStaticDir } from './app.ts';
 import { ensureClientBuilt } from './buildClient.ts';
+import { startLabs } from './labs/labs.ts';
 
 const dev = process.argv.includes('--dev');
 const port = Number(process.env.PORT ?? 3000);
@@ -26,7 +27,8 @@ if (dev) {
   await ensureClientBuilt();
 }
 
-const streamscope = createApp({ allowedOrigins, maxStreamsPerClient, pageMiddleware, staticDir: dev ? null : defaultStaticDir });
+const labs = await startLabs({ allowedOrigins });
+const streamscope = createApp({ allowedOrigins, maxStreamsPerClient, pageMiddleware, staticDir: dev ? null : defaultStaticDir, ...labs.options });
 streamscope.server.on('error', (error: NodeJS.ErrnoException) => {
   fail(error.code === 'EADDRINUSE' ? `Port ${port} is in use. Start on another one: PORT=${port + 1} npm start` : error.message);
 });
@@ -37,12 +39,16 @@ streamscope.server.listen(port, host, () => {
   console.log(`\n  Streamscope ${dev ? '(dev, hot reload) ' : ''}is running:\n`);
   for (const url of urls) console.log(`    ${url}`);
   if (host === '127.0.0.1' || host === 'localhost') console.log('\n  Only this machine can open it. For a classroom network: HOST=0.0.0.0 npm start');
-  console.log(`\n  Try:  curl -N "${urls[0]}api/stream/sse?tps=5"\n`);
+  console.log(`\n  Try:  curl -N "${urls[0]}api/stream/sse?tps=5"`);
+  console.log(`  Load-balancer lab: instances ${labs.lb.state().instances.map((i) => `${i.id} on port ${i.port}`).join(', ')}; balanced under /lb/`);
+  if (!dev) {
+    void labs.startSecondOrigin(bound, defaultStaticDir, host).then((second) => console.log(`  Second origin for the CORS lab: port ${second.port}\n`));
+  }
 });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void Promise.all([streamscope.close(), vite?.close()]).then(() => process.exit(0));
+    void Promise.all([streamscope.close(), labs.close(), vite?.close()]).then(() => process.exit(0));
   });
 }
 

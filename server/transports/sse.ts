@@ -1,7 +1,8 @@
-import type { Request, RequestHandler } from 'express';
+import type { Writable } from 'node:stream';
+import type { Request, RequestHandler, Response } from 'express';
 import { Problem } from '../problem.ts';
 import { parseSettings } from '../model/settings.ts';
-import { paced, replyFor, summarize } from '../model/reply.ts';
+import { paced, replyFor, summarize, type Reply } from '../model/reply.ts';
 import type { Token } from '../model/pacedTokens.ts';
 import { sseHeaders } from './sseHeaders.ts';
 import { send, type TransportContext } from './transport.ts';
@@ -19,48 +20,89 @@ export function sseDoneEvent(summary: object): string {
   return `event: done\ndata: ${JSON.stringify(summary)}\n\n`;
 }
 
+/** Where an SSE stream writes: the response itself, or (in the faults lab) something slow or compressing in front of it. */
+export interface EventSink {
+  /** Writes a piece of the stream; resolves when the next may follow (for a fault: once it is out). */
+  write(text: string): Promise<void>;
+  /** Ends the response after the last write. */
+  end(): void;
+}
+
+/** A sink over a Writable: each write resolves when the Writable calls back. */
+export function writableSink(writable: Writable): EventSink {
+  return {
+    write: (text) => new Promise((resolve) => writable.write(text, () => resolve())),
+    end: () => writable.end(),
+  };
+}
+
+export interface StreamOptions {
+  /** Cut the connection (no terminating chunk) after this many tokens; `null`: never. */
+  dropAfter?: number | null;
+}
+
+/**
+ * The reply as Server-Sent Events: the head, a `retry:` hint, one event per token (a `:` comment
+ * while quiet), a `done` event. Resumes after `Last-Event-ID`. Written through `sink`, so a lab
+ * can put a fault between the events and the socket.
+ */
+export async function streamSse(req: Request, res: Response, ctx: TransportContext, reply: Reply, sink: EventSink, { dropAfter = null }: StreamOptions = {}): Promise<void> {
+  const from = lastEventId(req, reply.tokens.length) + 1;
+  const release = ctx.limiter.acquire(req.socket.remoteAddress);
+  const tokens = paced(reply, from);
+
+  let heartbeat: ReturnType<typeof setTimeout> | undefined;
+  const quiet = (): void => {
+    clearTimeout(heartbeat);
+    heartbeat = setTimeout(() => {
+      // Through the sink, so it queues behind a half-written event instead of cutting into it.
+      void sink.write(': keep-alive\n\n');
+      quiet();
+    }, ctx.heartbeatMs);
+  };
+  res.on('close', () => {
+    void tokens.return();
+    clearTimeout(heartbeat);
+    release();
+  });
+
+  res.writeHead(200, sseHeaders);
+  res.flushHeaders();
+  await sink.write(`retry: ${ctx.retryMs}\n\n`);
+  quiet();
+  let sent = 0;
+  for await (const token of tokens) {
+    await sink.write(sseTokenEvent(token));
+    quiet();
+    if (++sent === dropAfter) {
+      // The token is out (the sink resolved once it was flushed): now the connection dies the
+      // way a crashed server's or a broken link's does, with no terminating chunk.
+      clearTimeout(heartbeat);
+      res.destroy();
+      return;
+    }
+  }
+  clearTimeout(heartbeat);
+  if (res.destroyed) return;
+  await sink.write(sseDoneEvent(summarize(reply)));
+  sink.end();
+}
+
 /**
  * `GET /api/stream/sse`: the reply as Server-Sent Events. A reconnect that sends
  * `Last-Event-ID: n` (EventSource does so on its own) resumes with token n+1.
  */
 export function sseTransport(ctx: TransportContext): RequestHandler {
-  return async (req, res) => {
-    const reply = replyFor(parseSettings(req.query));
-    const from = lastEventId(req, reply.tokens.length) + 1;
-    const release = ctx.limiter.acquire(req.socket.remoteAddress);
-    const tokens = paced(reply, from);
+  return (req, res) => streamSse(req, res, ctx, replyFor(parseSettings(req.query)), responseSink(res));
+}
 
-    let heartbeat: ReturnType<typeof setTimeout> | undefined;
-    const quiet = (): void => {
-      clearTimeout(heartbeat);
-      heartbeat = setTimeout(() => {
-        res.write(': keep-alive\n\n');
-        quiet();
-      }, ctx.heartbeatMs);
-    };
-    res.on('close', () => {
-      void tokens.return();
-      clearTimeout(heartbeat);
-      release();
-    });
-
-    res.writeHead(200, sseHeaders);
-    res.flushHeaders(); // the head leaves now, before the model "thinks"
-    await send(res, `retry: ${ctx.retryMs}\n\n`);
-    quiet();
-    for await (const token of tokens) {
-      await send(res, sseTokenEvent(token));
-      quiet();
-    }
-    clearTimeout(heartbeat);
-    if (res.destroyed) return;
-    await send(res, sseDoneEvent(summarize(reply)));
-    res.end();
-  };
+/** Writes straight to the response, waiting while its buffer is full. */
+export function responseSink(res: Response): EventSink {
+  return { write: (text) => send(res, text), end: () => res.end() };
 }
 
 /** The index of the last event the client has, from the header EventSource sends; -1 if none. */
-function lastEventId(req: Request, count: number): number {
+export function lastEventId(req: Request, count: number): number {
   const header = req.get('Last-Event-ID');
   if (header === undefined || header === '') return -1;
   const n = /^\d+$/.test(header) ? Number(header) : NaN;

@@ -170,3 +170,11 @@ function toBuffer(entry: unknown): Buffer {
   if (typeof chunk === 'string') return Buffer.from(chunk, encoding && encoding !== 'buffer' ? encoding : 'utf8');
   return toBuffer(chunk);
 }
+
+/** The tap's name for a request: its `run` parameter, `null` if none, `'skip'` for the tap itself. */
+export function runOf(url: string | undefined): string | null | 'skip' {
+  const parsed = new URL(url ?? '/', 'http://streamscope.invalid');
+  if (parsed.pathname === '/api/tap') return 'skip';
+  const run = parsed.searchParams.get('run');
+  return run !== null && /^[A-Za-z0-9_-]{1,64}$/.test(run) ? run : null;
+}

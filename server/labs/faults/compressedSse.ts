@@ -1,0 +1,30 @@
+import type { RequestHandler } from 'express';
+import { parseSettings } from '../../model/settings.ts';
+import { replyFor } from '../../model/reply.ts';
+import { send, type TransportContext } from '../../transports/transport.ts';
+import { booleanParam } from './params.ts';
+import { streamSse } from '../../transports/sse.ts';
+
+/**
+ * The SSE handler behind `GET /api/labs/faults/compressed/sse?flush=…`, mounted after the
+ * `compression` middleware. `text/event-stream` counts as compressible and SSE headers carry no
+ * `Cache-Control: no-transform`, so the middleware compresses the stream (brotli for a browser,
+ * which accepts `br`; gzip for `curl --compressed`), and the compressor keeps small writes
+ * until it has a block's worth: the tokens arrive all at once at the end. With `flush=true` the
+ * handler calls `res.flush()` (a sync flush) after every write, and each event leaves as its
+ * own small compressed piece that the browser can decompress at once.
+ */
+export function compressedSseRoute(ctx: TransportContext): RequestHandler {
+  return async (req, res) => {
+    const reply = replyFor(parseSettings(req.query, ['flush']));
+    const flush = booleanParam(req.query, 'flush', false);
+    await streamSse(req, res, ctx, reply, {
+      write: async (text) => {
+        const sent = send(res, text);
+        if (flush) res.flush();
+        await sent;
+      },
+      end: () => res.end(),
+    });
+  };
+}

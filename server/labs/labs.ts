@@ -1,0 +1,55 @@
+import type { AppOptions } from '../app.ts';
+import { faultsRoutes } from './faults/faultsRoutes.ts';
+import { HttpLab } from './httpFeatures/httpLab.ts';
+import { httpFeaturesRoutes } from './httpFeatures/httpFeaturesRoutes.ts';
+import { startSecondOrigin, type SecondOrigin } from './httpFeatures/secondOrigin.ts';
+import { LoadBalancer } from './loadBalancer/LoadBalancer.ts';
+import { loadBalancerRoutes } from './loadBalancer/routes.ts';
+import { loadBalancerProxy, loadBalancerUpgrade } from './loadBalancer/proxy.ts';
+
+export interface LabsOptions {
+  /** Passed to the balanced instances' `createApp`. */
+  allowedOrigins?: readonly string[];
+}
+
+/** The labs, ready to hand to `createApp` (their routes and upgrade hooks) and to stop. */
+export interface Labs {
+  options: Pick<AppOptions, 'routes' | 'upgrade' | 'onUpgrade'>;
+  httpLab: HttpLab;
+  lb: LoadBalancer;
+  /** Once the main server listens: serves the page from a second origin (port + 1, or any). */
+  startSecondOrigin(mainPort: number, staticDir: string, host: string): Promise<SecondOrigin>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts every lab: the HTTP features lab (login, access log, CORS, caching), the faults lab,
+ * and the load balancer with its three instances.
+ */
+export async function startLabs({ allowedOrigins = [] }: LabsOptions = {}): Promise<Labs> {
+  const httpLab = new HttpLab();
+  const lb = await LoadBalancer.start({ backend: { allowedOrigins } });
+  const upgrade = loadBalancerUpgrade(lb);
+  let second: SecondOrigin | undefined;
+  return {
+    httpLab,
+    lb,
+    options: {
+      routes: (app, ctx) => {
+        app.use(faultsRoutes(ctx));
+        app.use(httpFeaturesRoutes(ctx, httpLab));
+        app.use(loadBalancerRoutes(lb, ctx), loadBalancerProxy(lb, ctx));
+      },
+      upgrade: (req, socket, head, { tap, limiter }) => upgrade(req, socket, head, { tap, limiter }),
+      onUpgrade: httpLab.logUpgrade,
+    },
+    async startSecondOrigin(mainPort, staticDir, host) {
+      second = await startSecondOrigin(mainPort, staticDir, { host, port: mainPort + 1 }).catch(() => startSecondOrigin(mainPort, staticDir, { host, port: 0 }));
+      httpLab.cors.secondOriginPort = second.port;
+      return second;
+    },
+    async close() {
+      await Promise.all([lb.close(), second?.close()]);
+    },
+  };
+}

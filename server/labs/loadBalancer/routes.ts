@@ -1,0 +1,128 @@
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Problem } from '../../problem.ts';
+import { sseHeaders } from '../../transports/sseHeaders.ts';
+import type { StreamLimiter } from '../../transports/streamLimiter.ts';
+import { balancerModes, type BalancerMode, type LoadBalancer } from './LoadBalancer.ts';
+
+export interface LabRoutesOptions {
+  /** ms of silence after which the events stream sends a `:` comment. @default 2500 */
+  heartbeatMs?: number;
+  /** The `retry:` hint of the events stream, in ms. @default 1000 */
+  retryMs?: number;
+  /** Counts the events stream like any other stream of its client. */
+  limiter?: StreamLimiter;
+}
+
+const base = '/api/labs/lb';
+
+/**
+ * The lab's control API, for the page and for tests (`createApp({ routes })` mounts it):
+ * - `GET /api/labs/lb` — `{ mode, instances: [{ id, alive, port, open, served }] }`
+ * - `GET /api/labs/lb/events` — SSE: that state as an `event: state` now and on every change
+ * - `PUT /api/labs/lb/mode` — JSON `{"mode":"round-robin"|"sticky"}`
+ * - `POST /api/labs/lb/instances/:id/kill`, `…/revive` — answer the state once it is done
+ * Pass the main app's `TransportContext` as `options` to share its heartbeat, retry and limiter.
+ */
+export function loadBalancerRoutes(lb: LoadBalancer, options: LabRoutesOptions = {}): Router {
+  const router = Router();
+  router.get(base, (_req, res) => {
+    res.set('Cache-Control', 'no-store').json(lb.state());
+  });
+  router.get(`${base}/events`, stateEvents(lb, options));
+
+  router.put(`${base}/mode`, express.json({ limit: '1kb', type: () => true }), (req, res) => {
+    const mode: unknown = (req.body as { mode?: unknown } | undefined)?.mode;
+    if (typeof mode !== 'string' || !balancerModes.includes(mode as BalancerMode)) {
+      throw new Problem(400, `Send JSON {"mode": …} with mode ${balancerModes.map((m) => `"${m}"`).join(' or ')}; got ${JSON.stringify(mode ?? null)}.`, 'mode');
+    }
+    lb.mode = mode as BalancerMode;
+    res.json(lb.state());
+  });
+  router.all(`${base}/mode`, methodNotAllowed('PUT'));
+
+  for (const action of ['kill', 'revive'] as const) {
+    const path = `${base}/instances/:id/${action}`;
+    router.post(path, async (req, res) => {
+      const id = instanceId(lb, req);
+      try {
+        await lb[action](id);
+      } catch (error) {
+        throw new Problem(500, `Instance ${id} could not ${action}: ${(error as Error).message}`);
+      }
+      res.json(lb.state());
+    });
+    router.all(path, methodNotAllowed('POST'));
+  }
+  return router;
+}
+
+function instanceId(lb: LoadBalancer, req: Request): string {
+  const id = String(req.params.id);
+  if (!lb.has(id)) {
+    const known = lb.state().instances.map((i) => i.id);
+    throw new Problem(404, `There is no instance ${JSON.stringify(id)}; the instances are ${known.join(', ')}.`, 'id');
+  }
+  return id;
+}
+
+function methodNotAllowed(allow: string): RequestHandler {
+  return (req, res) => {
+    res.set('Allow', allow);
+    throw new Problem(405, `Use ${allow} for ${req.path}.`);
+  };
+}
+
+/**
+ * `GET /api/labs/lb/events`: the balancer's state as SSE, for the live view. Changes in one turn
+ * of the event loop are sent as one event; a reader that falls behind gets the latest state when
+ * it catches up, not every state in between.
+ */
+function stateEvents(lb: LoadBalancer, { heartbeatMs = 2500, retryMs = 1000, limiter }: LabRoutesOptions): RequestHandler {
+  return (req: Request, res: Response) => {
+    const release = limiter?.acquire(req.socket.remoteAddress);
+    let pending: ReturnType<typeof setImmediate> | undefined;
+    let heartbeat: ReturnType<typeof setTimeout> | undefined;
+    let waiting = false;
+
+    const quiet = (): void => {
+      clearTimeout(heartbeat);
+      heartbeat = setTimeout(() => {
+        res.write(': keep-alive\n\n');
+        quiet();
+      }, heartbeatMs);
+    };
+    const send = (): void => {
+      pending = undefined;
+      if (res.writableNeedDrain) {
+        if (!waiting) {
+          waiting = true;
+          res.once('drain', () => {
+            waiting = false;
+            send();
+          });
+        }
+        return;
+      }
+      res.write(`event: state\ndata: ${JSON.stringify(lb.state())}\n\n`);
+      quiet();
+    };
+    const changed = (): void => {
+      if (!waiting) pending ??= setImmediate(send);
+    };
+    const closed = (): void => void res.end();
+
+    lb.on('change', changed);
+    lb.once('close', closed);
+    res.once('close', () => {
+      lb.off('change', changed);
+      lb.off('close', closed);
+      clearImmediate(pending);
+      clearTimeout(heartbeat);
+      release?.();
+    });
+
+    res.writeHead(200, sseHeaders);
+    res.write(`retry: ${retryMs}\n\n`);
+    send();
+  };
+}
