@@ -26,8 +26,8 @@ const wire = (lane: string) => page.locator(`.lane[data-lane="${lane}"] .panel`)
 
 describe('the race, in Chromium', () => {
   it('streams the same text into every lane while the buffered lane waits', async () => {
-    await page.goto(`${server.url}/?text=${encodeURIComponent(text)}&tps=20&ttft=200&jitter=0&lanes=${lanes.join(',')}&start=1`);
-    // While SSE is part-way through, the buffered bubble is still empty and says it waits.
+    await page.goto(`${server.url}/?text=${encodeURIComponent(text)}&tps=8&ttft=200&jitter=0&lanes=${lanes.join(',')}&start=1`);
+    // While SSE is part-way through (the race takes ~3 s), the buffered bubble is still empty and says it waits.
     await expect.poll(async () => (await replyOf('sse').locator('[data-token]').count()) >= 3, { timeout: 10_000 }).toBe(true);
     expect(await replyOf('sse').count()).toBe(1);
     expect(await replyOf('http').count()).toBe(0);

@@ -1,0 +1,215 @@
+import { describe, expect, test } from 'vitest';
+import type { AppEvent } from '../transports/types.ts';
+import { bytesDomainMax, chunkSize, columnMarks, laneIndex, LaneIndex, nearest, niceCeil, placeLabels, timeDomainEnd, upTo, type LaneSource } from './timelineModel.ts';
+
+const startedAt = 1_000_000;
+
+/** A lane that records like `LaneRecord`: arrays that only grow, and a version bump per push. */
+function lane() {
+  const l = {
+    version: 0,
+    wire: [] as { t: number; dir: 'up' | 'down'; bytes: { length: number } }[],
+    app: [] as AppEvent[],
+    write(t: number, size: number) {
+      l.wire.push({ t: startedAt + t, dir: 'down', bytes: { length: size } });
+      l.version++;
+    },
+    read(t: number) {
+      l.wire.push({ t: startedAt + t, dir: 'up', bytes: { length: 1 } });
+      l.version++;
+    },
+    receive(e: AppEvent) {
+      l.app.push({ ...e, t: startedAt + e.t });
+      l.version++;
+    },
+  };
+  return l satisfies LaneSource;
+}
+
+/** A lane with `n` writes of growing size and `n` tokens, 10 ms apart. */
+function busyLane(n: number) {
+  const l = lane();
+  l.read(1);
+  for (let i = 0; i < n; i++) {
+    l.write(10 * i + 5, 10 + (i % 7));
+    l.receive({ t: 10 * i + 7, kind: 'token', index: i });
+  }
+  l.receive({ t: 10 * n + 7, kind: 'done' });
+  return l;
+}
+
+describe('upTo', () => {
+  test.each([
+    [[], 5, 0],
+    [[1, 2, 3], 0, 0],
+    [[1, 2, 3], 2, 2],
+    [[1, 2, 2, 3], 2, 3],
+    [[1, 2, 3], 9, 3],
+  ])('%j at %d: %d', (times, limit, want) => {
+    expect(upTo(times, limit)).toBe(want);
+  });
+});
+
+describe('nearest', () => {
+  test.each([
+    [[], 0, 5, -1],
+    [[10, 20, 30], 3, 14, 0],
+    [[10, 20, 30], 3, 16, 1],
+    [[10, 20, 30], 3, 99, 2],
+    [[10, 20, 30], 2, 99, 1],
+    [[10, 20, 30], 3, -5, 0],
+  ])('%j (first %d) near %d: %d', (xs, count, x, want) => {
+    expect(nearest(xs, count, x)).toBe(want);
+  });
+});
+
+describe('domains grow in steps', () => {
+  test.each([
+    [0, 1],
+    [1, 1],
+    [1001, 1500],
+    [1500, 1500],
+    [2100, 2500],
+    [3001, 4000],
+    [7000, 8000],
+    [8001, 10_000],
+    [0.012, 1],
+  ])('niceCeil(%d) = %d', (v, want) => {
+    expect(niceCeil(v)).toBe(want);
+  });
+
+  test('while live the time axis changes a few times per run, not per frame', () => {
+    const ends = new Set<number>();
+    for (let ms = 0; ms <= 10_000; ms += 1000 / 60) {
+      const end = timeDomainEnd(ms, true);
+      expect(end).toBeGreaterThan(ms);
+      ends.add(end);
+    }
+    expect(ends.size).toBeLessThan(15);
+  });
+
+  test('otherwise it fits the run', () => {
+    expect(timeDomainEnd(4321, false)).toBe(4321);
+    expect(timeDomainEnd(12, false)).toBe(1000);
+    expect(bytesDomainMax(12_345, false)).toBe(12_345);
+    expect(bytesDomainMax(12_345, true)).toBe(15_000);
+    expect(bytesDomainMax(0, false)).toBe(1);
+  });
+});
+
+describe('LaneIndex', () => {
+  test('taking events in batches gives the same columns as all at once', () => {
+    const all = busyLane(50);
+    const once = new LaneIndex().sync(all, startedAt);
+    const partial = lane();
+    const batched = new LaneIndex();
+    let w = 0;
+    let a = 0;
+    for (const step of [1, 7, 3, 30, 100]) {
+      for (const e of all.wire.slice(w, w + step)) partial.wire.push(e);
+      for (const e of all.app.slice(a, a + step)) partial.app.push(e);
+      w += step;
+      a += step;
+      batched.sync(partial, startedAt);
+    }
+    expect(batched.writeMs).toEqual(once.writeMs);
+    expect(batched.writeTotal).toEqual(once.writeTotal);
+    expect(batched.tokens).toEqual(once.tokens);
+    expect(batched.readMs).toEqual([1]);
+    expect(batched.doneMs).toBe(507);
+    expect(batched.maxWrite).toBe(16);
+    expect(batched.tokenAt.get(12)).toBe(12);
+  });
+
+  test('laneIndex keeps one index per lane and brings it up to date', () => {
+    const l = busyLane(3);
+    const ix = laneIndex(l, startedAt);
+    l.receive({ t: 99, kind: 'token', index: 3 });
+    expect(laneIndex(l, startedAt)).toBe(ix);
+    expect(ix.tokenMs).toEqual([7, 17, 27, 99]);
+  });
+
+  test('full chunks are the same arrays every time', () => {
+    const ix = new LaneIndex().sync(busyLane(3 * chunkSize + 5), startedAt);
+    const a = ix.tokenChunks(2);
+    const b = ix.tokenChunks(3);
+    expect(a.map((c) => c.length)).toEqual([chunkSize, chunkSize]);
+    expect(b[0]).toBe(a[0]);
+    expect(b[1]).toBe(a[1]);
+    expect(b.flat().map((t) => t.index)).toEqual(Array.from({ length: 3 * chunkSize }, (_, i) => i));
+    expect(ix.tokenChunks(0)).toEqual([]);
+    // Only chunks the lane has filled.
+    expect(ix.tokenChunks(9)).toHaveLength(3);
+  });
+
+  test('bars: one path of strokes per width, rebuilt when the scale functions change', () => {
+    const l = lane();
+    l.write(10, 4);
+    l.write(20, 100);
+    l.write(30.004, 9);
+    const ix = new LaneIndex().sync(l, startedAt);
+    const w = (size: number) => (size > 50 ? 8 : 2.2);
+    expect(ix.bars(0, 3, (size) => size / 10, w)).toEqual([
+      { width: 2, d: 'M10,44v-0.4M30,44v-0.9' },
+      { width: 8, d: 'M20,44v-10.0' },
+    ]);
+    expect(ix.bars(1, 2, (size) => size / 10, w)).toEqual([{ width: 8, d: 'M20,44v-10.0' }]);
+
+    const many = new LaneIndex().sync(busyLane(2 * chunkSize), startedAt);
+    const h = (size: number) => size;
+    const first = many.barChunks(1, h, w);
+    expect(many.barChunks(2, h, w)[0]).toBe(first[0]);
+    const taller = many.barChunks(1, (size) => 2 * size, w);
+    expect(taller[0]).not.toBe(first[0]);
+    expect(taller[0]![0]!.d.startsWith('M5,44v-20.0')).toBe(true);
+  });
+
+  test('the line pieces draw one step line: each starts where the previous ended', () => {
+    const n = 2 * chunkSize + 3;
+    const ix = new LaneIndex().sync(busyLane(n), startedAt);
+    const pieces = [...ix.lineChunks(2), ix.linePiece(2 * chunkSize, n)];
+    expect(pieces[0]!.startsWith('M5,0H5V10')).toBe(true);
+    for (let c = 1; c < pieces.length; c++) {
+      const from = c * chunkSize;
+      expect(pieces[c]!.startsWith(`M${ix.writeMs[from - 1]},${ix.writeTotal[from - 1]}H${ix.writeMs[from]}V${ix.writeTotal[from]}`)).toBe(true);
+      expect(pieces[c - 1]!.endsWith(`H${ix.writeMs[from - 1]}V${ix.writeTotal[from - 1]}`)).toBe(true);
+    }
+    expect(pieces.at(-1)!.endsWith(`V${ix.writeTotal[n - 1]}`)).toBe(true);
+    expect(ix.lineChunks(2)[1]).toBe(pieces[1]);
+    expect(ix.linePiece(5, 5)).toBe('');
+  });
+});
+
+test('columnMarks: at most one mark per pixel column', () => {
+  const d = columnMarks([0, 0.2, 0.4, 1, 3], 5, (ms) => ms, 50, 10);
+  expect(d.match(/M/g)).toHaveLength(3);
+  expect(columnMarks([0, 1, 2], 2, (ms) => ms, 50, 10).match(/M/g)).toHaveLength(2);
+});
+
+describe('placeLabels', () => {
+  test('markers a few pixels apart share a label', () => {
+    const labels = placeLabels(
+      [
+        { name: 'first byte', ms: 10, x: 10 },
+        { name: 'first token', ms: 11, x: 12 },
+      ],
+      800,
+    );
+    expect(labels).toEqual([{ x: 10, text: 'first byte · first token 10 ms', anchor: 'start', line: 0 }]);
+  });
+
+  test('a label that would run off the right goes left of its marker', () => {
+    expect(placeLabels([{ name: 'done', ms: 3000, x: 790 }], 800)[0]).toMatchObject({ anchor: 'end', line: 0 });
+  });
+
+  test('labels that would overlap go on the other line', () => {
+    const labels = placeLabels(
+      [
+        { name: 'first byte', ms: 10, x: 10 },
+        { name: 'first token', ms: 30, x: 60 },
+      ],
+      800,
+    );
+    expect(labels.map((l) => l.line)).toEqual([0, 1]);
+  });
+});

@@ -1,0 +1,337 @@
+/**
+ * What the timeline draws, computed without Svelte: per-lane columns that only grow, binary
+ * searches for what is visible at the cursor, domains that grow in steps, and label placement.
+ * Times are ms after Start. Wire times are kept on the server's clock (before the clock offset),
+ * so a new offset estimate moves the wire marks with one transform instead of rebuilding them.
+ */
+import type { AppEvent } from '../transports/types.ts';
+import type { Direction } from '../wire/types.ts';
+
+/** What the index reads from a lane (a `LaneRecord`): arrays that only grow, and a counter that says they did. */
+export interface LaneSource {
+  readonly version: number;
+  readonly wire: readonly { t: number; dir: Direction; bytes: { length: number } }[];
+  readonly app: readonly AppEvent[];
+}
+
+export interface TokenMark {
+  /** ms after Start (the tab's clock). */
+  ms: number;
+  /** The token's index in the reply. */
+  index: number;
+}
+
+export interface WriteMark {
+  /** ms after Start on the server's clock: subtract the clock offset to place it. */
+  ms: number;
+  size: number;
+}
+
+/** A lane's row, px from its top: labels above the writes, the wire line at `base`, tokens below. */
+export const rowLayout = { height: 80, labelY: [14, 76], barTop: 20, base: 44, tokenTop: 50, tokenHeight: 10 } as const;
+
+/** Above this many visible writes (or tokens), a lane draws them as one path instead of an element each, so the DOM stays bounded. */
+export const maxMarks = 1000;
+
+/**
+ * Marks per chunk. Full chunks are cached (the same array or string every time) and drawn in a
+ * layer that changes only when a chunk fills; the marks after the last full chunk are the only
+ * ones redrawn as the cursor moves.
+ */
+export const chunkSize = 64;
+
+/**
+ * Writes' bars of one width, as one path of vertical strokes in (server ms, px) units: drawn with
+ * `stroke-width` = `width` px (and a stroke that does not scale), each stroke is one write's bar.
+ */
+export interface BarPath {
+  /** px across, to the half pixel. */
+  width: number;
+  d: string;
+}
+
+/** The first `chunks` full chunks of `items` (which only grow), filling `cache` as needed. */
+function fullChunks<T, C>(cache: C[], items: readonly T[], chunks: number, chunk: (from: number, to: number) => C): C[] {
+  const n = Math.min(chunks, Math.floor(items.length / chunkSize));
+  for (let c = cache.length; c < n; c++) cache.push(chunk(c * chunkSize, (c + 1) * chunkSize));
+  return cache.slice(0, n);
+}
+
+/**
+ * One lane's events as time-ordered columns, extended as the lane grows, so a 10,000-event lane
+ * costs one pass, not one pass per frame. Mark objects are created once, so a keyed or unkeyed
+ * `{#each}` over a prefix of them only ever adds or removes elements at the end.
+ */
+export class LaneIndex {
+  #wireSeen = 0;
+  #appSeen = 0;
+  readonly #lineChunks: string[] = [];
+  /** Server writes, in order. */
+  readonly writes: WriteMark[] = [];
+  readonly writeMs: number[] = [];
+  /** Bytes written up to and including each write. */
+  readonly writeTotal: number[] = [];
+  /** Server reads (the page's requests and frames), server clock. */
+  readonly readMs: number[] = [];
+  /** Tokens the page's code received. */
+  readonly tokens: TokenMark[] = [];
+  readonly tokenMs: number[] = [];
+  /** Position in `tokens` of each token index (its first arrival). */
+  readonly tokenAt = new Map<number, number>();
+  doneMs: number | undefined;
+  maxWrite = 0;
+  readonly #tokenChunks: TokenMark[][] = [];
+  #barChunks: BarPath[][] = [];
+  #barHeight: ((size: number) => number) | undefined;
+  #barWidth: ((size: number) => number) | undefined;
+
+  /** Takes in what the lane recorded since the last call. `startedAt` is time 0, tab clock. */
+  sync(lane: LaneSource, startedAt: number): this {
+    for (; this.#wireSeen < lane.wire.length; this.#wireSeen++) {
+      const e = lane.wire[this.#wireSeen]!;
+      const ms = e.t - startedAt;
+      if (e.dir === 'up') {
+        this.readMs.push(ms);
+        continue;
+      }
+      const size = e.bytes.length;
+      this.writes.push({ ms, size });
+      this.writeMs.push(ms);
+      this.writeTotal.push((this.writeTotal.at(-1) ?? 0) + size);
+      this.maxWrite = Math.max(this.maxWrite, size);
+    }
+    for (; this.#appSeen < lane.app.length; this.#appSeen++) {
+      const e = lane.app[this.#appSeen]!;
+      if (e.kind === 'token') {
+        const index = e.index ?? this.tokens.length;
+        if (!this.tokenAt.has(index)) this.tokenAt.set(index, this.tokens.length);
+        this.tokens.push({ ms: e.t - startedAt, index });
+        this.tokenMs.push(e.t - startedAt);
+      } else if (e.kind === 'done') this.doneMs ??= e.t - startedAt;
+    }
+    return this;
+  }
+
+  /** The first `chunks` full chunks of tokens. */
+  tokenChunks(chunks: number): TokenMark[][] {
+    return fullChunks(this.#tokenChunks, this.tokens, chunks, (from, to) => this.tokens.slice(from, to));
+  }
+
+  /**
+   * Bars of writes `from` to `to`, one path per width. Their geometry depends on the shared
+   * scales: cached chunks are dropped when `height` or `width` is a new function (when the
+   * largest write grew).
+   */
+  bars(from: number, to: number, height: (size: number) => number, width: (size: number) => number): BarPath[] {
+    const paths = new Map<number, string>();
+    for (let k = from; k < Math.min(to, this.writes.length); k++) {
+      const { ms, size } = this.writes[k]!;
+      const w = Math.round(width(size) * 2) / 2;
+      paths.set(w, `${paths.get(w) ?? ''}M${num(ms)},${rowLayout.base}v${(-height(size)).toFixed(1)}`);
+    }
+    return [...paths].map(([w, d]) => ({ width: w, d }));
+  }
+
+  /** The first `chunks` full chunks of bars (see `bars`). */
+  barChunks(chunks: number, height: (size: number) => number, width: (size: number) => number): BarPath[][] {
+    if (height !== this.#barHeight || width !== this.#barWidth) {
+      this.#barHeight = height;
+      this.#barWidth = width;
+      this.#barChunks = [];
+    }
+    return fullChunks(this.#barChunks, this.writes, chunks, (from, to) => this.bars(from, to, height, width));
+  }
+
+  /**
+   * The bytes-written step line in (server ms, bytes) units: the first `chunks` full pieces of
+   * `chunkSize` writes. Each piece starts where the previous one ended, so they draw one line.
+   */
+  lineChunks(chunks: number): string[] {
+    return fullChunks(this.#lineChunks, this.writes, chunks, (from, to) => this.linePiece(from, to));
+  }
+
+  /** The step line over writes `from` to `to` (from the end of write `from - 1`). */
+  linePiece(from: number, to: number): string {
+    if (to <= from) return '';
+    let d = from === 0 ? `M${num(this.writeMs[0]!)},0` : `M${num(this.writeMs[from - 1]!)},${this.writeTotal[from - 1]!}`;
+    for (let k = from; k < to; k++) d += `H${num(this.writeMs[k]!)}V${this.writeTotal[k]!}`;
+    return d;
+  }
+}
+
+/** ms to 0.01 ms: plenty for a pixel, and short path strings. */
+function num(ms: number): string {
+  return String(Math.round(ms * 100) / 100);
+}
+
+const indexes = new WeakMap<object, LaneIndex>();
+
+/** The lane's index, brought up to date. Reads `lane.version`, so a `$derived` calling it reruns on each push. */
+export function laneIndex(lane: LaneSource, startedAt: number): LaneIndex {
+  void lane.version;
+  let ix = indexes.get(lane);
+  if (!ix) indexes.set(lane, (ix = new LaneIndex()));
+  return ix.sync(lane, startedAt);
+}
+
+/** How many of the ascending `times` are at or before `limit`. */
+export function upTo(times: readonly number[], limit: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid]! <= limit) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the ascending `xs` (first `count`) nearest to `x`, or -1. */
+export function nearest(xs: readonly number[], count: number, x: number): number {
+  let lo = 0;
+  let hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo >= count) return count - 1;
+  if (lo > 0 && x - xs[lo - 1]! < xs[lo]! - x) return lo - 1;
+  return lo;
+}
+
+const niceSteps = [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10];
+
+/** The smallest of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10ⁿ at or above `v` (1 for v ≤ 1). */
+export function niceCeil(v: number): number {
+  if (!(v > 1)) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  for (const m of niceSteps) if (m * p >= v * (1 - 1e-12)) return m * p;
+  return 10 * p;
+}
+
+/**
+ * End of the time axis for a run whose last event or cursor is at `need` ms. While live it grows
+ * in steps with some room ahead of the cursor, so the marks are rescaled a few times per run, not
+ * every frame; otherwise it fits the run (at least 1 s).
+ */
+export function timeDomainEnd(need: number, live: boolean): number {
+  return live ? niceCeil(Math.max(1000, need * 1.1)) : Math.max(1000, need);
+}
+
+/** Top of the bytes-written axis: grows in steps while live (the totals grow with every write), fits otherwise. */
+export function bytesDomainMax(max: number, live: boolean): number {
+  return live ? niceCeil(max) : Math.max(1, max);
+}
+
+/**
+ * Writes (the first `count`) as 1.5 px bars, at most one per pixel column: the column's largest
+ * write. For lanes with too many writes for one element each.
+ */
+export function columnBars(writes: readonly WriteMark[], count: number, toPx: (ms: number) => number, base: number, height: (size: number) => number): string {
+  const columns = new Map<number, number>();
+  for (let k = 0; k < count; k++) {
+    const w = writes[k]!;
+    const c = Math.round(toPx(w.ms));
+    columns.set(c, Math.max(columns.get(c) ?? 0, w.size));
+  }
+  let d = '';
+  for (const [c, s] of columns) d += `M${c - 0.5},${base}h1.5v${(-height(s)).toFixed(1)}h-1.5z`;
+  return d;
+}
+
+/** Events (the first `count`) as 1.5 px marks, at most one per pixel column. */
+export function columnMarks(ms: readonly number[], count: number, toPx: (ms: number) => number, top: number, height: number): string {
+  let d = '';
+  let last = NaN;
+  for (let k = 0; k < count; k++) {
+    const c = Math.round(toPx(ms[k]!));
+    if (c !== last) d += `M${c - 0.5},${top}h1.5v${height}h-1.5z`;
+    last = c;
+  }
+  return d;
+}
+
+/** Reads (the first `count`) as small upward triangles with their tip at `y`, at most one per pixel column. */
+export function readTriangles(ms: readonly number[], count: number, toPx: (ms: number) => number, y: number): string {
+  let d = '';
+  let last = NaN;
+  for (let k = 0; k < count; k++) {
+    const x = toPx(ms[k]!);
+    if (Math.round(x) === last) continue;
+    last = Math.round(x);
+    d += `M${(x - 4).toFixed(1)},${y + 7}L${x.toFixed(1)},${y}L${(x + 4).toFixed(1)},${y + 7}z`;
+  }
+  return d;
+}
+
+/** Same wording as the lane figures: ms below 10 s, then seconds. */
+export function formatMs(ms: number): string {
+  return ms < 10_000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** One formatter for every frame's figures (`toLocaleString` would build one per call). */
+const integer = new Intl.NumberFormat('en-US');
+
+export function formatCount(n: number): string {
+  return integer.format(n);
+}
+
+export function formatBytes(n: number): string {
+  return n < 10_000 ? `${integer.format(n)} B` : `${(n / 1024).toFixed(1)} KiB`;
+}
+
+export function tickLabel(ms: number, end: number): string {
+  return end < 2000 ? `${ms} ms` : `${+(ms / 1000).toFixed(3)} s`;
+}
+
+/** Rough width of a 14px label: no DOM measuring, so layout stays in `$derived`. */
+const charWidth = 7.8;
+
+export interface Marker {
+  name: string;
+  ms: number;
+  /** px from the plot's left. */
+  x: number;
+}
+
+export interface MarkerLabel {
+  x: number;
+  text: string;
+  anchor: 'start' | 'end';
+  line: 0 | 1;
+}
+
+/**
+ * Puts the first byte / first token / done labels on two lines (above the writes, below the
+ * tokens) without overlaps where it can: markers a few pixels apart share one label, each label
+ * goes right of its marker unless that runs off the plot, then left, then on the other line.
+ */
+export function placeLabels(markers: readonly Marker[], plotWidth: number): MarkerLabel[] {
+  const groups: { x: number; names: string[]; ms: number }[] = [];
+  for (const m of [...markers].sort((a, b) => a.x - b.x)) {
+    const last = groups.at(-1);
+    if (last && m.x - last.x < 4) last.names.push(m.name);
+    else groups.push({ x: m.x, names: [m.name], ms: m.ms });
+  }
+  const taken: [number, number][][] = [[], []];
+  const placed: MarkerLabel[] = [];
+  for (const g of groups) {
+    const text = `${g.names.join(' · ')} ${formatMs(g.ms)}`;
+    const w = text.length * charWidth;
+    const spans = { start: [g.x + 4, g.x + 4 + w], end: [g.x - 4 - w, g.x - 4] } as const;
+    let choice: MarkerLabel | undefined;
+    for (const line of [0, 1] as const) {
+      for (const anchor of ['start', 'end'] as const) {
+        const [a, b] = spans[anchor];
+        if (choice || a < 0 || b > plotWidth + 16) continue;
+        if (taken[line]!.some(([c, d]) => a < d + 6 && c < b + 6)) continue;
+        choice = { x: g.x, text, anchor, line };
+      }
+    }
+    choice ??= { x: g.x, text, anchor: spans.start[1] > plotWidth + 16 ? 'end' : 'start', line: 1 };
+    taken[choice.line]!.push([...spans[choice.anchor]]);
+    placed.push(choice);
+  }
+  return placed;
+}
