@@ -97,9 +97,9 @@ export class Studio {
         }, abort.signal),
       ),
     );
-    // EventSource connects from a task it queues; let the requests leave before the (heavier)
-    // first render of the lanes, or that render would delay them.
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    // EventSource and WebSocket connect from tasks they queue; let the requests leave before the
+    // (heavier) first render of the lanes, or that render would hold them back and skew time 0.
+    await new Promise((resolve) => setTimeout(resolve, 30));
     this.run = run;
     this.player.load(run);
     await lanes;
