@@ -37,9 +37,12 @@ export function quote(s: string, max = 32): string {
   return JSON.stringify(shorten(s, max));
 }
 
+// One formatter: toLocaleString() builds a new one per call, which shows up at 60 frames a second.
+const thousands = new Intl.NumberFormat('en-US');
+
 /** `1 byte`, `70,000 bytes`. */
 export function plural(n: number, word: string): string {
-  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+  return `${thousands.format(n)} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** Parses `text` as JSON if it looks like an object or array; undefined otherwise. */
