@@ -29,7 +29,8 @@ export const defaults: Omit<ReplySettings, 'run' | 'text'> = {
 };
 
 const known = ['prompt', 'text', 'tps', 'ttft', 'jitter', 'seed', 'run'] as const;
-const runPattern = /^[A-Za-z0-9_-]{1,64}$/;
+/** What a `run` id may be: short, and safe in a URL and a file name. */
+export const runPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Reads and checks reply settings from a query string or a JSON object. Every value out of

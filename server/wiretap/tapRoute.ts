@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { Problem } from '../problem.ts';
+import { runPattern } from '../model/settings.ts';
 import { sseHeaders } from '../transports/sseHeaders.ts';
 import type { WireTap } from './wireTap.ts';
 import { now } from './wireTap.ts';
@@ -20,7 +21,7 @@ export interface TapRouteOptions {
 export function tapRoute(tap: WireTap, { maxBufferedBytes = 1024 * 1024 }: TapRouteOptions = {}): RequestHandler {
   return (req, res) => {
     const run = req.query.run;
-    if (run !== undefined && (typeof run !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(run))) {
+    if (run !== undefined && (typeof run !== 'string' || !runPattern.test(run))) {
       throw new Problem(400, 'Parameter "run" must be 1 to 64 letters, digits, "-" or "_".', 'run');
     }
     res.writeHead(200, sseHeaders);

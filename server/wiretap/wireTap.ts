@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TapEvent } from './tapEvent.ts';
+import { runPattern } from '../model/settings.ts';
 
 /** Who is listening, and for which run (`null`: every connection). */
 export interface TapListener {
@@ -176,5 +177,5 @@ export function runOf(url: string | undefined): string | null | 'skip' {
   const parsed = new URL(url ?? '/', 'http://streamscope.invalid');
   if (parsed.pathname === '/api/tap') return 'skip';
   const run = parsed.searchParams.get('run');
-  return run !== null && /^[A-Za-z0-9_-]{1,64}$/.test(run) ? run : null;
+  return run !== null && runPattern.test(run) ? run : null;
 }
