@@ -1,0 +1,48 @@
+/** Which colour and drawing each segment kind gets in the byte view. */
+import type { LaneSegment } from '../../run/Run.svelte.ts';
+import type { SegmentKind } from '../../wire/types.ts';
+
+/** Which `--seg-*` colour a kind gets. */
+export type Category = 'head' | 'header' | 'framing' | 'field' | 'payload' | 'comment' | 'mask' | 'error';
+
+const categories: Record<SegmentKind, Category> = {
+  'request-line': 'head',
+  'status-line': 'head',
+  header: 'header',
+  trailer: 'header',
+  'empty-line': 'framing',
+  'head-end': 'framing',
+  body: 'payload',
+  opaque: 'comment',
+  'chunk-size': 'framing',
+  'chunk-data': 'payload',
+  'chunk-crlf': 'framing',
+  'chunk-last': 'framing',
+  'chunk-end': 'framing',
+  'sse-bom': 'framing',
+  'sse-field': 'field',
+  'sse-comment': 'comment',
+  'sse-dispatch': 'framing',
+  'ws-fin-opcode': 'framing',
+  'ws-mask-len': 'framing',
+  'ws-ext-len': 'framing',
+  'ws-mask-key': 'mask',
+  'ws-payload': 'payload',
+  'ws-close-code': 'framing',
+  'ws-close-reason': 'payload',
+  incomplete: 'error',
+  error: 'error',
+};
+
+/** Binary WebSocket header fields read better as hex even in text mode. */
+export const binaryKinds: ReadonlySet<SegmentKind> = new Set<SegmentKind>(['ws-fin-opcode', 'ws-mask-len', 'ws-ext-len', 'ws-mask-key', 'ws-close-code']);
+
+/** The colour of a segment: its kind's, or `mask` for a masked WebSocket payload. */
+export function category(s: Pick<LaneSegment, 'kind' | 'unmasked'>): Category {
+  return s.unmasked ? 'mask' : categories[s.kind];
+}
+
+/** Is this segment drawn as hex pairs (hex mode, a binary header field, a masked payload)? */
+export function drawnAsHex(s: Pick<LaneSegment, 'kind' | 'unmasked'>, hexMode: boolean): boolean {
+  return hexMode || binaryKinds.has(s.kind) || s.unmasked !== undefined;
+}

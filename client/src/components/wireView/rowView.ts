@@ -1,0 +1,110 @@
+/** What the byte view draws for one visual row: pieces cut into styled runs of text or hex. */
+import type { ConnInfo, LaneSegment } from '../../run/Run.svelte.ts';
+import type { Direction } from '../../wire/types.ts';
+import { escapeChars, hexBytes } from '../../wire/escape.ts';
+import { category, drawnAsHex, type Category } from './categories.ts';
+import type { Piece, RowModel } from './RowModel.ts';
+
+export interface TextRun {
+  text: string;
+  /** An escape (`\r`, `\x00`), drawn dim. */
+  esc: boolean;
+}
+
+/** Bytes as text, escapes and plain characters grouped into alternating runs. */
+export function textRuns(bytes: Uint8Array): TextRun[] {
+  const runs: TextRun[] = [];
+  for (const c of escapeChars(bytes)) {
+    const prev = runs.at(-1);
+    if (prev && prev.esc === c.escaped) prev.text += c.text;
+    else runs.push({ text: c.text, esc: c.escaped });
+  }
+  return runs;
+}
+
+export interface PieceView {
+  key: string;
+  index: number;
+  s: LaneSegment;
+  /** The piece that starts the segment carries its id (for aria-activedescendant). */
+  head: boolean;
+  length: number;
+  category: Category;
+  hex: boolean;
+  /** `data:` values carry the reply: payload colour. */
+  data: boolean;
+  parts: { cls: string; runs: TextRun[] }[];
+  unmasked?: TextRun[];
+  badge?: string;
+}
+
+export interface RowView {
+  index: number;
+  sep: boolean;
+  conn: number;
+  dir: Direction;
+  /** Continues the previous row's segment. */
+  cont: boolean;
+  pieces: PieceView[];
+}
+
+export function pieceView(p: Piece, s: LaneSegment, hexMode: boolean): PieceView {
+  const hex = drawnAsHex(s, hexMode);
+  const bytes = s.bytes.subarray(p.start, p.end);
+  const draw = (b: Uint8Array): TextRun[] => (b.length === 0 ? [] : hex ? [{ text: hexBytes(b), esc: false }] : textRuns(b));
+  const parts =
+    p.nameEnd > 0
+      ? [
+          { cls: 'name', runs: draw(bytes.subarray(0, p.nameEnd)) },
+          { cls: 'value', runs: draw(bytes.subarray(p.nameEnd)) },
+        ].filter((part) => part.runs.length > 0)
+      : [{ cls: s.kind === 'sse-field' ? 'value' : '', runs: draw(bytes) }];
+  return {
+    key: `${p.seg}:${p.start}`,
+    index: p.seg,
+    s,
+    head: p.start === 0,
+    length: p.end - p.start,
+    category: category(s),
+    hex,
+    data: s.kind === 'sse-field' && (s.name === 'data' || s.token !== undefined),
+    parts,
+    unmasked: s.unmasked ? textRuns(s.unmasked.subarray(p.start, p.end)) : undefined,
+    badge: p.badge,
+  };
+}
+
+/**
+ * Row `r` of `model` showing the first `count` segments. Views of rows that no longer change
+ * come from `cache` (and go in it).
+ */
+export function rowView(
+  model: Pick<RowModel, 'rows' | 'hex'>,
+  r: number,
+  count: number,
+  segments: readonly LaneSegment[],
+  cache: Map<number, RowView>,
+): RowView {
+  const row = model.rows[r]!;
+  const pieces = row.pieces.filter((p) => p.seg < count);
+  const cached = cache.get(r);
+  // A row is final once a later row exists; until then pieces may still be added to it.
+  if (cached && cached.pieces.length === pieces.length && r < model.rows.length - 1) return cached;
+  const view: RowView = {
+    index: r,
+    sep: row.sep,
+    conn: row.conn,
+    dir: row.dir,
+    cont: (row.pieces[0]?.start ?? 0) > 0,
+    pieces: pieces.map((p) => pieceView(p, segments[p.seg]!, model.hex)),
+  };
+  if (cache.size > 4000) cache.clear();
+  cache.set(r, view);
+  return view;
+}
+
+/** A separator row's text: `connection #2 · GET /api/chat?…`. */
+export function connLabel(conn: number, info: Pick<ConnInfo, 'method' | 'path'> | undefined): string {
+  // The query repeats the settings; the path is what tells the connections apart.
+  return info ? `connection #${conn} · ${info.method} ${info.path.replace(/\?.*/, '?…')}` : `connection #${conn}`;
+}
