@@ -4,7 +4,7 @@ import { websocketClient } from '../transports/websocket.ts';
 import { bufferedClient } from '../transports/buffered.ts';
 import { openaiClient } from '../transports/openai.ts';
 
-export type LaneId = 'sse' | 'ws' | 'http' | 'openai';
+export type LaneId = 'sse' | 'ws' | 'http' | 'openai' | 'lb-sse' | 'lb-ws';
 
 export interface LaneSpec {
   id: LaneId;
@@ -14,13 +14,17 @@ export interface LaneSpec {
   /** The request path that marks this lane's connections in the tap. */
   path: string;
   client: LaneClient;
+  /** Shown only with its lab (not among the default lanes' toggles). */
+  lab?: 'load-balancer';
 }
 
 export const laneSpecs: readonly LaneSpec[] = [
-  { id: 'sse', title: 'Server-Sent Events', how: 'EventSource · GET /api/stream/sse', path: '/api/stream/sse', client: sseClient },
-  { id: 'ws', title: 'WebSocket', how: 'WebSocket · /api/stream/ws', path: '/api/stream/ws', client: websocketClient },
+  { id: 'sse', title: 'Server-Sent Events', how: 'EventSource · GET /api/stream/sse', path: '/api/stream/sse', client: sseClient() },
+  { id: 'ws', title: 'WebSocket', how: 'WebSocket · /api/stream/ws', path: '/api/stream/ws', client: websocketClient() },
   { id: 'http', title: 'Buffered HTTP', how: 'fetch · GET /api/stream/http', path: '/api/stream/http', client: bufferedClient },
   { id: 'openai', title: 'OpenAI-style', how: 'fetch POST + SSE parser · /v1/chat/completions', path: '/v1/chat/completions', client: openaiClient },
+  { id: 'lb-sse', title: 'SSE via the balancer', how: 'EventSource · GET /lb/api/stream/sse', path: '/lb/api/stream/sse', client: sseClient('/lb/api/stream/sse'), lab: 'load-balancer' },
+  { id: 'lb-ws', title: 'WebSocket via the balancer', how: 'WebSocket · /lb/api/stream/ws', path: '/lb/api/stream/ws', client: websocketClient('/lb/api/stream/ws'), lab: 'load-balancer' },
 ];
 
 export const laneIds = laneSpecs.map((l) => l.id);

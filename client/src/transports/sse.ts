@@ -2,10 +2,10 @@ import { settingsQuery } from '../run/settings.ts';
 import type { LaneClient } from './types.ts';
 
 /** The browser's own EventSource: GET only, no custom headers, reconnects by itself. */
-export const sseClient: LaneClient = (settings, run, emit, signal) =>
+export const sseClient = (path = '/api/stream/sse'): LaneClient => (settings, run, emit, signal) =>
   new Promise((resolve) => {
     emit({ kind: 'request' });
-    const source = new EventSource(`/api/stream/sse?${settingsQuery(settings, run)}`);
+    const source = new EventSource(`${path}?${settingsQuery(settings, run)}`);
     const finish = (): void => {
       source.close();
       resolve();

@@ -2,9 +2,9 @@ import { settingsQuery } from '../run/settings.ts';
 import type { LaneClient } from './types.ts';
 
 /** A browser WebSocket: one `start` message up, `token` messages down. */
-export const websocketClient: LaneClient = (settings, run, emit, signal) =>
+export const websocketClient = (path = '/api/stream/ws'): LaneClient => (settings, run, emit, signal) =>
   new Promise((resolve) => {
-    const url = new URL(`/api/stream/ws?run=${encodeURIComponent(run)}`, location.href);
+    const url = new URL(`${path}?run=${encodeURIComponent(run)}`, location.href);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     emit({ kind: 'request' });
     const ws = new WebSocket(url);

@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launch, openPage, servePage } from './browser.ts';
+import type { Listening } from '../../server/testing/listen.ts';
+import { startLabs, type Labs } from '../../server/labs/labs.ts';
+
+const text = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
+
+let labs: Labs;
+let server: Listening;
+let browser: Browser;
+let page: Page;
+const errors: string[] = [];
+
+beforeAll(async () => {
+  labs = await startLabs();
+  [server, browser] = await Promise.all([servePage(labs.options), launch()]);
+  page = await openPage(browser, errors);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await labs?.close();
+});
+
+const lane = (id: string) => page.locator(`.lane[data-lane="${id}"]`);
+
+describe('the load-balancer lab, in Chromium', () => {
+  it('kills the instances the lanes are on: SSE resumes on another with nothing lost, the WebSocket dies', async () => {
+    await page.goto(`${server.url}/?lab=lb&text=${encodeURIComponent(text)}&tps=10&ttft=0&jitter=0`);
+    await page.getByRole('button', { name: 'Race through the balancer' }).click();
+    await expect.poll(() => lane('lb-sse').locator('[data-token]').count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
+    const sseOn = (await lane('lb-sse').getByTestId('instances').innerText()).split(' ').at(-1)!;
+    const wsOn = (await lane('lb-ws').getByTestId('instances').innerText()).split(' ').at(-1)!;
+    for (const id of new Set([sseOn, wsOn])) await page.getByRole('button', { name: `Kill ${id}` }).click();
+
+    await expect.poll(() => lane('lb-sse').locator('.bubble').getAttribute('data-status'), { timeout: 20_000 }).toBe('done');
+    expect(await lane('lb-sse').getByTestId('reply').evaluate((el) => el.textContent)).toBe(text);
+    const served = (await lane('lb-sse').getByTestId('instances').innerText()).replace('served by instance ', '').split(' → ');
+    expect(served[0]).toBe(sseOn);
+    expect(served.at(-1)).not.toBe(sseOn);
+
+    await expect.poll(() => lane('lb-ws').locator('.bubble').getAttribute('data-status'), { timeout: 10_000 }).toBe('error');
+    expect(await lane('lb-ws').innerText()).toContain('closed with code 1006');
+    await expect.poll(() => page.locator(`[data-instance="${sseOn}"]`).innerText()).toContain('down');
+  });
+
+  it('logged no console errors but the expected failed connections', () => {
+    expect(errors.filter((e) => !/Failed to load resource|ERR_CONNECTION|WebSocket/.test(e))).toEqual([]);
+  });
+});
