@@ -211,6 +211,7 @@ export class Run {
     }
     if (!Number.isFinite(lower) && !Number.isFinite(upper)) return;
     this.offset = Number.isFinite(lower) ? (lower <= upper ? lower : (lower + upper) / 2) : upper;
-    this.offsetUncertainty = Number.isFinite(lower) && Number.isFinite(upper) ? upper - lower : null;
+    // Bounds that cross mean some pairing was wrong (or clocks jumped): say nothing of the spread.
+    this.offsetUncertainty = Number.isFinite(lower) && Number.isFinite(upper) && lower <= upper ? upper - lower : null;
   }
 }

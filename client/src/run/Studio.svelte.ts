@@ -40,10 +40,13 @@ export class Studio {
   error = $state<string | null>(null);
   highlight = $state<Highlight | null>(null);
   running = $state(false);
+  /** The lab whose panel the URL asked for (`?lab=lb`, `?lab=faults`). */
+  readonly lab: string | null;
   #abort: AbortController | null = null;
 
   constructor(query: URLSearchParams) {
     this.settings = settingsFromQuery(query);
+    this.lab = query.get('lab');
     const lanes = query.get('lanes')?.split(',').filter((l): l is LaneId => (laneIds as string[]).includes(l));
     if (lanes?.length) this.visible = lanes;
   }
@@ -62,6 +65,7 @@ export class Studio {
   url(start = false): string {
     const query = settingsQuery(this.settings);
     query.set('lanes', this.visible.join(','));
+    if (this.lab) query.set('lab', this.lab);
     if (start) query.set('start', '1');
     return `${location.pathname}?${query}`;
   }

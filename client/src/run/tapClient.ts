@@ -30,11 +30,17 @@ export function tapRun(run: Run): Promise<() => void> {
         return;
       }
       if (event.type === 'request') {
+        // A keep-alive connection may carry the next request for another lane (a reconnect
+        // reusing the socket a finished stream left open): file what follows under that lane.
         const id = laneOfPath(event.path);
         const lane = id && run.lane(id);
-        const open = opened.get(event.conn);
-        if (!lane || laneOf.has(event.conn)) return;
+        if (!lane) {
+          laneOf.delete(event.conn);
+          return;
+        }
         laneOf.set(event.conn, lane.id);
+        if (lane.conns.has(event.conn)) return;
+        const open = opened.get(event.conn);
         lane.addConn({
           conn: event.conn,
           method: event.method,

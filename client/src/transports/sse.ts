@@ -2,10 +2,12 @@ import { settingsQuery } from '../run/settings.ts';
 import type { LaneClient } from './types.ts';
 
 /** The browser's own EventSource: GET only, no custom headers, reconnects by itself. */
-export const sseClient = (path = '/api/stream/sse'): LaneClient => (settings, run, emit, signal) =>
+export const sseClient = (path = '/api/stream/sse', extra: Record<string, string> = {}): LaneClient => (settings, run, emit, signal) =>
   new Promise((resolve) => {
     emit({ kind: 'request' });
-    const source = new EventSource(`${path}?${settingsQuery(settings, run)}`);
+    const query = settingsQuery(settings, run);
+    for (const [key, value] of Object.entries(extra)) query.set(key, value);
+    const source = new EventSource(`${path}?${query}`);
     const finish = (): void => {
       source.close();
       resolve();

@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launch, openPage, servePage } from './browser.ts';
+import type { Listening } from '../../server/testing/listen.ts';
+import { startLabs, type Labs } from '../../server/labs/labs.ts';
+
+let labs: Labs;
+let server: Listening;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  labs = await startLabs();
+  [server, browser] = await Promise.all([servePage({ retryMs: 200, ...labs.options }), launch()]);
+  page = await openPage(browser, []);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await labs?.close();
+});
+
+const lane = (id: string) => page.locator(`.lane[data-lane="${id}"]`);
+
+describe('the faults lab, in Chromium', () => {
+  it('races healthy SSE against a dropped connection and a buffering proxy', async () => {
+    await page.goto(`${server.url}/?lab=faults&prompt=what-is-sse&tps=15&ttft=0&jitter=0`);
+    await page.getByRole('button', { name: 'Race healthy vs faulty' }).click();
+    // Part-way through, the proxied lane has shown nothing: the proxy holds the body.
+    await expect.poll(() => lane('sse').locator('[data-token]').count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(10);
+    expect(await lane('proxy-sse').getByTestId('reply').count()).toBe(0);
+
+    for (const id of ['sse', 'drop-sse', 'proxy-sse']) {
+      await expect.poll(() => lane(id).locator('.bubble').getAttribute('data-status'), { timeout: 20_000 }).toBe('done');
+    }
+    const healthy = await lane('sse').getByTestId('reply').evaluate((el) => el.textContent);
+    // Cut after 15 tokens, EventSource came back with Last-Event-ID: the reply is whole, on two connections.
+    expect(await lane('drop-sse').getByTestId('reply').evaluate((el) => el.textContent)).toBe(healthy);
+    await lane('drop-sse').getByRole('tab', { name: 'Headers' }).click();
+    expect(await lane('drop-sse').locator('.panel').innerText()).toContain('Last-Event-ID');
+    expect(await lane('proxy-sse').getByTestId('reply').evaluate((el) => el.textContent)).toBe(healthy);
+  });
+});
