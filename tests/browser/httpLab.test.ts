@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launch, openPage, servePage } from './browser.ts';
+import type { Listening } from '../../server/testing/listen.ts';
+import { startLabs, type Labs } from '../../server/labs/labs.ts';
+
+let labs: Labs;
+let server: Listening;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  labs = await startLabs();
+  [server, browser] = await Promise.all([servePage(labs.options), launch()]);
+  page = await openPage(browser, []);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await labs?.close();
+});
+
+const lane = (id: string) => page.locator(`.lane[data-lane="${id}"]`);
+const logRows = () => page.getByRole('table', { name: 'Access log' }).locator('tbody tr');
+
+describe('the HTTP features lab, in Chromium', () => {
+  it('puts SSE behind auth middleware and in the access log; the WebSocket logs only its handshake', async () => {
+    await page.goto(`${server.url}/?lab=http&prompt=what-is-sse&tps=100&ttft=0`);
+    const race = page.getByRole('button', { name: 'Race SSE behind auth vs WebSocket' });
+
+    await race.click();
+    await expect.poll(() => lane('auth-sse').locator('.bubble').getAttribute('data-status'), { timeout: 10_000 }).toBe('error');
+    await expect.poll(() => logRows().filter({ hasText: '401' }).count()).toBe(1);
+
+    await page.getByRole('button', { name: /Log in/ }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Log out' }).count()).toBe(1);
+    await race.click();
+    for (const id of ['auth-sse', 'ws']) await expect.poll(() => lane(id).locator('.bubble').getAttribute('data-status'), { timeout: 15_000 }).toBe('done');
+    const sseLine = logRows().filter({ hasText: '200' }).filter({ hasText: 'sse' });
+    await expect.poll(() => sseLine.count()).toBe(1);
+    expect(await sseLine.innerText()).toContain('cookie');
+    // Two races, two handshakes: one line each, and nothing for the dozens of messages after them.
+    expect(await logRows().filter({ hasText: '/api/stream/ws' }).count()).toBe(2);
+  });
+});
