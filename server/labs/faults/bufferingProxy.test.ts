@@ -3,7 +3,7 @@ import { listen, type Listening } from '../../testing/listen.ts';
 import { replyFor, summarize } from '../../model/reply.ts';
 import { parseSettings } from '../../model/settings.ts';
 import { faultsRoutes } from './faultsRoutes.ts';
-import { dechunk, payloadAfterEachRead, rawGet } from './rawHttp.ts';
+import { dechunk, payloadAfterEachRead, rawGet } from '../../testing/rawHttp.ts';
 
 let server: Listening;
 beforeAll(async () => {

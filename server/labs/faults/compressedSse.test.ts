@@ -2,7 +2,7 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen, type Listening } from '../../testing/listen.ts';
 import { faultsRoutes } from './faultsRoutes.ts';
-import { dechunk, payloadAfterEachRead, rawGet } from './rawHttp.ts';
+import { dechunk, payloadAfterEachRead, rawGet } from '../../testing/rawHttp.ts';
 
 let server: Listening;
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import { listen, type Listening } from '../../testing/listen.ts';
 import { replyFor } from '../../model/reply.ts';
 import { parseSettings } from '../../model/settings.ts';
 import { faultsRoutes } from './faultsRoutes.ts';
-import { dechunk, rawGet } from './rawHttp.ts';
+import { dechunk, rawGet } from '../../testing/rawHttp.ts';
 
 let server: Listening;
 beforeAll(async () => {

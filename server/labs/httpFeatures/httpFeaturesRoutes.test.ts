@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { listen, type Listening } from '../../testing/listen.ts';
-import { rawGet } from '../faults/rawHttp.ts';
+import { rawGet } from '../../testing/rawHttp.ts';
 import { httpFeaturesRoutes } from './httpFeaturesRoutes.ts';
 import { HttpLab } from './httpLab.ts';
 import type { AccessLogEntry } from './accessLog.ts';
