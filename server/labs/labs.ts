@@ -6,6 +6,11 @@ import { startSecondOrigin, type SecondOrigin } from './httpFeatures/secondOrigi
 import { LoadBalancer } from './loadBalancer/LoadBalancer.ts';
 import { loadBalancerRoutes } from './loadBalancer/routes.ts';
 import { loadBalancerProxy, loadBalancerUpgrade } from './loadBalancer/proxy.ts';
+import { websocketTransport } from '../transports/websocket.ts';
+import { runOf } from '../wiretap/wireTap.ts';
+
+/** The lab's own WebSocket: the same transport, with an Origin check the class can switch off. */
+export const labSocketPath = '/api/labs/http/ws';
 
 export interface LabsOptions {
   /** Passed to the balanced instances' `createApp`. */
@@ -31,16 +36,26 @@ export async function startLabs({ allowedOrigins = [] }: LabsOptions = {}): Prom
   const lb = await LoadBalancer.start({ backend: { allowedOrigins } });
   const upgrade = loadBalancerUpgrade(lb);
   let second: SecondOrigin | undefined;
+  let labSocket: ReturnType<typeof websocketTransport> | undefined;
   return {
     httpLab,
     lb,
     options: {
       routes: (app, ctx) => {
+        labSocket = websocketTransport(ctx, { originAllowed: httpLab.wsOriginAllows });
         app.use(faultsRoutes(ctx));
         app.use(httpFeaturesRoutes(ctx, httpLab));
         app.use(loadBalancerRoutes(lb, ctx), loadBalancerProxy(lb, ctx));
       },
-      upgrade: (req, socket, head, { tap, limiter }) => upgrade(req, socket, head, { tap, limiter }),
+      upgrade: (req, socket, head, { tap, limiter }) => {
+        const url = req.url ?? '';
+        if (labSocket && (url === labSocketPath || url.startsWith(`${labSocketPath}?`))) {
+          tap.assign(req, null, runOf(url));
+          labSocket.handleUpgrade(req, socket, head);
+          return true;
+        }
+        return upgrade(req, socket, head, { tap, limiter });
+      },
       onUpgrade: httpLab.logUpgrade,
     },
     async startSecondOrigin(mainPort, staticDir, host) {
@@ -49,6 +64,7 @@ export async function startLabs({ allowedOrigins = [] }: LabsOptions = {}): Prom
       return second;
     },
     async close() {
+      labSocket?.close();
       await Promise.all([lb.close(), second?.close()]);
     },
   };

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { Problem } from '../problem.ts';
+import { originAllowed } from '../origin.ts';
 import { parseSettings } from '../model/settings.ts';
 import { paced, replyFor, summarize } from '../model/reply.ts';
 import { drained, type TransportContext } from './transport.ts';
@@ -17,6 +18,8 @@ export interface WebSocketOptions {
   pingMs?: number;
   /** Sent as `X-Streamscope-Instance` in the 101 response. */
   instance?: string;
+  /** Decides which handshakes may go on, instead of the Origin check (the HTTP features lab's switch). */
+  originAllowed?: (req: IncomingMessage) => boolean;
 }
 
 /** RFC 6455 close codes used here. https://www.rfc-editor.org/rfc/rfc6455#section-7.4.1 */
@@ -34,7 +37,7 @@ const maxPayload = 256 * 1024;
  * `/api/stream/ws`: the reply over a WebSocket on the same HTTP server. The client sends
  * `{"type":"start", …settings}`; the server answers `token` messages, `done`, then closes 1000.
  */
-export function websocketTransport(ctx: TransportContext, { allowedOrigins = [], pingMs = 30_000, instance }: WebSocketOptions = {}) {
+export function websocketTransport(ctx: TransportContext, { allowedOrigins = [], pingMs = 30_000, instance, originAllowed: allowed = (req) => originAllowed(req.headers, allowedOrigins) }: WebSocketOptions = {}) {
   const wss = new WebSocketServer({ noServer: true, maxPayload });
   if (instance) wss.on('headers', (headers) => headers.push(`X-Streamscope-Instance: ${instance}`));
   const alive = new WeakMap<WebSocket, boolean>();
@@ -61,9 +64,8 @@ export function websocketTransport(ctx: TransportContext, { allowedOrigins = [],
   return {
     /** Handles an HTTP upgrade for this path: checks Origin, then hands the socket to ws. */
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-      const origin = req.headers.origin;
-      if (origin !== undefined && !sameOrigin(origin, req.headers.host) && !allowedOrigins.includes(origin)) {
-        refuse(socket, 403, `WebSocket connections from origin ${origin} are refused. Allow it with STREAMSCOPE_ALLOWED_ORIGINS.`);
+      if (!allowed(req)) {
+        refuse(socket, 403, `WebSocket connections from origin ${req.headers.origin} are refused. Allow it with STREAMSCOPE_ALLOWED_ORIGINS.`);
         return;
       }
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
@@ -145,14 +147,6 @@ function sendAndDrain(ws: WebSocket, message: object): Promise<void> {
   send(ws, message);
   if (ws.bufferedAmount < 64 * 1024) return Promise.resolve();
   return drained((ws as unknown as { _socket: Duplex })._socket);
-}
-
-function sameOrigin(origin: string, host: string | undefined): boolean {
-  try {
-    return new URL(origin).host === host;
-  } catch {
-    return false;
-  }
 }
 
 function refuse(socket: Duplex, status: number, detail: string): void {

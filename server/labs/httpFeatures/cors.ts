@@ -1,3 +1,4 @@
+import { sameOrigin } from '../../origin.ts';
 import type { RequestHandler } from 'express';
 
 /** Request headers a cross-origin page may send to the lab's stream (a fetch + SSE parser sends these). */
@@ -90,12 +91,4 @@ export function corsPreflight(policy: CorsPolicy): RequestHandler {
     }
     res.status(204).end();
   };
-}
-
-export function sameOrigin(origin: string, host: string | undefined): boolean {
-  try {
-    return new URL(origin).host === host;
-  } catch {
-    return false;
-  }
 }

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { sameOrigin } from './cors.ts';
+import { originAllowed } from '../../origin.ts';
 
 export interface WsOriginRule {
   /**
@@ -12,15 +12,7 @@ export interface WsOriginRule {
   allowedOrigins: readonly string[];
 }
 
-/**
- * Whether a WebSocket handshake with these headers is accepted. CORS does not apply to
- * WebSockets: the browser connects to any origin and only reports its own in `Origin`; refusing
- * foreign pages is the server's job. No `Origin` (a non-browser client) is accepted: it is not a
- * page that could be acting for a logged-in user.
- * https://www.rfc-editor.org/rfc/rfc6455#section-10.2
- */
+/** Whether a WebSocket handshake passes the rule: anything when unchecked, else the usual Origin check. */
 export function wsOriginAllowed(headers: Pick<IncomingHttpHeaders, 'origin' | 'host'>, rule: WsOriginRule): boolean {
-  if (!rule.checked) return true;
-  const origin = headers.origin;
-  return origin === undefined || sameOrigin(origin, headers.host) || rule.allowedOrigins.includes(origin);
+  return !rule.checked || originAllowed(headers, rule.allowedOrigins);
 }
