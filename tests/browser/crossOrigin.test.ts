@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { buildPage, launch, openPage, servePage } from './browser.ts';
+import type { Listening } from '../../server/testing/listen.ts';
+import { startLabs, type Labs } from '../../server/labs/labs.ts';
+import type { SecondOrigin } from '../../server/labs/httpFeatures/secondOrigin.ts';
+
+let labs: Labs;
+let server: Listening;
+let second: SecondOrigin;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  labs = await startLabs();
+  [server, browser] = await Promise.all([servePage(labs.options), launch()]);
+  second = await labs.startSecondOrigin(server.port, await buildPage(), '127.0.0.1');
+  page = await openPage(browser, []);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await labs?.close();
+});
+
+const put = (path: string, body: object) => fetch(`${server.url}${path}`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+describe('the cross-origin lab, in Chromium', () => {
+  it('the main origin shows the two switches', async () => {
+    await page.goto(`${server.url}/?lab=cors`);
+    await expect.poll(() => page.getByLabel('CORS allows the second origin').count()).toBe(1);
+    expect(await page.getByLabel('the lab WebSocket checks Origin').isChecked()).toBe(true);
+  });
+
+  it('from the second origin: CORS blocks SSE until allowed; only the Origin check stops the WebSocket', async () => {
+    await page.goto(`${second.url}/?lab=cors`);
+    const sse = page.getByTestId('sse-result');
+    const ws = page.getByTestId('ws-result');
+
+    await page.getByRole('button', { name: 'Try SSE on the main origin' }).click();
+    await expect.poll(() => sse.innerText(), { timeout: 10_000 }).toContain('blocked by CORS');
+    await put('/api/labs/http/cors', { allowSecondOrigin: true });
+    await page.getByRole('button', { name: 'Try SSE on the main origin' }).click();
+    await expect.poll(() => sse.innerText(), { timeout: 10_000 }).toContain('allowed');
+
+    await page.getByRole('button', { name: 'Try a WebSocket on the main origin' }).click();
+    await expect.poll(() => ws.innerText(), { timeout: 10_000 }).toContain('refused');
+    await put('/api/labs/http/ws-origin-check', { enabled: false });
+    await page.getByRole('button', { name: 'Try a WebSocket on the main origin' }).click();
+    await expect.poll(() => ws.innerText(), { timeout: 10_000 }).toContain('connected from a foreign page');
+  });
+});
