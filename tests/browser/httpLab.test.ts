@@ -26,7 +26,7 @@ const logRows = () => page.getByRole('table', { name: 'Access log' }).locator('t
 describe('the HTTP features lab, in Chromium', () => {
   it('puts SSE behind auth middleware and in the access log; the WebSocket logs only its handshake', async () => {
     await page.goto(`${server.url}/?lab=http&prompt=what-is-sse&tps=100&ttft=0`);
-    const race = page.getByRole('button', { name: 'Race SSE behind auth vs WebSocket' });
+    const race = page.getByRole('button', { name: 'Race SSE behind auth, WebSocket, cacheable' });
 
     await race.click();
     await expect.poll(() => lane('auth-sse').locator('.bubble').getAttribute('data-status'), { timeout: 10_000 }).toBe('error');
@@ -41,5 +41,11 @@ describe('the HTTP features lab, in Chromium', () => {
     expect(await sseLine.innerText()).toContain('cookie');
     // Two races, two handshakes: one line each, and nothing for the dozens of messages after them.
     expect(await logRows().filter({ hasText: '/api/stream/ws' }).count()).toBe(2);
+
+    // The cacheable reply, fetched again: the browser revalidates and the server answers 304.
+    await expect.poll(() => lane('cached-http').locator('.bubble').getAttribute('data-status'), { timeout: 15_000 }).toBe('done');
+    await lane('cached-http').getByRole('tab', { name: 'Headers' }).click();
+    await expect.poll(() => lane('cached-http').locator('.panel').innerText()).toContain('304');
+    expect(await lane('cached-http').locator('.panel').innerText()).toContain('If-None-Match');
   });
 });

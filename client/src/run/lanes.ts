@@ -4,7 +4,7 @@ import { websocketClient } from '../transports/websocket.ts';
 import { bufferedClient } from '../transports/buffered.ts';
 import { openaiClient } from '../transports/openai.ts';
 
-export type LaneId = 'sse' | 'ws' | 'http' | 'openai' | 'lb-sse' | 'lb-ws' | 'drop-sse' | 'proxy-sse' | 'auth-sse';
+export type LaneId = 'sse' | 'ws' | 'http' | 'openai' | 'lb-sse' | 'lb-ws' | 'drop-sse' | 'proxy-sse' | 'auth-sse' | 'cached-http';
 
 export interface LaneSpec {
   id: LaneId;
@@ -21,11 +21,12 @@ export interface LaneSpec {
 export const laneSpecs: readonly LaneSpec[] = [
   { id: 'sse', title: 'Server-Sent Events', how: 'EventSource · GET /api/stream/sse', path: '/api/stream/sse', client: sseClient() },
   { id: 'ws', title: 'WebSocket', how: 'WebSocket · /api/stream/ws', path: '/api/stream/ws', client: websocketClient() },
-  { id: 'http', title: 'Buffered HTTP', how: 'fetch · GET /api/stream/http', path: '/api/stream/http', client: bufferedClient },
+  { id: 'http', title: 'Buffered HTTP', how: 'fetch · GET /api/stream/http', path: '/api/stream/http', client: bufferedClient() },
   { id: 'openai', title: 'OpenAI-style', how: 'fetch POST + SSE parser · /v1/chat/completions', path: '/v1/chat/completions', client: openaiClient },
   { id: 'lb-sse', title: 'SSE via the balancer', how: 'EventSource · GET /lb/api/stream/sse', path: '/lb/api/stream/sse', client: sseClient('/lb/api/stream/sse'), lab: 'lb' },
   { id: 'lb-ws', title: 'WebSocket via the balancer', how: 'WebSocket · /lb/api/stream/ws', path: '/lb/api/stream/ws', client: websocketClient('/lb/api/stream/ws'), lab: 'lb' },
   { id: 'auth-sse', title: 'SSE behind auth', how: 'EventSource · GET /api/labs/http/sse (cookie)', path: '/api/labs/http/sse', client: sseClient('/api/labs/http/sse'), lab: 'http' },
+  { id: 'cached-http', title: 'Buffered, cacheable', how: 'fetch twice · GET /api/labs/http/cached (ETag)', path: '/api/labs/http/cached', client: bufferedClient('/api/labs/http/cached', { revalidate: true }), lab: 'http' },
   { id: 'drop-sse', title: 'SSE, connection dropped', how: 'EventSource · cut after 15 tokens', path: '/api/labs/faults/sse', client: sseClient('/api/labs/faults/sse', { drop: '15' }), lab: 'faults' },
   { id: 'proxy-sse', title: 'SSE behind a buffering proxy', how: 'EventSource · proxy holds 4 KiB', path: '/api/labs/faults/buffering-proxy/sse', client: sseClient('/api/labs/faults/buffering-proxy/sse', { holdBytes: '4096' }), lab: 'faults' },
 ];
