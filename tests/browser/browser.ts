@@ -5,6 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { listen, type Listening } from '../../server/testing/listen.ts';
 import type { AppOptions } from '../../server/app.ts';
+import { startLabs, type Labs } from '../../server/labs/labs.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -44,4 +45,30 @@ export async function openPage(browser: Browser, errors: string[]): Promise<Page
   });
   page.on('pageerror', (e) => errors.push(String(e)));
   return page;
+}
+
+export interface LabSetup {
+  labs: Labs;
+  server: Listening;
+  browser: Browser;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/** The page served with every lab running, and a Chromium page to drive it. */
+export async function serveLabs(options: AppOptions = {}, errors: string[] = []): Promise<LabSetup> {
+  const labs = await startLabs();
+  const [server, browser] = await Promise.all([servePage({ ...options, ...labs.options }), launch()]);
+  const page = await openPage(browser, errors);
+  return {
+    labs,
+    server,
+    browser,
+    page,
+    async close() {
+      await browser.close();
+      await server.close();
+      await labs.close();
+    },
+  };
 }

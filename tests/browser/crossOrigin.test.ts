@@ -1,27 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { buildPage, launch, openPage, servePage } from './browser.ts';
+import type { Page } from 'playwright-core';
+import { buildPage, serveLabs, type LabSetup } from './browser.ts';
 import type { Listening } from '../../server/testing/listen.ts';
-import { startLabs, type Labs } from '../../server/labs/labs.ts';
 import type { SecondOrigin } from '../../server/labs/httpFeatures/secondOrigin.ts';
 
-let labs: Labs;
+let lab: LabSetup;
 let server: Listening;
 let second: SecondOrigin;
-let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  labs = await startLabs();
-  [server, browser] = await Promise.all([servePage(labs.options), launch()]);
-  second = await labs.startSecondOrigin(server.port, await buildPage(), '127.0.0.1');
-  page = await openPage(browser, []);
+  lab = await serveLabs();
+  ({ server, page } = lab);
+  second = await lab.labs.startSecondOrigin(server.port, await buildPage(), '127.0.0.1');
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await labs?.close();
-});
+afterAll(() => lab?.close());
 
 const put = (path: string, body: object) => fetch(`${server.url}${path}`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 

@@ -1,27 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launch, openPage, servePage } from './browser.ts';
+import type { Page } from 'playwright-core';
+import { serveLabs, type LabSetup } from './browser.ts';
 import type { Listening } from '../../server/testing/listen.ts';
-import { startLabs, type Labs } from '../../server/labs/labs.ts';
 
 const text = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
 
-let labs: Labs;
+let lab: LabSetup;
 let server: Listening;
-let browser: Browser;
 let page: Page;
 const errors: string[] = [];
 
 beforeAll(async () => {
-  labs = await startLabs();
-  [server, browser] = await Promise.all([servePage(labs.options), launch()]);
-  page = await openPage(browser, errors);
+  lab = await serveLabs({}, errors);
+  ({ server, page } = lab);
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await labs?.close();
-});
+afterAll(() => lab?.close());
 
 const lane = (id: string) => page.locator(`.lane[data-lane="${id}"]`);
 
