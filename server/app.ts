@@ -86,12 +86,15 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   }
 
   const api = express.Router();
+  // The list never changes while the server runs: build it once, on the first request.
+  let promptList: object | undefined;
   api.get('/prompts', (_req, res) => {
-    res.json({
+    promptList ??= {
       defaults,
       bounds,
       prompts: prompts.map((p) => ({ id: p.id, title: p.title, prompt: p.prompt, tokens: replyFor(parseSettings({ prompt: p.id })).tokens.length })),
-    });
+    };
+    res.json(promptList);
   });
   api.get('/stream/sse', sseTransport(ctx));
   api.get('/stream/http', bufferedTransport(ctx));

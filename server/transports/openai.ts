@@ -2,7 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import { Problem } from '../problem.ts';
 import { prompts } from '../model/prompts.ts';
 import { parseSettings, type ReplySettings } from '../model/settings.ts';
-import { paced, replyFor, type Reply } from '../model/reply.ts';
+import { paced, replyFor } from '../model/reply.ts';
 import { tokenize } from '../model/tokenize.ts';
 import { sseHeaders } from './sseHeaders.ts';
 import { send, type TransportContext } from './transport.ts';
@@ -167,4 +167,3 @@ function promptFor(message: string): string {
   return prompts[hash % prompts.length]?.id ?? prompts[0]!.id;
 }
 
-export type { Reply };

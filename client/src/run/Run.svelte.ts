@@ -60,6 +60,13 @@ export class LaneRecord {
   readonly totals = { wire: [] as WireTotals[], app: [] as AppTotals[] };
   /** Token texts in the order the page's code received them. */
   readonly tokens: string[] = [];
+  /**
+   * The largest (server write time − page receipt time) over the tokens seen on both sides:
+   * a lower bound on the clock offset, kept as the events arrive (see `Run.estimateOffset`).
+   */
+  tokenBound = -Infinity;
+  readonly #written = new Map<number, number>();
+  readonly #received = new Map<number, number>();
   readonly conns = new Map<number, ConnInfo>();
   readonly #dissectors = new Map<number, ConnectionDissector>();
   /** Bytes seen so far per connection and direction: where the next event starts. */
@@ -98,6 +105,11 @@ export class LaneRecord {
     for (const segment of dissector.push(event)) {
       const from = segment.offset - start;
       this.segments.push({ ...segment, conn: event.conn, bytes: event.bytes.subarray(from, from + segment.length) });
+      if (segment.token !== undefined && segment.dir === 'down' && (segment.part === 'whole' || segment.part === 'last')) {
+        this.#written.set(segment.token, segment.t);
+        const received = this.#received.get(segment.token);
+        if (received !== undefined) this.tokenBound = Math.max(this.tokenBound, segment.t - received);
+      }
     }
     this.version++;
   }
@@ -108,6 +120,11 @@ export class LaneRecord {
     const next: AppTotals = { ...before };
     if (event.kind === 'token') {
       this.tokens.push(event.text ?? '');
+      if (event.index !== undefined) {
+        this.#received.set(event.index, event.t);
+        const written = this.#written.get(event.index);
+        if (written !== undefined) this.tokenBound = Math.max(this.tokenBound, written - event.t);
+      }
       next.tokens++;
       next.textBytes += encoder.encode(event.text ?? '').length;
       next.status = 'streaming';
@@ -202,12 +219,7 @@ export class Run {
       if (c0 !== undefined && s0 !== undefined) upper = Math.min(upper, s0 - c0);
       if (c1 !== undefined && s1 !== undefined) lower = Math.max(lower, s1 - c1);
       // Each token: the server wrote it before the page's code had it.
-      const written = new Map<number, number>();
-      for (const s of lane.segments) if (s.token !== undefined && s.dir === 'down' && (s.part === 'whole' || s.part === 'last')) written.set(s.token, s.t);
-      for (const e of lane.app) {
-        const s = e.kind === 'token' && e.index !== undefined ? written.get(e.index) : undefined;
-        if (s !== undefined) lower = Math.max(lower, s - e.t);
-      }
+      lower = Math.max(lower, lane.tokenBound);
     }
     if (!Number.isFinite(lower) && !Number.isFinite(upper)) return;
     this.offset = Number.isFinite(lower) ? (lower <= upper ? lower : (lower + upper) / 2) : upper;

@@ -16,7 +16,6 @@ export interface LaneState {
   textBytes: number;
   /** Every byte on the wire that is not reply text, per token. */
   overheadPerToken?: number;
-  writes: number;
 }
 
 /** How many of `items` (in time order) happened at or before `cursor`: a binary search. */
@@ -67,6 +66,5 @@ export function laneState(run: Run, lane: LaneRecord, cursor: number): LaneState
     bytesUp: wire.up,
     textBytes: app?.textBytes ?? 0,
     overheadPerToken: tokens > 0 ? (wire.down + wire.up - (app?.textBytes ?? 0)) / tokens : undefined,
-    writes: wire.writes,
   };
 }
