@@ -15,6 +15,7 @@ import { openaiTransport, modelsRoute } from './transports/openai.ts';
 import { websocketTransport } from './transports/websocket.ts';
 import { WireTap, runOf } from './wiretap/wireTap.ts';
 import { tapRoute } from './wiretap/tapRoute.ts';
+import { Presenter } from './classroom/presenter.ts';
 
 export interface AppOptions {
   /** Streams one client address may hold open at once; more get 429. @default 50 */
@@ -45,6 +46,13 @@ export interface AppOptions {
   onUpgrade?: (req: IncomingMessage) => void;
   /** Takes WebSocket upgrades on more paths (the labs); returns true for one it took. */
   upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer, app: { tap: WireTap; limiter: StreamLimiter }) => boolean;
+  /** Who drives the class (the token `main.ts` prints). @default a random token */
+  presenter?: Presenter;
+  /**
+   * Classroom mode (`HOST=0.0.0.0`): other people's browsers reach this server, so the tap and the
+   * audience controls are guarded (see `server/classroom/`). @default false
+   */
+  classroom?: boolean;
 }
 
 export interface StreamscopeApp {
@@ -53,6 +61,7 @@ export interface StreamscopeApp {
   app: express.Express;
   tap: WireTap;
   limiter: StreamLimiter;
+  presenter: Presenter;
   /** Stops timers and WebSocket sessions and closes the server and its connections. */
   close(): Promise<void>;
 }
@@ -68,6 +77,7 @@ export const defaultStaticDir = path.resolve(import.meta.dirname, '../dist');
 /** Builds the whole server: routes, transports, wire tap. Binds no port. */
 export function createApp(options: AppOptions = {}): StreamscopeApp {
   const tap = new WireTap();
+  const presenter = options.presenter ?? new Presenter();
   const limiter = new StreamLimiter(options.maxStreamsPerClient ?? 50);
   const ctx: TransportContext = { limiter, heartbeatMs: options.heartbeatMs ?? 2500, retryMs: options.retryMs ?? 1000 };
   const websocket = websocketTransport(ctx, { allowedOrigins: options.allowedOrigins ?? [], pingMs: options.pingMs ?? 30_000, instance: options.instance });
@@ -159,6 +169,7 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
     app,
     tap,
     limiter,
+    presenter,
     close: () =>
       new Promise<void>((resolve) => {
         websocket.close();
