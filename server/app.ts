@@ -12,10 +12,15 @@ import type { TransportContext } from './transports/transport.ts';
 import { sseTransport } from './transports/sse.ts';
 import { bufferedTransport } from './transports/buffered.ts';
 import { openaiTransport, modelsRoute } from './transports/openai.ts';
+import { anthropicRouter } from './transports/anthropic.ts';
 import { websocketTransport } from './transports/websocket.ts';
 import { WireTap, runOf } from './wiretap/wireTap.ts';
 import { tapRoute } from './wiretap/tapRoute.ts';
 import { Presenter } from './classroom/presenter.ts';
+import { followRoutes } from './follow/followRoutes.ts';
+import { balancedTapGuard, tapGuard } from './classroom/tapGuard.ts';
+import { SecretHeaderScanner } from './classroom/secretHeaders.ts';
+import { pageSecurityHeaders } from './classroom/contentSecurityPolicy.ts';
 
 export interface AppOptions {
   /** Streams one client address may hold open at once; more get 429. @default 50 */
@@ -76,7 +81,7 @@ export const defaultStaticDir = path.resolve(import.meta.dirname, '../dist');
 
 /** Builds the whole server: routes, transports, wire tap. Binds no port. */
 export function createApp(options: AppOptions = {}): StreamscopeApp {
-  const tap = new WireTap();
+  const tap = new WireTap(options.classroom ? { secrets: () => new SecretHeaderScanner() } : {});
   const presenter = options.presenter ?? new Presenter();
   const limiter = new StreamLimiter(options.maxStreamsPerClient ?? 50);
   const ctx: TransportContext = { limiter, heartbeatMs: options.heartbeatMs ?? 2500, retryMs: options.retryMs ?? 1000 };
@@ -111,7 +116,7 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   api.get('/stream/ws', (_req, _res) => {
     throw new Problem(400, 'This endpoint speaks WebSocket: connect with an Upgrade request (new WebSocket(url) in a browser).');
   });
-  api.get('/tap', tapRoute(tap));
+  api.get('/tap', tapRoute(tap, { guard: options.classroom ? tapGuard(presenter) : undefined }));
   app.use('/api', api);
 
   const v1 = express.Router();
@@ -122,6 +127,9 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
     throw new Problem(405, 'Use POST for /v1/chat/completions.');
   });
   app.use('/v1', v1);
+  app.use('/v1', anthropicRouter(ctx));
+  app.use(followRoutes(presenter));
+  if (options.classroom) app.use('/lb/api/tap', balancedTapGuard(presenter));
   options.routes?.(app, ctx);
 
   app.all(['/api/{*rest}', '/v1/{*rest}'], (req) => {
@@ -131,6 +139,7 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   if (options.pageMiddleware) app.use(options.pageMiddleware);
   const staticDir = options.staticDir === undefined ? (existsSync(defaultStaticDir) ? defaultStaticDir : null) : options.staticDir;
   if (staticDir) {
+    app.use(pageSecurityHeaders);
     app.use(express.static(staticDir, { index: 'index.html' }));
     // Deep links (/lessons/…) are the page's own routes.
     app.get('/{*splat}', (_req, res) => res.sendFile(path.join(staticDir, 'index.html')));

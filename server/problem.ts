@@ -43,13 +43,13 @@ const titles: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export function sendProblem(res: Response, problem: Problem): void {
+/** `body` defaults to the problem's own JSON; an API with its own error shape (anthropic.ts) passes its body. */
+export function sendProblem(res: Response, problem: Problem, body: object = problem.toJSON(res.req.path.startsWith('/v1/'))): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const openai = res.req.path.startsWith('/v1/');
-  res.status(problem.status).type('application/problem+json').set('Cache-Control', 'no-store').send(JSON.stringify(problem.toJSON(openai)));
+  res.status(problem.status).type('application/problem+json').set('Cache-Control', 'no-store').send(JSON.stringify(body));
 }
 
 /** Last Express middleware: turns thrown Problems (and body-parser errors) into problem+json. */
@@ -57,7 +57,8 @@ export const problemHandler: ErrorRequestHandler = (err: unknown, _req, res, _ne
   sendProblem(res, toProblem(err));
 };
 
-function toProblem(err: unknown): Problem {
+/** The Problem for any error: itself, a body-parser error (bad JSON, too large), or a 500 that is logged. */
+export function toProblem(err: unknown): Problem {
   if (err instanceof Problem) return err;
   // body-parser errors carry `status` and `type`.
   const e = err as { status?: number; type?: string; limit?: number; message?: string };

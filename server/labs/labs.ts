@@ -8,6 +8,7 @@ import { loadBalancerRoutes } from './loadBalancer/routes.ts';
 import { loadBalancerProxy, loadBalancerUpgrade } from './loadBalancer/proxy.ts';
 import { websocketTransport } from '../transports/websocket.ts';
 import { runOf } from '../wiretap/wireTap.ts';
+import { findNginx, startNginx, type NginxFront } from './nginx/nginxFront.ts';
 
 /** The lab's own WebSocket: the same transport, with an Origin check the class can switch off. */
 export const labSocketPath = '/api/labs/http/ws';
@@ -15,6 +16,8 @@ export const labSocketPath = '/api/labs/http/ws';
 export interface LabsOptions {
   /** Passed to the balanced instances' `createApp`. */
   allowedOrigins?: readonly string[];
+  /** Also put real nginx in front of the balanced instances, if it is installed. @default false */
+  nginx?: boolean;
 }
 
 /** The labs, ready to hand to `createApp` (their routes and upgrade hooks) and to stop. */
@@ -22,6 +25,10 @@ export interface Labs {
   options: Pick<AppOptions, 'routes' | 'upgrade' | 'onUpgrade'>;
   httpLab: HttpLab;
   lb: LoadBalancer;
+  /** Real nginx in front of the same instances (`nginx: true` and nginx installed), or null. */
+  nginx: NginxFront | null;
+  /** Why `nginx` is null although it was asked for: not installed, or it failed to start. */
+  nginxSkipped: string | null;
   /** Once the main server listens: serves the page from a second origin (port + 1, or any). */
   startSecondOrigin(mainPort: number, staticDir: string, host: string): Promise<SecondOrigin>;
   close(): Promise<void>;
@@ -29,17 +36,32 @@ export interface Labs {
 
 /**
  * Starts every lab: the HTTP features lab (login, access log, CORS, caching), the faults lab,
- * and the load balancer with its three instances.
+ * and the load balancer with its three instances (and, asked to, real nginx in front of them).
  */
-export async function startLabs({ allowedOrigins = [] }: LabsOptions = {}): Promise<Labs> {
+export async function startLabs({ allowedOrigins = [], nginx: withNginx = false }: LabsOptions = {}): Promise<Labs> {
   const httpLab = new HttpLab();
   const lb = await LoadBalancer.start({ backend: { allowedOrigins } });
+  let nginx: NginxFront | null = null;
+  let nginxSkipped: string | null = null;
+  if (withNginx) {
+    // The lab runs without it: nginx is an extra, and a missing or broken one says why.
+    if (findNginx() === null) nginxSkipped = 'nginx is not installed (apt-get install nginx-light, or set NGINX_PATH)';
+    else {
+      try {
+        nginx = await startNginx({ instances: lb.state().instances });
+      } catch (error) {
+        nginxSkipped = (error as Error).message;
+      }
+    }
+  }
   const upgrade = loadBalancerUpgrade(lb);
   let second: SecondOrigin | undefined;
   let labSocket: ReturnType<typeof websocketTransport> | undefined;
   return {
     httpLab,
     lb,
+    nginx,
+    nginxSkipped,
     options: {
       routes: (app, ctx) => {
         labSocket = websocketTransport(ctx, { originAllowed: httpLab.wsOriginAllows });
@@ -65,7 +87,7 @@ export async function startLabs({ allowedOrigins = [] }: LabsOptions = {}): Prom
     },
     async close() {
       labSocket?.close();
-      await Promise.all([lb.close(), second?.close()]);
+      await Promise.all([lb.close(), second?.close(), nginx?.close()]);
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { parseSettings } from '../model/settings.ts';
-import { paced, replyFor, summarize } from '../model/reply.ts';
-import type { TransportContext } from './transport.ts';
+import { replyFor, summarize } from '../model/reply.ts';
+import { pacedResponse, type TransportContext } from './transport.ts';
 
 /**
  * `GET /api/stream/http`: the same reply after the same simulated time, but buffered: nothing
@@ -10,12 +10,7 @@ import type { TransportContext } from './transport.ts';
 export function bufferedTransport(ctx: TransportContext): RequestHandler {
   return async (req, res) => {
     const reply = replyFor(parseSettings(req.query));
-    const release = ctx.limiter.acquire(req.socket.remoteAddress);
-    const tokens = paced(reply);
-    res.on('close', () => {
-      void tokens.return();
-      release();
-    });
+    const tokens = pacedResponse(ctx, req, res, reply);
 
     const texts: string[] = [];
     for await (const token of tokens) texts.push(token.text);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { EventSource } from 'eventsource';
 import { listen, type Listening } from '../testing/listen.ts';
+import { readSseEvents } from '../testing/sseEvents.ts';
 import { replyFor } from '../model/reply.ts';
 import { parseSettings } from '../model/settings.ts';
 
@@ -10,15 +10,6 @@ beforeAll(async () => {
   server = await listen({ retryMs: 50 });
 });
 afterAll(() => server.close());
-
-/** Reads a whole SSE response with eventsource-parser, fed in whatever pieces fetch delivers. */
-async function readEvents(response: Response): Promise<EventSourceMessage[]> {
-  const events: EventSourceMessage[] = [];
-  const parser = createParser({ onEvent: (e) => events.push(e) });
-  const decoder = new TextDecoder();
-  for await (const chunk of response.body!) parser.feed(decoder.decode(chunk, { stream: true }));
-  return events;
-}
 
 describe('GET /api/stream/sse', () => {
   it('answers 200 text/event-stream, chunked, with the SSE headers', async () => {
@@ -34,7 +25,7 @@ describe('GET /api/stream/sse', () => {
 
   it('sends one token event per token with id, then a done event', async () => {
     const expected = replyFor(parseSettings({ prompt: 'what-is-sse' }));
-    const events = await readEvents(await fetch(`${server.url}/api/stream/sse?prompt=what-is-sse&tps=1000&ttft=0`));
+    const events = await readSseEvents(await fetch(`${server.url}/api/stream/sse?prompt=what-is-sse&tps=1000&ttft=0`));
     const tokens = events.filter((e) => e.event === 'token');
     expect(tokens.map((e) => e.id)).toEqual(expected.tokens.map((_, i) => String(i)));
     expect(tokens.map((e) => JSON.parse(e.data))).toEqual(expected.tokens.map((text, index) => ({ index, text })));
@@ -57,7 +48,7 @@ describe('GET /api/stream/sse', () => {
   it('resumes after Last-Event-ID: nothing lost, nothing repeated', async () => {
     const expected = replyFor(parseSettings({ prompt: 'what-is-sse' }));
     const response = await fetch(`${server.url}/api/stream/sse?prompt=what-is-sse&tps=1000&ttft=0`, { headers: { 'Last-Event-ID': '9' } });
-    const tokens = (await readEvents(response)).filter((e) => e.event === 'token');
+    const tokens = (await readSseEvents(response)).filter((e) => e.event === 'token');
     expect(tokens[0]?.id).toBe('10');
     expect(tokens.map((e) => JSON.parse(e.data).text).join('')).toBe(expected.tokens.slice(10).join(''));
   });

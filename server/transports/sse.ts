@@ -2,10 +2,10 @@ import type { Writable } from 'node:stream';
 import type { Request, RequestHandler, Response } from 'express';
 import { Problem } from '../problem.ts';
 import { parseSettings } from '../model/settings.ts';
-import { paced, replyFor, summarize, type Reply } from '../model/reply.ts';
+import { replyFor, summarize, type Reply } from '../model/reply.ts';
 import type { Token } from '../model/pacedTokens.ts';
 import { sseHeaders } from './sseHeaders.ts';
-import { send, type TransportContext } from './transport.ts';
+import { pacedResponse, send, type TransportContext } from './transport.ts';
 
 /**
  * One token as one SSE event. The text travels JSON-encoded: a raw CR or LF in `data:` would
@@ -48,8 +48,7 @@ export interface StreamOptions {
  */
 export async function streamSse(req: Request, res: Response, ctx: TransportContext, reply: Reply, sink: EventSink, { dropAfter = null }: StreamOptions = {}): Promise<void> {
   const from = lastEventId(req, reply.tokens.length) + 1;
-  const release = ctx.limiter.acquire(req.socket.remoteAddress);
-  const tokens = paced(reply, from);
+  const tokens = pacedResponse(ctx, req, res, reply, from);
 
   let heartbeat: ReturnType<typeof setTimeout> | undefined;
   const quiet = (): void => {
@@ -60,11 +59,7 @@ export async function streamSse(req: Request, res: Response, ctx: TransportConte
       quiet();
     }, ctx.heartbeatMs);
   };
-  res.on('close', () => {
-    void tokens.return();
-    clearTimeout(heartbeat);
-    release();
-  });
+  res.on('close', () => clearTimeout(heartbeat));
 
   res.writeHead(200, sseHeaders);
   res.flushHeaders();

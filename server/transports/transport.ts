@@ -1,8 +1,10 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StreamLimiter } from './streamLimiter.ts';
+import { paced, type Reply } from '../model/reply.ts';
+import type { PacedTokens } from '../model/pacedTokens.ts';
 
 /**
- * What every transport is given. Each transport (sse.ts, buffered.ts, websocket.ts, openai.ts)
+ * What every transport is given. Each transport (sse.ts, buffered.ts, websocket.ts, openai.ts, anthropic.ts)
  * takes a paced token iterable from the model and writes it in its own wire format; this is
  * everything else they share.
  */
@@ -12,6 +14,21 @@ export interface TransportContext {
   heartbeatMs: number;
   /** The `retry:` hint SSE streams send, in ms. */
   retryMs: number;
+}
+
+/**
+ * The reply's paced tokens for one response, counted against the client's stream cap (429 past
+ * it). When the response closes, however it closes, the pacing timer stops and the slot frees:
+ * a client that vanishes mid-stream leaves nothing behind.
+ */
+export function pacedResponse(ctx: TransportContext, req: IncomingMessage, res: ServerResponse, reply: Reply, from = 0): PacedTokens {
+  const release = ctx.limiter.acquire(req.socket.remoteAddress);
+  const tokens = paced(reply, from);
+  res.on('close', () => {
+    void tokens.return();
+    release();
+  });
+  return tokens;
 }
 
 /**

@@ -1,8 +1,8 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { Problem } from '../problem.ts';
 import { runPattern } from '../model/settings.ts';
 import { sseHeaders } from '../transports/sseHeaders.ts';
-import type { WireTap } from './wireTap.ts';
+import type { TapListener, WireTap } from './wireTap.ts';
 import { now } from './wireTap.ts';
 
 export interface TapRouteOptions {
@@ -11,6 +11,8 @@ export interface TapRouteOptions {
    * @default 1 MiB
    */
   maxBufferedBytes?: number;
+  /** What this reader may see (classroom mode: `tapGuard`). @default everything */
+  guard?: (req: Request) => Pick<TapListener, 'accepts' | 'masked'>;
 }
 
 /**
@@ -18,7 +20,7 @@ export interface TapRouteOptions {
  * A reader that does not keep up loses events (counted, and announced in a `dropped` event once
  * it catches up) rather than making the server buffer without bound.
  */
-export function tapRoute(tap: WireTap, { maxBufferedBytes = 1024 * 1024 }: TapRouteOptions = {}): RequestHandler {
+export function tapRoute(tap: WireTap, { maxBufferedBytes = 1024 * 1024, guard }: TapRouteOptions = {}): RequestHandler {
   return (req, res) => {
     const run = req.query.run;
     if (run !== undefined && (typeof run !== 'string' || !runPattern.test(run))) {
@@ -35,6 +37,7 @@ export function tapRoute(tap: WireTap, { maxBufferedBytes = 1024 * 1024 }: TapRo
       dropped = 0;
     };
     const stop = tap.listen({
+      ...guard?.(req),
       run: run ?? null,
       send(json) {
         if (res.writableLength > maxBufferedBytes) {

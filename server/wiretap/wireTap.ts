@@ -8,6 +8,29 @@ export interface TapListener {
   run: string | null;
   /** Receives each event as its JSON text, encoded once however many listen. */
   send(json: string): void;
+  /** Only connections from a remote address this accepts reach the listener. @default all */
+  accepts?(remoteAddress: string): boolean;
+  /**
+   * Secret bytes (what the tap's `secrets` finders find) arrive replaced by `*`, byte for byte.
+   * Needs a tap built with `secrets`. @default false
+   */
+  masked?: boolean;
+}
+
+/** A range of bytes `[start, end)` within one chunk. */
+export type ByteRange = readonly [start: number, end: number];
+
+/** Finds secret bytes in one direction of one connection; sees every chunk, in order. */
+export interface SecretFinder {
+  scan(chunk: Uint8Array): ByteRange[];
+}
+
+export interface WireTapOptions {
+  /**
+   * Makes a finder for each connection and direction, for listeners that get secrets `masked`
+   * (classroom mode: `SecretHeaderScanner`). Without it, nothing is scanned. @default none
+   */
+  secrets?: () => SecretFinder;
 }
 
 interface Record {
@@ -15,6 +38,8 @@ interface Record {
   t: number;
   bytes?: Buffer;
   parts?: number[];
+  /** What the connection's finder called secret in `bytes`. */
+  secrets?: ByteRange[];
 }
 
 interface Connection {
@@ -34,6 +59,8 @@ interface Connection {
   pendingBytes: number;
   /** Runs this connection has been announced to (an `open` event was sent for). */
   announced: Set<string | null>;
+  /** Secret finders per direction (only with the tap's `secrets` option). */
+  finders: { read: SecretFinder; write: SecretFinder } | null;
 }
 
 /** A request head larger than this cannot be parsed anyway (the server's maxHeaderSize is smaller). */
@@ -49,7 +76,12 @@ export const now = (): number => performance.timeOrigin + performance.now();
 export class WireTap {
   readonly #listeners = new Set<TapListener>();
   readonly #connections = new WeakMap<Socket, Connection>();
+  readonly #secrets: (() => SecretFinder) | undefined;
   #nextId = 1;
+
+  constructor({ secrets }: WireTapOptions = {}) {
+    this.#secrets = secrets;
+  }
 
   /** Starts recording a new connection. Call from the server's `'connection'` event. */
   attach(socket: Socket): void {
@@ -65,6 +97,7 @@ export class WireTap {
       pending: [],
       pendingBytes: 0,
       announced: new Set(),
+      finders: this.#secrets ? { read: this.#secrets(), write: this.#secrets() } : null,
     };
     this.#connections.set(socket, connection);
 
@@ -111,14 +144,15 @@ export class WireTap {
     const base = { conn: connection.id, run: connection.run };
     if (!connection.announced.has(connection.run)) {
       connection.announced.add(connection.run);
-      this.#emit(connection.run, () => ({ type: 'open', ...base, t: connection.t, remoteAddress: connection.remoteAddress, remotePort: connection.remotePort, localPort: connection.localPort }));
+      this.#emit(connection, connection.run, () => ({ type: 'open', ...base, t: connection.t, remoteAddress: connection.remoteAddress, remotePort: connection.remotePort, localPort: connection.localPort }));
     }
-    this.#emit(connection.run, () => ({ type: 'request', ...base, t: now(), method: req.method ?? '', path: req.url ?? '' }));
+    this.#emit(connection, connection.run, () => ({ type: 'request', ...base, t: now(), method: req.method ?? '', path: req.url ?? '' }));
     for (const record of pending) this.#deliver(connection, record);
   }
 
   /** Adds a listener; returns the function that removes it. */
   listen(listener: TapListener): () => void {
+    if (listener.masked && !this.#secrets) throw new Error('A masked tap listener needs a WireTap built with the `secrets` option: nothing would be masked.');
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -128,6 +162,11 @@ export class WireTap {
   }
 
   #record(connection: Connection, record: Record): void {
+    // Every chunk, delivered or not: a secret field may start in a chunk nobody listened to.
+    if (connection.finders && record.bytes) {
+      const ranges = connection.finders[record.type === 'read' ? 'read' : 'write'].scan(record.bytes);
+      if (ranges.length > 0) record.secrets = ranges;
+    }
     if (connection.run === undefined && !connection.skip) {
       if (record.type === 'close') {
         if (connection.announced.size > 0) this.#deliver(connection, record);
@@ -146,22 +185,35 @@ export class WireTap {
   #deliver(connection: Connection, record: Record): void {
     const run = connection.run === undefined ? connection.lastRun : connection.run;
     // Encoding to base64 is the copy: it happens here, synchronously, before ws unmasks.
-    this.#emit(run, () => {
+    const secrets = record.secrets;
+    const make = (masked: boolean): TapEvent => {
       const base = { conn: connection.id, run, t: record.t };
       if (record.type === 'close') return { type: 'close', ...base };
-      const data = (record.bytes ?? Buffer.alloc(0)).toString('base64');
+      const bytes = record.bytes ?? Buffer.alloc(0);
+      const data = (masked && secrets ? maskRanges(bytes, secrets) : bytes).toString('base64');
       return record.type === 'write' ? { type: 'write', ...base, data, parts: record.parts ?? [] } : { type: 'read', ...base, data };
-    });
+    };
+    this.#emit(connection, run, make, secrets !== undefined);
   }
 
-  #emit(run: string | null, make: () => TapEvent): void {
-    let json: string | undefined;
+  /** `make(masked)` builds the event; `differs`: whether masking changes it (else one JSON serves all). */
+  #emit(connection: Connection, run: string | null, make: (masked: boolean) => TapEvent, differs = false): void {
+    const json: [plain?: string, masked?: string] = [];
     for (const listener of this.#listeners) {
       if (listener.run !== null && listener.run !== run) continue;
-      json ??= JSON.stringify(make());
-      listener.send(json);
+      if (listener.accepts && !listener.accepts(connection.remoteAddress)) continue;
+      const variant = differs && listener.masked ? 1 : 0;
+      json[variant] ??= JSON.stringify(make(variant === 1));
+      listener.send(json[variant]);
     }
   }
+}
+
+/** A copy of `bytes` with every range replaced by `*` (0x2a): same length, so sizes still add up. */
+function maskRanges(bytes: Buffer, ranges: readonly ByteRange[]): Buffer {
+  const copy = Buffer.from(bytes);
+  for (const [start, end] of ranges) copy.fill(0x2a, start, end);
+  return copy;
 }
 
 function toBuffer(entry: unknown): Buffer {

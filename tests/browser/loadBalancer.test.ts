@@ -38,6 +38,26 @@ describe('the load-balancer lab, in Chromium', () => {
     await expect.poll(() => page.locator(`[data-instance="${sseOn}"]`).innerText()).toContain('down');
   });
 
+  it('simulates clients coming and going: the revived instance stays nearly empty with sticky sessions, refills with round robin', async () => {
+    await page.getByText('Sticky sessions when clients come and go').click();
+    await page.getByRole('button', { name: 'Simulate clients coming and going' }).click();
+    const sticky = page.locator('figure[data-mode="sticky"]');
+    const roundRobin = page.locator('figure[data-mode="round-robin"]');
+    // Live counts per instance, in both modes.
+    for (const figure of [sticky, roundRobin]) {
+      await expect.poll(() => figure.locator('[data-instance]').count()).toBe(3);
+      expect(Number(await figure.locator('[data-instance="b"]').getAttribute('data-open'))).toBeGreaterThanOrEqual(0);
+    }
+    await page.getByRole('button', { name: 'Skip to the end' }).click();
+    const share = async (mode: string) => Number(/carried (\d+)%/.exec(await page.getByTestId(`share-${mode}`).innerText())?.[1]);
+    expect(await share('sticky')).toBeLessThan(15);
+    expect(await share('round-robin')).toBeGreaterThan(28);
+    // At the end, sticky instance a has fewer clients pinned than b and c.
+    const pinned = async (id: string) => Number(/(\d+) pinned/.exec(await sticky.locator(`[data-instance="${id}"]`).innerText())?.[1]);
+    expect(await pinned('a')).toBeLessThan(Math.min(await pinned('b'), await pinned('c')));
+    expect(await sticky.locator('svg.chart path').count()).toBe(3);
+  });
+
   it('logged no console errors but the expected failed connections', () => {
     expect(errors.filter((e) => !/Failed to load resource|ERR_CONNECTION|WebSocket/.test(e))).toEqual([]);
   });

@@ -6,6 +6,7 @@ import { defaultSettings, settingsFromQuery, settingsQuery, type Settings } from
 import { tapRun } from './tapClient.ts';
 import { fromRecording } from './recording.ts';
 import { pageNow } from '../transports/types.ts';
+import type { HighlightKind, WireTab } from '../lessons/lesson.ts';
 
 export interface PromptInfo {
   id: string;
@@ -38,10 +39,16 @@ export class Studio {
   run = $state.raw<Run | null>(null);
   readonly player = new Player();
   error = $state<string | null>(null);
+  /** Something to know that is not an error (a lesson replaying its shipped recording). */
+  notice = $state<string | null>(null);
   highlight = $state<Highlight | null>(null);
   running = $state(false);
-  /** The lab whose panel the URL asked for (`?lab=lb`, `?lab=faults`). */
-  readonly lab: string | null;
+  /** The lab whose panel shows (`?lab=lb`, `?lab=faults`, or a lesson's step). */
+  lab = $state<string | null>(null);
+  /** Segment kinds a lesson step picks out in the byte views; the rest are dimmed. */
+  emphasis = $state<HighlightKind[]>([]);
+  /** The wire tab a lesson step opens in every lane (a lane's own tab otherwise). */
+  tab = $state<WireTab | null>(null);
   #abort: AbortController | null = null;
 
   constructor(query: URLSearchParams) {
@@ -74,10 +81,19 @@ export class Studio {
     this.visible = this.visible.includes(id) ? this.visible.filter((l) => l !== id) : laneIds.filter((l) => l === id || this.visible.includes(l));
   }
 
-  /** Races the reply over every visible lane at once. */
-  async start(): Promise<void> {
+  /** Settles when the latest run started by `start()` is over. */
+  settled: Promise<void> = Promise.resolve();
+
+  /** Races the reply over every visible lane at once; settles when the run is over. */
+  start(): Promise<void> {
+    this.settled = this.#race();
+    return this.settled;
+  }
+
+  async #race(): Promise<void> {
     this.stop();
     this.error = null;
+    this.notice = null;
     const abort = new AbortController();
     this.#abort = abort;
     const id = `r${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
@@ -89,6 +105,8 @@ export class Studio {
       this.error = (error as Error).message;
       return;
     }
+    // Stopped (or replaced by another run) while the tap was being opened.
+    if (abort.signal.aborted) return stopTap();
     // Time 0 is when the lanes start, not when the tap was asked for.
     run.startedAt = pageNow();
     this.running = true;
@@ -104,6 +122,13 @@ export class Studio {
     // EventSource and WebSocket connect from tasks they queue; let the requests leave before the
     // (heavier) first render of the lanes, or that render would hold them back and skew time 0.
     await new Promise((resolve) => setTimeout(resolve, 30));
+    if (abort.signal.aborted) {
+      // Its lanes settle on their own (they share the signal); it never shows.
+      void lanes.finally(stopTap);
+      // Stopped, not replaced by a newer run (which is running).
+      if (this.#abort === null) this.running = false;
+      return;
+    }
     this.run = run;
     this.player.load(run);
     await lanes;
@@ -114,6 +139,21 @@ export class Studio {
       run.state = 'ended';
       this.running = false;
     }
+  }
+
+  /** Whether the current run shows exactly these lanes with these settings. */
+  runShows(lanes: readonly LaneId[], settings: Settings): boolean {
+    const run = this.run;
+    if (!run) return false;
+    const same = (Object.keys(settings) as (keyof Settings)[]).every((k) => run.settings[k] === settings[k]);
+    return same && run.lanes.length === lanes.length && run.lanes.every((l, i) => l.id === lanes[i]);
+  }
+
+  /** Stops and clears the views (a lesson's prediction must not show its answer early). */
+  clear(): void {
+    this.stop();
+    this.run = null;
+    this.running = false;
   }
 
   stop(): void {
@@ -131,6 +171,7 @@ export class Studio {
       this.run = run;
       this.running = false;
       this.error = null;
+      this.notice = null;
       this.player.load(run);
     } catch (error) {
       this.error = (error as Error).message;

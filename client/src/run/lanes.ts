@@ -3,8 +3,24 @@ import { sseClient } from '../transports/sse.ts';
 import { websocketClient } from '../transports/websocket.ts';
 import { bufferedClient } from '../transports/buffered.ts';
 import { openaiClient } from '../transports/openai.ts';
+import { anthropicClient } from '../transports/anthropic.ts';
 
-export type LaneId = 'sse' | 'ws' | 'http' | 'openai' | 'lb-sse' | 'lb-ws' | 'drop-sse' | 'proxy-sse' | 'auth-sse' | 'cached-http';
+export type LaneId =
+  | 'sse'
+  | 'ws'
+  | 'http'
+  | 'openai'
+  | 'anthropic'
+  | 'lb-sse'
+  | 'lb-ws'
+  | 'drop-sse'
+  | 'slow-sse'
+  | 'proxy-sse'
+  | 'accel-proxy-sse'
+  | 'gzip-sse'
+  | 'gzip-flush-sse'
+  | 'auth-sse'
+  | 'cached-http';
 
 export interface LaneSpec {
   id: LaneId;
@@ -23,12 +39,17 @@ export const laneSpecs: readonly LaneSpec[] = [
   { id: 'ws', title: 'WebSocket', how: 'WebSocket · /api/stream/ws', path: '/api/stream/ws', client: websocketClient() },
   { id: 'http', title: 'Buffered HTTP', how: 'fetch · GET /api/stream/http', path: '/api/stream/http', client: bufferedClient() },
   { id: 'openai', title: 'OpenAI-style', how: 'fetch POST + SSE parser · /v1/chat/completions', path: '/v1/chat/completions', client: openaiClient },
+  { id: 'anthropic', title: 'Anthropic-style', how: 'fetch POST + SSE parser · /v1/messages', path: '/v1/messages', client: anthropicClient },
   { id: 'lb-sse', title: 'SSE via the balancer', how: 'EventSource · GET /lb/api/stream/sse', path: '/lb/api/stream/sse', client: sseClient('/lb/api/stream/sse'), lab: 'lb' },
   { id: 'lb-ws', title: 'WebSocket via the balancer', how: 'WebSocket · /lb/api/stream/ws', path: '/lb/api/stream/ws', client: websocketClient('/lb/api/stream/ws'), lab: 'lb' },
   { id: 'auth-sse', title: 'SSE behind auth', how: 'EventSource · GET /api/labs/http/sse (cookie)', path: '/api/labs/http/sse', client: sseClient('/api/labs/http/sse'), lab: 'http' },
   { id: 'cached-http', title: 'Buffered, cacheable', how: 'fetch twice · GET /api/labs/http/cached (ETag)', path: '/api/labs/http/cached', client: bufferedClient('/api/labs/http/cached', { revalidate: true }), lab: 'http' },
   { id: 'drop-sse', title: 'SSE, connection dropped', how: 'EventSource · cut after 15 tokens', path: '/api/labs/faults/sse', client: sseClient('/api/labs/faults/sse', { drop: '15' }), lab: 'faults' },
+  { id: 'slow-sse', title: 'SSE over a slow link', how: 'EventSource · 1,000 B/s, +50 ms a write', path: '/api/labs/faults/slow/sse', client: sseClient('/api/labs/faults/slow/sse'), lab: 'faults' },
   { id: 'proxy-sse', title: 'SSE behind a buffering proxy', how: 'EventSource · proxy holds 4 KiB', path: '/api/labs/faults/buffering-proxy/sse', client: sseClient('/api/labs/faults/buffering-proxy/sse', { holdBytes: '4096' }), lab: 'faults' },
+  { id: 'accel-proxy-sse', title: 'Proxy that honours X-Accel-Buffering', how: 'EventSource · same proxy, obeys "no"', path: '/api/labs/faults/accel-proxy/sse', client: sseClient('/api/labs/faults/accel-proxy/sse', { holdBytes: '4096' }), lab: 'faults' },
+  { id: 'gzip-sse', title: 'SSE through gzip, no flush', how: 'EventSource · compression middleware', path: '/api/labs/faults/gzip/sse', client: sseClient('/api/labs/faults/gzip/sse'), lab: 'faults' },
+  { id: 'gzip-flush-sse', title: 'SSE through gzip, flushed', how: 'EventSource · res.flush() after each event', path: '/api/labs/faults/gzip-flushed/sse', client: sseClient('/api/labs/faults/gzip-flushed/sse'), lab: 'faults' },
 ];
 
 export const laneIds = laneSpecs.map((l) => l.id);

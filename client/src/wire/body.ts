@@ -1,7 +1,7 @@
 import { decodeUtf8, plural, readJson, shorten, utf8Length } from './format.ts';
 import type { SegmentSink } from './segmentSink.ts';
 import { ElementBuffer, subPiece } from './spans.ts';
-import type { Piece } from './spans.ts';
+import type { Piece, Span } from './spans.ts';
 import { jsonName, replyTextOf } from './tokens.ts';
 
 /**
@@ -31,7 +31,8 @@ const textual = /^(text\/|application\/([\w.+-]*\+)?(json|xml|javascript|x-www-f
 /**
  * Content not dissected further: one leaf per unit, `chunk-data` for each chunk, `body` for a
  * Content-Length body. Text is decoded with one streaming decoder per body, so a UTF-8
- * character split between two chunks shows whole in the second.
+ * character split between two chunks shows whole in the second. A body with a content coding
+ * (`gzip`, `br`) is compressed bytes, not text of its type: its leaves say so, and carry no text.
  */
 export class RawContent implements ContentConsumer {
   #sink: SegmentSink;
@@ -39,12 +40,15 @@ export class RawContent implements ContentConsumer {
   #buf = new ElementBuffer();
   #decoder: TextDecoder | undefined;
   #type: string;
+  #coding: string | undefined;
 
-  constructor(sink: SegmentSink, kind: 'body' | 'chunk-data', contentType: string | undefined) {
+  /** `coding`: the body's content coding (`gzip`), if it has one other than identity. */
+  constructor(sink: SegmentSink, kind: 'body' | 'chunk-data', contentType: string | undefined, coding?: string) {
     this.#sink = sink;
     this.#kind = kind;
     this.#type = contentType?.split(';')[0]?.trim() ?? '';
-    if (contentType === undefined || textual.test(this.#type)) this.#decoder = new TextDecoder();
+    this.#coding = coding;
+    if (coding === undefined && (contentType === undefined || textual.test(this.#type))) this.#decoder = new TextDecoder();
   }
 
   feed(p: Piece): void {
@@ -66,12 +70,13 @@ export class RawContent implements ContentConsumer {
   #flush(cut: boolean, final: boolean): void {
     const { bytes, spans } = this.#buf.take();
     if (spans.length === 0) return;
+    const size = plural(bytes.length, 'byte');
+    const chunk = this.#kind === 'chunk-data';
+    if (this.#coding !== undefined && !cut) return this.#emitCoded(spans, size, chunk, this.#coding);
     const text = this.#decoder?.decode(bytes, { stream: !final });
     const json = cut || text === undefined ? undefined : readJson(text);
     const reply = replyTextOf(json);
     const what = jsonName(json);
-    const size = plural(bytes.length, 'byte');
-    const chunk = this.#kind === 'chunk-data';
     this.#sink.emit(spans, {
       layer: chunk ? 'chunked' : 'body',
       kind: cut ? 'incomplete' : this.#kind,
@@ -87,6 +92,18 @@ export class RawContent implements ContentConsumer {
             : 'The body: Content-Length says how many bytes it has, or without it the connection closing ends it (RFC 9112 §6.3).',
       ...(text !== undefined ? { text } : {}),
       ...(reply !== undefined ? { payloadBytes: utf8Length(reply) } : {}),
+    });
+  }
+
+  /** A unit of a body with a content coding: compressed bytes, not text of the body's type. */
+  #emitCoded(spans: Span[], size: string, chunk: boolean, coding: string): void {
+    this.#sink.emit(spans, {
+      layer: chunk ? 'chunked' : 'body',
+      kind: this.#kind,
+      label: `${chunk ? 'chunk data' : 'body'}: ${size}${this.#type ? ` of ${this.#type}` : ''}, ${coding}-compressed`,
+      explain:
+        `Compressed with ${coding} (Content-Encoding): these bytes are not ${this.#type || 'the body'} yet, the browser decompresses them before ` +
+        'the page sees anything, and a compressor keeps small writes until it has a block\'s worth or is flushed (RFC 9110 §8.4.1).',
     });
   }
 }

@@ -1,4 +1,4 @@
-import { asksUpgrade, isEventStream, requestFraming, responseFraming } from './framing.ts';
+import { asksUpgrade, contentCoding, isEventStream, requestFraming, responseFraming } from './framing.ts';
 import type { Framing } from './framing.ts';
 import { headerValue } from './httpHead.ts';
 import type { Plan, StreamHost } from './httpStream.ts';
@@ -45,7 +45,8 @@ export class ExchangeLog implements StreamHost {
       exchange.upgrade = headerValue(head, 'upgrade') ?? 'tunnel';
     }
     if (this.#awaiting.delete(exchange.index)) this.#onUpgradeAnswer(framing);
-    return { framing, sse: isEventStream(head), hold: false };
+    // A compressed event stream is dissected as the opaque bytes it is on the wire.
+    return { framing, sse: isEventStream(head) && contentCoding(head) === undefined, hold: false };
   }
 
   #get(index: number): Exchange {

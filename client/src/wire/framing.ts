@@ -62,3 +62,16 @@ export function asksUpgrade(head: RequestHead): boolean {
 export function isEventStream(head: HttpHead): boolean {
   return (headerValue(head, 'content-type')?.split(';')[0]?.trim().toLowerCase() ?? '') === 'text/event-stream';
 }
+
+/**
+ * The content codings applied to the body (`gzip`, `br`, `gzip, br`…), or undefined when it is
+ * sent as is. A coded body is not the media type's bytes until the reader decodes it: a
+ * compressed event stream has no SSE fields on the wire (RFC 9110 §8.4).
+ */
+export function contentCoding(head: HttpHead): string | undefined {
+  const codings = (headerValue(head, 'content-encoding') ?? '')
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '' && c !== 'identity');
+  return codings.length > 0 ? codings.join(', ') : undefined;
+}

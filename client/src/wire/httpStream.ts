@@ -1,6 +1,7 @@
 import { CloseBody, LengthBody, RawContent, emitOpaque } from './body.ts';
 import type { BodyReader, ContentConsumer } from './body.ts';
 import { ChunkedDecoder } from './chunked.ts';
+import { contentCoding } from './framing.ts';
 import type { Framing } from './framing.ts';
 import { HeadParser, headerValue } from './httpHead.ts';
 import type { SegmentSink } from './segmentSink.ts';
@@ -128,7 +129,7 @@ export class HttpStream {
     const { framing } = plan;
     this.#holdNext = plan.hold;
     const content = (kind: 'body' | 'chunk-data'): ContentConsumer =>
-      plan.sse ? new SseParser(this.#sink) : new RawContent(this.#sink, kind, headerValue(head, 'content-type'));
+      plan.sse ? new SseParser(this.#sink) : new RawContent(this.#sink, kind, headerValue(head, 'content-type'), contentCoding(head));
     switch (framing.type) {
       case 'none':
         return this.#afterMessage();

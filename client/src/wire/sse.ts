@@ -151,12 +151,15 @@ export class SseParser implements ContentConsumer {
       };
     }
     this.#blockToken = token.index;
-    const openai = (json as { object?: unknown }).object === 'chat.completion.chunk';
+    const name = jsonName(json);
     return {
       label: `data: token ${token.index} ${quote(token.text, 24)}`,
-      explain: openai
-        ? `An OpenAI chat.completion.chunk: the token text travels JSON-encoded in choices[0].delta.content (${SPEC} framing).`
-        : `A data line carrying token ${token.index} as JSON; the blank line after it makes the browser fire the event (${SPEC}).`,
+      explain:
+        name === 'chat.completion.chunk'
+          ? `An OpenAI chat.completion.chunk: the token text travels JSON-encoded in choices[0].delta.content (${SPEC} framing).`
+          : name === 'content_block_delta'
+            ? `An Anthropic content_block_delta: the token text travels JSON-encoded in delta.text, and the event: line before it names the event (${SPEC} framing).`
+            : `A data line carrying token ${token.index} as JSON; the blank line after it makes the browser fire the event (${SPEC}).`,
       token: token.index,
       tokenText: token.text,
       payloadBytes: utf8Length(token.text),

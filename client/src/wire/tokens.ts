@@ -32,6 +32,8 @@ function firstChoice(v: Record<string, unknown>, key: string): Record<string, un
  * - an OpenAI `chat.completion.chunk` with a non-empty `choices[0].delta.content` gives the next
  *   number from `counter` (the first content delta is token 0; role-only and empty deltas are
  *   not tokens). https://platform.openai.com/docs/api-reference/chat-streaming
+ * - an Anthropic `content_block_delta` with a non-empty `text_delta` gives the next number from
+ *   `counter` too. https://docs.anthropic.com/en/api/messages-streaming
  */
 export function tokenOf(value: unknown, counter: TokenCounter): Token | undefined {
   if (!isRecord(value)) return undefined;
@@ -42,6 +44,10 @@ export function tokenOf(value: unknown, counter: TokenCounter): Token | undefine
   if (value['object'] === 'chat.completion.chunk') {
     const content = firstChoice(value, 'delta')?.['content'];
     if (typeof content === 'string' && content !== '') return { index: counter.next++, text: content };
+  }
+  if (type === 'content_block_delta') {
+    const delta = value['delta'];
+    if (isRecord(delta) && delta['type'] === 'text_delta' && typeof delta['text'] === 'string' && delta['text'] !== '') return { index: counter.next++, text: delta['text'] };
   }
   return undefined;
 }

@@ -56,6 +56,16 @@ describe('GET /api/labs/faults/buffering-proxy/sse', () => {
     expect(dechunk(response.body).complete).toBe(true);
   });
 
+  it('at /api/labs/faults/accel-proxy/sse honours X-Accel-Buffering: no without being asked', async () => {
+    const [honoured, held] = await Promise.all([
+      rawGet(`${server.url}/api/labs/faults/accel-proxy/sse?${query}`),
+      rawGet(`${server.url}/api/labs/faults/accel-proxy/sse?${query}&honourAccel=false`),
+    ]);
+    const firstToken = (r: typeof honoured): Buffer => payloadAfterEachRead(r)[firstReadWith(payloadAfterEachRead(r), 'event: token')]!;
+    expect(firstToken(honoured).includes('event: done')).toBe(false);
+    expect(firstToken(held).includes('event: done')).toBe(true);
+  });
+
   it('releases what it holds each time holdBytes have piled up', async () => {
     const response = await rawGet(`${server.url}/api/labs/faults/buffering-proxy/sse?${query}&holdBytes=150`);
     const payloads = payloadAfterEachRead(response);

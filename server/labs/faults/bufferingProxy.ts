@@ -18,15 +18,15 @@ const notForwarded = new Set(['connection', 'keep-alive', 'transfer-encoding', '
  * connection to the server, forwards the response head at once, then holds the body until
  * `holdBytes` have piled up or the upstream ends, and only then writes what it holds, in one
  * write. With `honourAccel=true` it obeys the upstream's `X-Accel-Buffering: no` (as nginx does)
- * and forwards each piece as it arrives.
+ * and forwards each piece as it arrives (`honourAccel` sets the default of the parameter).
  *
  * The upstream request carries `run=<run>-upstream`, so the tap shows both hops side by side.
  */
-export function bufferingProxyRoute(): RequestHandler {
+export function bufferingProxyRoute({ honourAccel: honourByDefault = false }: { honourAccel?: boolean } = {}): RequestHandler {
   return (req, res, next) => {
     const settings = parseSettings(req.query, ['holdBytes', 'honourAccel']);
     const holdBytes = integerParam(req.query, 'holdBytes', holdBytesBounds, defaultHoldBytes);
-    const honourAccel = booleanParam(req.query, 'honourAccel', false);
+    const honourAccel = booleanParam(req.query, 'honourAccel', honourByDefault);
     const run = settings.run === null ? null : `${settings.run}-upstream`;
     const upstreamRun = run !== null && run.length <= 64 ? run : null;
 

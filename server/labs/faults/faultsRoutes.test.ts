@@ -42,6 +42,10 @@ describe('parameters', () => {
     ['/api/labs/faults/buffering-proxy/sse?honourAccel=yes', 'honourAccel'],
     ['/api/labs/faults/compressed/sse?flush=1', 'flush'],
     ['/api/labs/faults/compressed/sse?drop=3', 'drop'],
+    ['/api/labs/faults/slow/sse?throttle=0', 'throttle'],
+    ['/api/labs/faults/accel-proxy/sse?honourAccel=1', 'honourAccel'],
+    ['/api/labs/faults/gzip/sse?flush=true', 'flush'],
+    ['/api/labs/faults/gzip-flushed/sse?flush=false', 'flush'],
   ])('%s is a 400 naming "%s"', async (path, param) => {
     const response = await fetch(`${server.url}${path}`);
     expect(response.status).toBe(400);
@@ -132,6 +136,29 @@ describe('GET /api/labs/faults/sse?throttle=B&latency=ms', () => {
     expect(tokenTexts(payload).join('')).toBe('one two');
     // retry + 2 tokens + done: four writes queued one behind the other.
     expect(elapsed).toBeGreaterThanOrEqual(4 * 60 - 5);
+  });
+});
+
+describe('GET /api/labs/faults/slow/sse', () => {
+  /** The sizes of the chunks of a raw chunked body, the last (0) left out. */
+  const chunkSizes = (body: Buffer): number[] =>
+    [...body.toString('latin1').matchAll(/(?:^|\r\n)([0-9a-f]+)\r\n/g)].map((m) => parseInt(m[1]!, 16)).filter((n) => n > 0);
+
+  it('is a slow link by default: 1,000 B/s in 50-byte slices, the same bytes as the healthy stream', async () => {
+    const short = 'text=one%20two%20three&tps=1000&ttft=0';
+    const plain = dechunk((await rawGet(`${server.url}/api/labs/faults/sse?${short}`)).body).payload;
+    const slow = await rawGet(`${server.url}/api/labs/faults/slow/sse?${short}`);
+    expect(dechunk(slow.body).payload.toString()).toBe(plain.toString());
+    const sizes = chunkSizes(slow.body);
+    expect(Math.max(...sizes)).toBe(50);
+    // Every token event here (51 or 52 bytes) is cut in two.
+    expect(sizes.length).toBeGreaterThan(2 * events(plain).length);
+  });
+
+  it('takes the same parameters, which override its defaults', async () => {
+    const fastLink = await rawGet(`${server.url}/api/labs/faults/slow/sse?text=one%20two&tps=1000&ttft=0&throttle=10000000&latency=0`);
+    expect(Math.max(...chunkSizes(fastLink.body))).toBeGreaterThan(50);
+    expect(tokenTexts(dechunk(fastLink.body).payload).join('')).toBe('one two');
   });
 });
 

@@ -16,6 +16,20 @@ export const faultBounds = {
   latency: { min: 0, max: 10_000 },
 } as const;
 
+/** What each fault parameter is when the request leaves it out. */
+export interface FaultDefaults {
+  throttle?: number | null;
+  latency?: number;
+}
+
+/**
+ * The defaults of `GET /api/labs/faults/slow/sse`: a slow link that cuts most ~55-byte token
+ * events into two chunks (1,000 B/s in 50 ms slices: 50 bytes a slice, which in Japanese text
+ * often ends inside a 3-byte character) and holds each write back 50 ms, so at the default 20
+ * tokens a second the lane falls further behind with every token.
+ */
+export const slowLink = { throttle: 1000, latency: 50 } as const satisfies FaultDefaults;
+
 /**
  * `GET /api/labs/faults/sse?drop=N&throttle=B&latency=ms&…`: the normal SSE stream with faults
  * between it and the socket, each optional and combinable:
@@ -25,12 +39,12 @@ export const faultBounds = {
  * - `throttle=B` lets B bytes a second through, in slices: an event spans several chunks.
  * - `latency=ms` holds every write back that long (heartbeats included).
  */
-export function faultySseRoute(ctx: TransportContext): RequestHandler {
+export function faultySseRoute(ctx: TransportContext, defaults: FaultDefaults = {}): RequestHandler {
   return async (req, res) => {
     const reply = replyFor(parseSettings(req.query, Object.keys(faultBounds)));
     const dropAfter = integerParam(req.query, 'drop', faultBounds.drop, null);
-    const bytesPerSecond = integerParam(req.query, 'throttle', faultBounds.throttle, null);
-    const latencyMs = integerParam(req.query, 'latency', faultBounds.latency, 0);
+    const bytesPerSecond = integerParam(req.query, 'throttle', faultBounds.throttle, defaults.throttle ?? null);
+    const latencyMs = integerParam(req.query, 'latency', faultBounds.latency, defaults.latency ?? 0);
     const wire = new ThrottledWritable(res, { bytesPerSecond, latencyMs });
     await streamSse(req, res, ctx, reply, writableSink(wire), { dropAfter });
   };

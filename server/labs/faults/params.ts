@@ -5,7 +5,7 @@ import { Problem } from '../../problem.ts';
  * its own: a value out of bounds, of the wrong form or given twice is a 400 that names it.
  */
 export function integerParam(query: Record<string, unknown>, key: string, range: { min: number; max: number }, fallback: number): number;
-export function integerParam(query: Record<string, unknown>, key: string, range: { min: number; max: number }, fallback: null): number | null;
+export function integerParam(query: Record<string, unknown>, key: string, range: { min: number; max: number }, fallback: number | null): number | null;
 export function integerParam(query: Record<string, unknown>, key: string, range: { min: number; max: number }, fallback: number | null): number | null {
   const value = single(query, key);
   if (value === undefined || value === '') return fallback;

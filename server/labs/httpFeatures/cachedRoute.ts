@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { parseSettings } from '../../model/settings.ts';
-import { paced, replyFor, summarize, type Reply } from '../../model/reply.ts';
-import type { TransportContext } from '../../transports/transport.ts';
+import { replyFor, summarize, type Reply } from '../../model/reply.ts';
+import { pacedResponse, type TransportContext } from '../../transports/transport.ts';
 
 /** May be stored by the browser only, and must be revalidated before each use. https://www.rfc-editor.org/rfc/rfc9111#section-5.2.2 */
 export const cachedCacheControl = 'private, max-age=0, must-revalidate';
@@ -48,12 +48,7 @@ export function cachedRoute(ctx: TransportContext): RequestHandler {
       return;
     }
 
-    const release = ctx.limiter.acquire(req.socket.remoteAddress);
-    const tokens = paced(reply);
-    res.on('close', () => {
-      void tokens.return();
-      release();
-    });
+    const tokens = pacedResponse(ctx, req, res, reply);
     // Nothing leaves before the last token is generated: the same wait as /api/stream/http.
     for await (const _token of tokens);
     if (res.destroyed) return;

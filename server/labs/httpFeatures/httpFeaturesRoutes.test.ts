@@ -89,6 +89,15 @@ describe('auth middleware in front of the streams', () => {
     expect(answer.headers['www-authenticate']).toBe('Bearer realm="streamscope", error="invalid_token"');
   });
 
+  it('tells the page whether its cookie is a live session', async () => {
+    const signedIn = async (headers: Record<string, string> = {}) => JSON.parse((await request('GET', '/api/labs/http/session', headers)).body).signedIn as boolean;
+    expect(await signedIn()).toBe(false);
+    const { cookie } = await login();
+    expect(await signedIn({ Cookie: cookie })).toBe(true);
+    await request('POST', '/api/labs/http/logout', { Cookie: cookie });
+    expect(await signedIn({ Cookie: cookie })).toBe(false);
+  });
+
   it('logout clears the cookie and ends the session', async () => {
     const { cookie } = await login();
     const answer = await request('POST', '/api/labs/http/logout', { Cookie: cookie });

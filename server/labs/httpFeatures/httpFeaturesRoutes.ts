@@ -38,6 +38,10 @@ export function httpFeaturesRoutes(ctx: TransportContext, lab: HttpLab = new Htt
     res.status(204).end();
   });
 
+  // Whether this browser's cookie is a live session: the page's Log in button starts right.
+  routes.get('/session', (req, res) => {
+    res.set('Cache-Control', 'no-store').json({ signedIn: lab.sessions.identify(req.headers).method !== 'none' });
+  });
   routes.get('/sse', requireAuth, sseTransport(ctx));
   routes.get('/buffered', requireAuth, bufferedTransport(ctx));
   routes.get('/log', accessLogRoute(lab.accessLog, ctx));

@@ -1,15 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { createApp, type AppOptions, type StreamscopeApp } from '../../app.ts';
-
-/**
- * How the balancer picks an instance for a request.
- * - `round-robin`: the next live instance in turn, whoever asks.
- * - `sticky`: the instance named in the client's `streamscope_lb` cookie while it lives; a
- *   client without one (or whose instance died) gets the next in turn and a cookie naming it.
- */
-export type BalancerMode = 'round-robin' | 'sticky';
-export const balancerModes: readonly BalancerMode[] = ['round-robin', 'sticky'];
+import { BalancingRule, balancerModes, type BalancerMode } from './balancingRule.ts';
 
 /** The cookie that pins a client to an instance in `sticky` mode (the usual `SERVERID` idea). */
 export const stickyCookie = 'streamscope_lb';
@@ -74,14 +66,12 @@ interface Instance {
 export class LoadBalancer extends EventEmitter<{ change: []; close: [] }> {
   readonly #instances: Instance[];
   readonly #backend: LoadBalancerOptions['backend'];
-  #mode: BalancerMode;
-  /** Index of the instance picked last in turn. */
-  #cursor = -1;
+  readonly #rule: BalancingRule;
   #closed = false;
 
   private constructor(ids: readonly string[], options: LoadBalancerOptions) {
     super();
-    this.#mode = options.mode ?? 'round-robin';
+    this.#rule = new BalancingRule(ids, options.mode);
     this.#backend = options.backend;
     this.#instances = ids.map((id) => ({ id, port: 0, app: null, sockets: new Set(), open: new Set(), served: 0, queue: Promise.resolve() }));
   }
@@ -103,19 +93,19 @@ export class LoadBalancer extends EventEmitter<{ change: []; close: [] }> {
   }
 
   get mode(): BalancerMode {
-    return this.#mode;
+    return this.#rule.mode;
   }
 
   set mode(mode: BalancerMode) {
     if (!balancerModes.includes(mode)) throw new TypeError(`Unknown balancer mode ${JSON.stringify(mode)}.`);
-    if (mode === this.#mode) return;
-    this.#mode = mode;
+    if (mode === this.#rule.mode) return;
+    this.#rule.mode = mode;
     this.emit('change');
   }
 
   state(): BalancerState {
     return {
-      mode: this.#mode,
+      mode: this.#rule.mode,
       instances: this.#instances.map((i) => ({ id: i.id, alive: i.app !== null, port: i.port, open: i.open.size, served: i.served })),
     };
   }
@@ -130,13 +120,10 @@ export class LoadBalancer extends EventEmitter<{ change: []; close: [] }> {
    */
   route(cookieHeader?: string): Route | undefined {
     if (this.#closed) return undefined;
-    if (this.#mode === 'sticky') {
-      const pinned = this.#instances.find((i) => i.id === cookieValue(cookieHeader, stickyCookie));
-      if (pinned?.app) return { id: pinned.id, port: pinned.port };
-    }
-    const next = this.#nextInTurn();
-    if (!next) return undefined;
-    return this.#mode === 'sticky' ? { ...next, setCookie: `${stickyCookie}=${next.id}; Path=/lb; HttpOnly; SameSite=Lax` } : next;
+    const pick = this.#rule.pick(cookieValue(cookieHeader, stickyCookie), (id) => this.#get(id).app !== null);
+    if (!pick) return undefined;
+    const route: Route = { id: pick.id, port: this.#get(pick.id).port };
+    return pick.pin ? { ...route, setCookie: `${stickyCookie}=${pick.id}; Path=/lb; HttpOnly; SameSite=Lax` } : route;
   }
 
   /**
@@ -194,19 +181,6 @@ export class LoadBalancer extends EventEmitter<{ change: []; close: [] }> {
     const instance = this.#instances.find((i) => i.id === id);
     if (!instance) throw new RangeError(`There is no instance ${JSON.stringify(id)}.`);
     return instance;
-  }
-
-  #nextInTurn(): Route | undefined {
-    const n = this.#instances.length;
-    for (let step = 1; step <= n; step++) {
-      const index = (this.#cursor + step) % n;
-      const instance = this.#instances[index]!;
-      if (instance.app) {
-        this.#cursor = index;
-        return { id: instance.id, port: instance.port };
-      }
-    }
-    return undefined;
   }
 
   #enqueue(instance: Instance, task: () => Promise<void>): Promise<void> {

@@ -10,6 +10,7 @@ import { createParser } from 'eventsource-parser';
 import { replyFor } from '../../model/reply.ts';
 import { parseSettings } from '../../model/settings.ts';
 import type { BalancerState } from './LoadBalancer.ts';
+import { simulateSessions, type SimulationResult } from './sessionSimulation.ts';
 import { cookieFetch, startLab, until, type Lab } from './testLab.ts';
 
 let lab: Lab;
@@ -279,6 +280,12 @@ describe('control API', () => {
     ['POST', '/api/labs/lb/instances/z/revive', undefined, 404, 'id'],
     ['GET', '/api/labs/lb/instances/a/kill', undefined, 405, undefined],
     ['POST', '/api/labs/lb/instances/a/explode', undefined, 404, undefined],
+    ['POST', '/api/labs/lb/simulate', '{"mode":"random"}', 400, 'mode'],
+    ['POST', '/api/labs/lb/simulate', '{"seed":1.5}', 400, 'seed'],
+    ['POST', '/api/labs/lb/simulate', '{"seed":"1"}', 400, 'seed'],
+    ['POST', '/api/labs/lb/simulate', '{"kill":"z"}', 400, 'kill'],
+    ['POST', '/api/labs/lb/simulate', '[]', 400, 'body'],
+    ['GET', '/api/labs/lb/simulate', undefined, 405, undefined],
   ] as const)('%s %s %s → %i problem+json', async (method, path, body, status, param) => {
     const response = await fetch(`${lab.url}${path}`, { method, body, headers: body ? { 'content-type': 'application/json' } : {} });
     expect(response.status).toBe(status);
@@ -286,6 +293,22 @@ describe('control API', () => {
     const problem = (await response.json()) as { detail: string; param?: string };
     expect(problem.detail.length).toBeGreaterThan(10);
     expect(problem.param).toBe(param);
+  });
+
+  it('simulates clients coming and going: in the balancer\'s mode unless told, the same run for the same seed', async () => {
+    const simulate = async (body?: object): Promise<SimulationResult> => {
+      const response = await fetch(`${lab.url}/api/labs/lb/simulate`, { method: 'POST', body: body && JSON.stringify(body), headers: body ? { 'content-type': 'application/json' } : {} });
+      expect(response.status).toBe(200);
+      return (await response.json()) as SimulationResult;
+    };
+    lab.lb.mode = 'sticky';
+    const sticky = await simulate();
+    expect(sticky).toMatchObject({ mode: 'sticky', seed: 1, kill: { id: 'a' } });
+    expect(sticky).toEqual(simulateSessions({ mode: 'sticky', seed: 1 }));
+    const roundRobin = await simulate({ mode: 'round-robin', seed: 2, kill: 'c' });
+    expect(roundRobin).toEqual(simulateSessions({ mode: 'round-robin', seed: 2, kill: 'c' }));
+    // A simulation: the real instances were not touched.
+    expect((await state()).instances.every((i) => i.alive)).toBe(true);
   });
 
   it('streams the state as SSE, now and on every change', async () => {

@@ -2,7 +2,9 @@ import express, { Router, type Request, type RequestHandler, type Response } fro
 import { Problem } from '../../problem.ts';
 import { sseHeaders } from '../../transports/sseHeaders.ts';
 import type { StreamLimiter } from '../../transports/streamLimiter.ts';
-import { balancerModes, type BalancerMode, type LoadBalancer } from './LoadBalancer.ts';
+import type { LoadBalancer } from './LoadBalancer.ts';
+import { balancerModes, type BalancerMode } from './balancingRule.ts';
+import { simulateSessions } from './sessionSimulation.ts';
 
 export interface LabRoutesOptions {
   /** ms of silence after which the events stream sends a `:` comment. @default 2500 */
@@ -21,6 +23,8 @@ const base = '/api/labs/lb';
  * - `GET /api/labs/lb/events` — SSE: that state as an `event: state` now and on every change
  * - `PUT /api/labs/lb/mode` — JSON `{"mode":"round-robin"|"sticky"}`
  * - `POST /api/labs/lb/instances/:id/kill`, `…/revive` — answer the state once it is done
+ * - `POST /api/labs/lb/simulate` — JSON `{"mode"?, "seed"?, "kill"?}`: clients coming and going
+ *   while an instance dies and comes back, simulated with the balancer's rule (`simulateSessions`)
  * Pass the main app's `TransportContext` as `options` to share its heartbeat, retry and limiter.
  */
 export function loadBalancerRoutes(lb: LoadBalancer, options: LabRoutesOptions = {}): Router {
@@ -39,6 +43,20 @@ export function loadBalancerRoutes(lb: LoadBalancer, options: LabRoutesOptions =
     res.json(lb.state());
   });
   router.all(`${base}/mode`, methodNotAllowed('PUT'));
+
+  router.post(`${base}/simulate`, express.json({ limit: '1kb', type: () => true }), (req, res) => {
+    const body: unknown = req.body ?? {};
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Problem(400, 'Send a JSON object: {"mode": …, "seed": …, "kill": …}, each optional.', 'body');
+    const { mode = lb.mode, seed = 1, kill = lb.state().instances[0]!.id } = body as Record<string, unknown>;
+    if (typeof mode !== 'string' || !balancerModes.includes(mode as BalancerMode)) {
+      throw new Problem(400, `"mode" must be ${balancerModes.map((m) => `"${m}"`).join(' or ')}; got ${JSON.stringify(mode)}.`, 'mode');
+    }
+    if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) throw new Problem(400, `"seed" must be a whole number; got ${JSON.stringify(seed)}.`, 'seed');
+    const ids = lb.state().instances.map((i) => i.id);
+    if (typeof kill !== 'string' || !ids.includes(kill)) throw new Problem(400, `"kill" must name an instance: ${ids.join(', ')}; got ${JSON.stringify(kill)}.`, 'kill');
+    res.set('Cache-Control', 'no-store').json(simulateSessions({ mode: mode as BalancerMode, seed, ids, kill }));
+  });
+  router.all(`${base}/simulate`, methodNotAllowed('POST'));
 
   for (const action of ['kill', 'revive'] as const) {
     const path = `${base}/instances/:id/${action}`;

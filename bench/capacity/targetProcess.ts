@@ -1,0 +1,37 @@
+/** The bench's handle on a server under test running in its own process (target.ts). */
+import path from 'node:path';
+import { forkTs, nextMessage, stop } from '../processes.ts';
+import type { FromTarget, SampleRequest, ServerSample, TargetKind } from './messages.ts';
+
+export interface TargetProcess {
+  port: number;
+  /** CPU time, wall time and memory of the server process right now. */
+  sample(gc?: boolean): Promise<ServerSample>;
+  stop(): Promise<void>;
+}
+
+const entry = path.join(import.meta.dirname, 'target.ts');
+
+export async function startTarget(kind: TargetKind): Promise<TargetProcess> {
+  const child = forkTs(entry, [kind], ['--expose-gc']);
+  try {
+    const port = await nextMessage(child, (m) => ((m as FromTarget).type === 'ready' ? (m as { port: number }).port : undefined), `starting the ${kind} server`, 30_000);
+    return {
+      port,
+      async sample(gc = false) {
+        const answer = nextMessage(child, (m) => ((m as FromTarget).type === 'sample' ? (m as ServerSample) : undefined), `sampling the ${kind} server`, 30_000);
+        child.send({ type: 'sample', gc } satisfies SampleRequest);
+        return answer;
+      },
+      stop: () => stop(child),
+    };
+  } catch (error) {
+    await stop(child);
+    throw error;
+  }
+}
+
+/** CPU % of one core the target used between two samples. */
+export function cpuPercent(from: ServerSample, to: ServerSample): number {
+  return ((to.cpuMicros - from.cpuMicros) / 1000 / (to.wallMs - from.wallMs)) * 100;
+}

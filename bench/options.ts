@@ -1,0 +1,73 @@
+/** What `npm run bench` measures and for how long: the full run, or `--quick` for development. */
+
+export const sectionNames = ['capacity', 'tap', 'bytes', 'page', 'bundle'] as const;
+export type SectionName = (typeof sectionNames)[number];
+
+export interface BenchConfig {
+  quick: boolean;
+  /** The sections to run, in this order. */
+  sections: SectionName[];
+  /** Concurrent streams per step, climbed until a target fails. */
+  ladder: number[];
+  /** Tokens per second of every benchmarked stream. */
+  tps: number;
+  /** Streams start spread over this many ms, then all of them stream for holdMs. */
+  rampMs: number;
+  holdMs: number;
+  /** ms a stream may run past its schedule before its missing tokens count as lost. */
+  graceMs: number;
+  /** A step holds while p99 lateness stays under this. */
+  p99LimitMs: number;
+  /** Streams of the tap-cost load. */
+  tapStreams: number;
+  /** Seconds of racing in the page benchmark (bench/page.ts). */
+  pageSeconds: number;
+  /** Run bench/scrub.ts (a 10,000-token race and a scrub: about a minute). */
+  scrub: boolean;
+}
+
+const full: Omit<BenchConfig, 'quick' | 'sections'> = {
+  ladder: [250, 500, 1000, 2000, 4000],
+  tps: 20,
+  rampMs: 1000,
+  holdMs: 5000,
+  graceMs: 5000,
+  p99LimitMs: 50,
+  tapStreams: 1000,
+  pageSeconds: 30,
+  scrub: true,
+};
+
+const quick: Omit<BenchConfig, 'quick' | 'sections'> = {
+  ...full,
+  ladder: [100, 250, 500],
+  rampMs: 500,
+  holdMs: 2000,
+  graceMs: 3000,
+  tapStreams: 250,
+  pageSeconds: 5,
+  scrub: false,
+};
+
+export const usage = `Usage: npm run bench [-- --quick] [-- --only ${sectionNames.join(',')}]
+  --quick        a short run for development: small ladder, short holds, 5 s page race, no scrub
+  --only LIST    run only these sections (comma-separated)`;
+
+/** Reads the command line; throws a message that says what is wrong and what is accepted. */
+export function parseArgs(args: readonly string[]): BenchConfig {
+  let isQuick = false;
+  let sections: SectionName[] = [...sectionNames];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--quick') isQuick = true;
+    else if (arg === '--only' || arg.startsWith('--only=')) {
+      const list = arg === '--only' ? args[++i] : arg.slice('--only='.length);
+      if (!list) throw new Error(`--only needs a list of sections.\n${usage}`);
+      const wanted = list.split(',').map((s) => s.trim());
+      const unknown = wanted.filter((s) => !(sectionNames as readonly string[]).includes(s));
+      if (unknown.length) throw new Error(`Unknown section ${unknown.join(', ')}; the sections are ${sectionNames.join(', ')}.\n${usage}`);
+      sections = sectionNames.filter((s) => wanted.includes(s));
+    } else throw new Error(`Unknown argument "${arg}".\n${usage}`);
+  }
+  return { quick: isQuick, sections, ...(isQuick ? quick : full) };
+}

@@ -1,0 +1,163 @@
+import type { Studio } from '../run/Studio.svelte.ts';
+import { defaultSettings } from '../run/settings.ts';
+import { stepState, type Lesson, type StepState } from './lesson.ts';
+import { lessonRecording } from './lessons.ts';
+import { Progress } from './progress.svelte.ts';
+import { publish } from './follow.ts';
+import { labRuns, perform, servingInstances, setInstance } from '../run/labControls.svelte.ts';
+
+/**
+ * Walks a lesson step by step and sets the visualizer to each step's state: lanes, settings,
+ * lab, highlighted segments, and the run (live, replayed from a shipped recording, or held back
+ * until the learner has committed to a prediction). In presenter mode it also tells the audience.
+ */
+export class Guide {
+  lesson = $state.raw<Lesson | null>(null);
+  step = $state(0);
+  /** Presenter mode: large type, no chrome, the step's lead only. */
+  present = $state(false);
+  /** The screen is blanked (key B), for the class to look at the speaker. */
+  blank = $state(false);
+  /** The current step's prediction: the learner's choice (-1: revealed without one), or null while open. */
+  answer = $state<number | null>(null);
+  /** This browser holds the presenter token: its moves are published to /follow. */
+  publishes = $state(false);
+  readonly progress = new Progress();
+  readonly studio: Studio;
+  /** Predictions already answered, by `slug/step`: coming back to a step does not ask again. */
+  #answers = new Map<string, number>();
+  /** Bumped on every move, so a step's late async work cannot act on another step. */
+  #move = 0;
+
+  constructor(studio: Studio) {
+    this.studio = studio;
+  }
+
+  get state(): StepState | null {
+    return this.lesson ? stepState(this.lesson, this.step) : null;
+  }
+
+  /** Waiting for the learner's prediction before the run may start. */
+  get predicting(): boolean {
+    return this.state?.predict !== undefined && this.answer === null;
+  }
+
+  get last(): number {
+    return (this.lesson?.steps.length ?? 1) - 1;
+  }
+
+  /** Shows step `step` (0-based, clamped) of `lesson`. */
+  show(lesson: Lesson, step: number): void {
+    this.lesson = lesson;
+    this.step = Math.max(0, Math.min(step, lesson.steps.length - 1));
+    this.answer = this.#answers.get(`${lesson.slug}/${this.step}`) ?? null;
+    this.progress.mark(lesson.slug, this.step);
+    this.announce();
+    void this.#enter(stepState(lesson, this.step));
+  }
+
+  /** Next step; on an open prediction, reveals first (what a clicker's one button can do). */
+  next(): boolean {
+    if (!this.lesson) return false;
+    if (this.predicting) {
+      this.commit(-1);
+      return true;
+    }
+    if (this.step >= this.last) return false;
+    this.show(this.lesson, this.step + 1);
+    return true;
+  }
+
+  previous(): boolean {
+    if (!this.lesson || this.step === 0) return false;
+    this.show(this.lesson, this.step - 1);
+    return true;
+  }
+
+  /** The learner commits to a prediction (`-1`: none, the presenter revealed); now the run shows it. */
+  commit(choice: number): void {
+    const state = this.state;
+    if (!state?.predict || this.answer !== null) return;
+    this.answer = choice;
+    if (this.lesson) this.#answers.set(`${this.lesson.slug}/${this.step}`, choice);
+    void this.#run(state, ++this.#move);
+  }
+
+  toggleBlank(): void {
+    this.blank = !this.blank;
+    this.announce();
+  }
+
+  /** Plays the step's run again from its start, without the server. */
+  replay(): void {
+    const player = this.studio.player;
+    if (!player.run) return;
+    player.seek(0);
+    player.play();
+  }
+
+  /** Tells the audience where the class is (presenter mode, presenter's browser only). */
+  announce(): void {
+    if (this.publishes && this.present && this.lesson) publish({ slug: this.lesson.slug, step: this.step, blank: this.blank });
+  }
+
+  async #enter(state: StepState): Promise<void> {
+    const move = ++this.#move;
+    const studio = this.studio;
+    studio.visible = state.lanes;
+    studio.settings = { ...defaultSettings, ...state.settings };
+    studio.lab = state.lab;
+    studio.emphasis = state.highlight;
+    studio.tab = state.tab ?? null;
+    studio.highlight = null;
+    if (this.predicting) {
+      // The answer must not be on screen before the learner commits to one.
+      studio.clear();
+      return;
+    }
+    await this.#run(state, move);
+  }
+
+  /** Kills the instances under the load-balanced lanes `ms` into the run, as the lab's Kill button would. */
+  async #killAfter(ms: number, move: number): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    const run = this.studio.run;
+    if (move !== this.#move || !run) return;
+    await Promise.all(servingInstances(run).map((id) => setInstance(id, 'kill'))).catch((error: Error) => (this.studio.error = error.message));
+  }
+
+  async #run(state: StepState, move: number): Promise<void> {
+    const studio = this.studio;
+    const lesson = this.lesson;
+    if (!lesson) return;
+    // The step's lab actions come just before its run (after a prediction, so they cannot give it away).
+    try {
+      for (const action of state.actions) await perform(action);
+    } catch (error) {
+      studio.error = `This step's lab could not be set up: ${(error as Error).message}`;
+    }
+    if (move !== this.#move || state.run === 'none') return;
+    if (state.run === 'recording') {
+      studio.load(await lessonRecording(lesson));
+    } else if (lesson.recording && state.lab && !(await labRuns(state.lab))) {
+      // The lab is not running on this server: the recording shipped with the lesson stands in.
+      studio.load(await lessonRecording(lesson));
+      studio.notice = `The ${state.lab} lab is not running on this server, so this is the recording shipped with the lesson (replay it with R).`;
+    } else if (state.run === 'fresh' || state.kill !== undefined || !studio.runShows(state.lanes, studio.settings)) {
+      const racing = studio.start();
+      if (state.kill !== undefined) void this.#killAfter(state.kill, move);
+      await racing;
+      // No server to run it (the page opened from a file, the server gone): the recording stands in.
+      if (move === this.#move && studio.error && lesson.recording) {
+        studio.load(await lessonRecording(lesson));
+        studio.notice = 'The server did not answer, so this is the recording shipped with the lesson (replay it with R).';
+      }
+    } else if (studio.running) {
+      await studio.settled;
+    }
+    if (move === this.#move && state.pause !== undefined) {
+      studio.player.pause();
+      studio.player.seek(state.pause);
+    }
+  }
+}

@@ -1,0 +1,35 @@
+/** The audience channel: the presenter publishes where the class is; followers get it over SSE. */
+
+/** Where the class is: a lesson's step (0-based), and whether the blank screen is on. */
+export interface ClassPosition {
+  slug: string;
+  step: number;
+  blank: boolean;
+}
+
+/** Whether this browser holds the presenter token (its cookie, set by the printed /present URL). */
+export async function amPresenter(): Promise<boolean> {
+  try {
+    const response = await fetch('/api/follow/me');
+    return ((await response.json()) as { presenter?: boolean }).presenter === true;
+  } catch {
+    return false;
+  }
+}
+
+/** Tells the followers where the class is. Only the presenter's browser is let through. */
+export function publish(position: ClassPosition): void {
+  void fetch('/api/follow', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(position) }).catch(() => {
+    // A follower keeps its last position; the next step publishes again.
+  });
+}
+
+/** Follows the presenter: calls `onposition` with the current position, then each change. */
+export function follow(onposition: (position: ClassPosition) => void, onstatus: (connected: boolean) => void): () => void {
+  const source = new EventSource('/api/follow');
+  source.addEventListener('position', (event) => onposition(JSON.parse((event as MessageEvent<string>).data) as ClassPosition));
+  source.onopen = () => onstatus(true);
+  // EventSource reconnects by itself; say so meanwhile.
+  source.onerror = () => onstatus(false);
+  return () => source.close();
+}

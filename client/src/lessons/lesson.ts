@@ -1,0 +1,137 @@
+/**
+ * A lesson as the page gets it: frontmatter checked and markdown rendered at build time by
+ * `lessons/format/` (a Vite plugin), so the page never parses markdown or YAML.
+ */
+import type { LaneId } from '../run/lanes.ts';
+import type { Settings } from '../run/settings.ts';
+import type { SegmentKind } from '../wire/types.ts';
+
+/** A lab whose panel a lesson can open. */
+export type LabId = 'lb' | 'faults' | 'http' | 'cors' | 'limits';
+export const labIds: readonly LabId[] = ['lb', 'faults', 'http', 'cors', 'limits'];
+
+export type WireTab = 'bytes' | 'hex' | 'headers';
+export const wireTabs: readonly WireTab[] = ['bytes', 'hex', 'headers'];
+
+/**
+ * How a step gets its run:
+ * - (unset) keep the current run when it already shows the step's lanes and settings, else start one;
+ * - `fresh`: always start a new live run;
+ * - `recording`: replay the lesson's shipped recording (for a lab that cannot run live);
+ * - `none`: start nothing.
+ */
+export type RunMode = 'fresh' | 'recording' | 'none';
+export const runModes: readonly RunMode[] = ['fresh', 'recording', 'none'];
+
+/** The kinds of wire segment a step can pick out in the byte views. */
+export const highlightKinds = [
+  'request-line',
+  'status-line',
+  'header',
+  'head-end',
+  'body',
+  'chunk-size',
+  'chunk-data',
+  'chunk-crlf',
+  'chunk-last',
+  'chunk-end',
+  'sse-field',
+  'sse-comment',
+  'sse-dispatch',
+  'ws-fin-opcode',
+  'ws-mask-len',
+  'ws-ext-len',
+  'ws-mask-key',
+  'ws-payload',
+  'ws-close-code',
+] as const satisfies readonly SegmentKind[];
+export type HighlightKind = (typeof highlightKinds)[number];
+
+/** What a step may do to the labs before its run, so a class runs on a clicker (`run/labControls.svelte.ts`). */
+export const labActions = ['login', 'logout', 'round-robin', 'sticky', 'revive-all', 'simulate', 'cors-allow', 'cors-deny', 'origin-check-on', 'origin-check-off'] as const;
+export type LabAction = (typeof labActions)[number];
+
+/** A question the learner answers before the run shows the result. */
+export interface Predict {
+  question: string;
+  choices: string[];
+  /** Index into `choices`. */
+  answer: number;
+  /** Rendered HTML: why, shown after the run whatever the answer. */
+  explain: string;
+}
+
+/** What a step does to the visualizer. Lanes, settings and lab carry over to later steps. */
+export interface StepConfig {
+  lanes?: LaneId[];
+  settings?: Partial<Settings>;
+  lab?: LabId | null;
+  run?: RunMode;
+  /** Pause the player this many ms after Start once the run has ended ("look at this moment"). */
+  pause?: number;
+  highlight?: HighlightKind[];
+  tab?: WireTab;
+  predict?: Predict;
+  /** Lab actions done, in order, before the run. */
+  actions?: LabAction[];
+  /** ms after Start: kill the instances the load-balanced lanes are on. */
+  kill?: number;
+}
+
+export interface LessonStep {
+  title: string;
+  config: StepConfig;
+  /** Rendered HTML of the step's first paragraph: all that presenter mode shows. */
+  lead: string;
+  /** Rendered HTML of the rest. */
+  body: string;
+}
+
+export interface Lesson {
+  /** The folder name without its number: `01-why-stream` → `why-stream`. */
+  slug: string;
+  /** The folder's number, which orders the lessons. */
+  number: number;
+  title: string;
+  summary: string;
+  minutes: number;
+  lanes: LaneId[];
+  settings: Partial<Settings>;
+  lab: LabId | null;
+  /** File name of a recording shipped in the lesson's folder. */
+  recording: string | null;
+  steps: LessonStep[];
+}
+
+/** What the lesson index shows of a lesson, loaded up front (the steps load with their lesson). */
+export interface LessonMeta extends Pick<Lesson, 'slug' | 'number' | 'title' | 'summary' | 'minutes'> {
+  stepCount: number;
+}
+
+/** What the visualizer should show at one step: the lesson's state with steps 1..n applied. */
+export interface StepState {
+  lanes: LaneId[];
+  settings: Partial<Settings>;
+  lab: LabId | null;
+  run: RunMode | undefined;
+  pause: number | undefined;
+  highlight: HighlightKind[];
+  tab: WireTab | undefined;
+  predict: Predict | undefined;
+  actions: LabAction[];
+  kill: number | undefined;
+}
+
+/** The state at step `index` (0-based): carried-over lanes, settings and lab, and the step's own rest. */
+export function stepState(lesson: Lesson, index: number): StepState {
+  let lanes = lesson.lanes;
+  let settings = lesson.settings;
+  let lab = lesson.lab;
+  for (const step of lesson.steps.slice(0, index + 1)) {
+    lanes = step.config.lanes ?? lanes;
+    settings = step.config.settings ? { ...settings, ...step.config.settings } : settings;
+    lab = step.config.lab === undefined ? lab : step.config.lab;
+  }
+  const own = lesson.steps[index]?.config ?? {};
+  return { lanes, settings, lab, run: own.run, pause: own.pause, highlight: own.highlight ?? [], tab: own.tab, predict: own.predict, actions: own.actions ?? [], kill: own.kill };
+}

@@ -1,0 +1,25 @@
+import { postSseClient } from './postSse.ts';
+
+/**
+ * Anthropic's Messages API: named events (`event: content_block_delta`) whose JSON repeats the
+ * name as `type`; the text is in `delta.text`, and `event: message_stop` ends the stream.
+ * https://docs.anthropic.com/en/api/messages-streaming
+ */
+export const anthropicClient = postSseClient({
+  path: '/v1/messages',
+  headers: { 'x-api-key': 'sk-ant-streamscope-demo', 'anthropic-version': '2023-06-01' },
+  body: ({ text, prompt }) => ({
+    model: text ? 'echo' : 'streamscope',
+    // Required by the API. 20,000: the most tokens a reply here can have (one per character of
+    // the longest `text`), so this lane is never cut short.
+    max_tokens: 20_000,
+    messages: [{ role: 'user', content: text || prompt }],
+    ...(text ? {} : { prompt }),
+  }),
+  ends: (event) => event.event === 'message_stop',
+  textOf: (event) => {
+    if (event.event !== 'content_block_delta') return undefined;
+    const { delta } = JSON.parse(event.data) as { delta: { type: string; text?: string } };
+    return delta.type === 'text_delta' ? delta.text : undefined;
+  },
+});

@@ -1,0 +1,112 @@
+import type { ByteRange, SecretFinder } from '../wiretap/wireTap.ts';
+
+/**
+ * Header fields whose values are credentials: a student reading the tap must not learn another
+ * browser's session or the presenter's token from them. `Set-Cookie` is the same secret on its
+ * way in; `Proxy-Authorization` the same as `Authorization` for a proxy.
+ */
+export const secretHeaderNames = ['cookie', 'set-cookie', 'authorization', 'proxy-authorization'] as const;
+
+/** Each field name with its colon, as lower-case bytes. */
+const fields = secretHeaderNames.map((name) => Buffer.from(`${name}:`, 'latin1'));
+/** A bit per field: all of them still possible. */
+const allFields = (1 << fields.length) - 1;
+
+const LF = 0x0a;
+const CR = 0x0d;
+const SP = 0x20;
+const HTAB = 0x09;
+
+/**
+ * Finds the values of secret header fields in one direction of one connection, fed chunk by
+ * chunk exactly as the bytes crossed the socket: a field may be split across chunks (a head
+ * sent byte by byte), and a keep-alive connection carries many heads. Returns, per chunk, the
+ * ranges to mask; masking keeps every length, so chunk sizes and the page's dissectors still
+ * line up.
+ *
+ * It does not parse HTTP: any line that starts with a secret field name is masked, in a head or
+ * not. A body line that happens to look like `Cookie: …` is masked too, which only hides more.
+ * Obsolete line folding (a value continued on a line that starts with a space) is followed.
+ * https://www.rfc-editor.org/rfc/rfc9112#section-5
+ */
+export class SecretHeaderScanner implements SecretFinder {
+  /** Where in the current line we are. */
+  #state: 'name' | 'space' | 'value' | 'skip' = 'name';
+  /** Bytes of the current line seen so far, while it may still be a secret field name. */
+  #at = 0;
+  /** The fields (bits) the current line may still be. */
+  #candidates = allFields;
+  /** The current line is a secret field (its continuation lines are secret too). */
+  #secretLine = false;
+  #previousLineSecret = false;
+
+  /** The ranges of `chunk` that are secret values. */
+  scan(chunk: Uint8Array): ByteRange[] {
+    const ranges: ByteRange[] = [];
+    let maskFrom = -1;
+    const endMask = (at: number): void => {
+      if (maskFrom >= 0 && at > maskFrom) ranges.push([maskFrom, at]);
+      maskFrom = -1;
+    };
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i]!;
+      if (byte === LF) {
+        endMask(i);
+        this.#newLine();
+        continue;
+      }
+      switch (this.#state) {
+        case 'skip': {
+          // Most bytes are here (bodies, uninteresting fields): jump to the next line natively.
+          const next = chunk.indexOf(LF, i);
+          i = (next < 0 ? chunk.length : next) - 1;
+          break;
+        }
+        case 'name': {
+          if (this.#at === 0 && this.#previousLineSecret && (byte === SP || byte === HTAB)) {
+            this.#secretLine = true;
+            this.#state = 'space';
+            break;
+          }
+          // ASCII letters to lower case; the colon and '-' are unchanged by the bit.
+          const lower = byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte;
+          const at = this.#at++;
+          let complete = false;
+          for (let f = 0; f < fields.length; f++) {
+            const field = fields[f]!;
+            if (!(this.#candidates & (1 << f))) continue;
+            if (field[at] !== lower) this.#candidates &= ~(1 << f);
+            else if (at === field.length - 1) complete = true;
+          }
+          if (complete) {
+            this.#secretLine = true;
+            this.#state = 'space';
+          } else if (this.#candidates === 0) {
+            this.#state = 'skip';
+          }
+          break;
+        }
+        case 'space':
+          if (byte === SP || byte === HTAB || byte === CR) break;
+          this.#state = 'value';
+          maskFrom = i;
+          break;
+        case 'value':
+          // A CR ends the visible value (CRLF); the bytes between a stray CR and LF stay masked.
+          if (byte === CR) endMask(i);
+          else if (maskFrom < 0) maskFrom = i;
+          break;
+      }
+    }
+    endMask(chunk.length);
+    return ranges;
+  }
+
+  #newLine(): void {
+    this.#previousLineSecret = this.#secretLine;
+    this.#secretLine = false;
+    this.#at = 0;
+    this.#candidates = allFields;
+    this.#state = 'name';
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The audience channel of presenter mode. The presenter's page POSTs where the class is (lesson,
+ * step, blank screen); every `/follow` page holds an event stream and moves with it. Only the
+ * presenter (the token printed in the terminal) may move the class, so a student cannot take
+ * over the slides.
+ */
+import express, { type Response } from 'express';
+import { Problem } from '../problem.ts';
+import { sseHeaders } from '../transports/sseHeaders.ts';
+import { presenterCookie, type Presenter } from '../classroom/presenter.ts';
+
+export interface ClassPosition {
+  slug: string;
+  step: number;
+  blank: boolean;
+}
+
+export interface FollowOptions {
+  /** ms of quiet before a `:` comment keeps idle followers' connections alive. @default 15000 */
+  heartbeatMs?: number;
+  /** Followers held at once; more get 503. @default 1000 */
+  maxFollowers?: number;
+}
+
+const slugPattern = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+export function followRoutes(presenter: Presenter, options: FollowOptions = {}): express.Router {
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const maxFollowers = options.maxFollowers ?? 1000;
+  const followers = new Set<Response>();
+  let position: ClassPosition | null = null;
+
+  const send = (res: Response, at: ClassPosition): void => {
+    res.write(`event: position\ndata: ${JSON.stringify(at)}\n\n`);
+  };
+
+  const router = express.Router();
+
+  router.get('/api/follow', (req, res) => {
+    if (followers.size >= maxFollowers) throw new Problem(503, `This class already has ${maxFollowers} followers; ask the presenter to restart the server with fewer.`);
+    res.writeHead(200, sseHeaders);
+    res.write('retry: 1000\n\n');
+    if (position) send(res, position);
+    followers.add(res);
+    const heartbeat = setInterval(() => res.write(': still following\n\n'), heartbeatMs);
+    req.on('close', () => {
+      clearInterval(heartbeat);
+      followers.delete(res);
+    });
+  });
+
+  router.post('/api/follow', express.json({ limit: '1kb', type: () => true }), (req, res) => {
+    if (!presenter.isPresenter(req)) {
+      throw new Problem(403, "Only the presenter moves the class: open the presenter URL printed in the server's terminal (it sets a cookie), or send its token as Authorization: Bearer.");
+    }
+    position = readPosition(req.body);
+    for (const follower of followers) send(follower, position);
+    res.status(204).end();
+  });
+
+  router.get('/api/follow/me', (req, res) => {
+    res.set('Cache-Control', 'no-store').json({ presenter: presenter.isPresenter(req), followers: followers.size });
+  });
+
+  // The URL printed in the terminal: it hands this browser the presenter cookie.
+  router.get('/present', (req, res) => {
+    const token = typeof req.query.token === 'string' ? req.query.token : undefined;
+    if (!presenter.matches(token)) {
+      res.status(403).type('text/plain').send("That is not the presenter token. Open the presenter URL exactly as the server's terminal printed it.\n");
+      return;
+    }
+    res.cookie(presenterCookie, presenter.token, { httpOnly: true, sameSite: 'strict', path: '/' });
+    res.redirect(303, '/lessons');
+  });
+
+  return router;
+}
+
+function readPosition(body: unknown): ClassPosition {
+  const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const { slug, step, blank } = fields;
+  if (typeof slug !== 'string' || !slugPattern.test(slug) || slug.length > 64) throw new Problem(400, 'Field "slug" must be a lesson slug such as "why-stream".', 'slug');
+  if (typeof step !== 'number' || !Number.isInteger(step) || step < 0 || step > 999) throw new Problem(400, 'Field "step" must be a step number from 0 (the first) to 999.', 'step');
+  if (blank !== undefined && typeof blank !== 'boolean') throw new Problem(400, 'Field "blank" must be true or false.', 'blank');
+  for (const key of Object.keys(fields)) {
+    if (!['slug', 'step', 'blank'].includes(key)) throw new Problem(400, `Unknown field "${key}". Known fields: slug, step, blank.`, key);
+  }
+  return { slug, step, blank: blank ?? false };
+}

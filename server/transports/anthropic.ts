@@ -1,0 +1,113 @@
+import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
+import { Problem, sendProblem, toProblem } from '../problem.ts';
+import { replyFor } from '../model/reply.ts';
+import { tokenize } from '../model/tokenize.ts';
+import { contentText, parseChatRequest } from './chatRequest.ts';
+import { sseHeaders } from './sseHeaders.ts';
+import { pacedResponse, send, type TransportContext } from './transport.ts';
+
+/** Body fields of the Anthropic API that Streamscope accepts; only `max_tokens` and `system` are read. */
+const acceptedFields = ['max_tokens', 'system', 'temperature', 'top_p', 'top_k', 'stop_sequences', 'metadata', 'tools', 'tool_choice', 'thinking', 'service_tier'];
+
+/**
+ * `POST /v1/messages`, shaped like Anthropic's Messages API, so lesson 8 can put its event format
+ * beside OpenAI's: the same model and pacing, another way to frame the same tokens. Errors keep
+ * Anthropic's `{"type":"error","error":{…}}` body, so its SDK shows our detail.
+ * https://docs.anthropic.com/en/api/messages
+ */
+export function anthropicRouter(ctx: TransportContext): Router {
+  const router = express.Router();
+  router.post('/messages', express.json({ limit: '1mb', type: () => true }), anthropicTransport(ctx));
+  router.all('/messages', (_req, res) => {
+    res.set('Allow', 'POST');
+    throw new Problem(405, 'Use POST for /v1/messages.');
+  });
+  router.use(anthropicErrors);
+  return router;
+}
+
+/** One named SSE event; Anthropic repeats the name as `type` inside the JSON. */
+function event(type: string, data: object): string {
+  return `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+}
+
+/**
+ * The reply as a Message: `stream: true` answers `message_start`, `content_block_start`, a
+ * `ping`, one `content_block_delta` per token, `content_block_stop`, `message_delta` (why it
+ * stopped, how many tokens) and `message_stop`; otherwise one `message` object.
+ * https://docs.anthropic.com/en/api/messages-streaming
+ */
+function anthropicTransport(ctx: TransportContext): RequestHandler {
+  return async (req, res) => {
+    const request = parseChatRequest(req, acceptedFields);
+    const maxTokens = parseMaxTokens(request.fields.max_tokens);
+    const inputTokens = request.promptTokens + tokenize(contentText(request.fields.system, 'system')).length;
+    const reply = replyFor(request.settings);
+    // Like the real API, max_tokens cuts the reply short and says so in stop_reason.
+    const outputTokens = Math.min(reply.tokens.length, maxTokens);
+    const stopReason = outputTokens < reply.tokens.length ? 'max_tokens' : 'end_turn';
+    // Seeded, not random, so the same settings give the same bytes (DESIGN.md, "Determinism").
+    const message = { id: `msg_streamscope_${request.settings.seed}`, type: 'message', role: 'assistant', model: request.model };
+    const tokens = pacedResponse(ctx, req, res, reply);
+
+    if (!request.stream) {
+      const texts: string[] = [];
+      for await (const token of tokens) if (texts.push(token.text) === outputTokens) break;
+      if (res.destroyed) return;
+      res.set('Cache-Control', 'no-store').json({
+        ...message,
+        content: [{ type: 'text', text: texts.join('') }],
+        stop_reason: stopReason,
+        stop_sequence: null,
+        usage: { input_tokens: inputTokens, output_tokens: outputTokens },
+      });
+      return;
+    }
+
+    res.writeHead(200, sseHeaders);
+    res.flushHeaders();
+    await send(res, event('message_start', { message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: inputTokens, output_tokens: 0 } } }));
+    await send(res, event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }));
+    await send(res, event('ping', {}));
+    let sent = 0;
+    for await (const token of tokens) {
+      await send(res, event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: token.text } }));
+      if (++sent === outputTokens) break;
+    }
+    if (res.destroyed) return;
+    await send(res, event('content_block_stop', { index: 0 }));
+    await send(res, event('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } }));
+    await send(res, event('message_stop', {}));
+    res.end();
+  };
+}
+
+/** Required, as in the real API: a positive whole number. */
+function parseMaxTokens(value: unknown): number {
+  if (value === undefined) throw new Problem(400, 'Field "max_tokens" is required: the most tokens the reply may have, e.g. 1024.', 'max_tokens');
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new Problem(400, `Field "max_tokens" must be a whole number of at least 1; got ${JSON.stringify(value)}.`, 'max_tokens');
+  }
+  return value;
+}
+
+/** Anthropic's error types by status. https://docs.anthropic.com/en/api/errors */
+const errorTypes: Record<number, string> = {
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  529: 'overloaded_error',
+};
+
+/**
+ * Still `application/problem+json` with `title`, `status` and `detail`, like every error here, but
+ * `type` is Anthropic's `"error"` (a relative URI reference, where problem+json has `about:blank`)
+ * and `error.message` carries the detail, which is what Anthropic's SDK shows.
+ */
+const anthropicErrors: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
+  const problem = toProblem(err);
+  const type = errorTypes[problem.status] ?? (problem.status >= 500 ? 'api_error' : 'invalid_request_error');
+  sendProblem(res, problem, { ...problem.toJSON(), type: 'error', error: { type, message: problem.detail } });
+};
