@@ -24,6 +24,71 @@ const bubble = (lane: string) => page.locator(`.lane[data-lane="${lane}"] .bubbl
 const replyOf = (lane: string) => page.locator(`.lane[data-lane="${lane}"] [data-testid="reply"]`);
 const wire = (lane: string) => page.locator(`.lane[data-lane="${lane}"] .panel`);
 
+/** Long enough that the bubble is cut into parts at line starts (so a new token lays out only the last part). */
+const sentence = 'Streaming keeps the first words fast while the rest is still being generated. ';
+const longText = `${sentence.repeat(20)}\n\nA second paragraph, with 👋🏽 emoji and a long word: ${'x'.repeat(90)}.\n${sentence.repeat(25)}`;
+const partSizes = () => replyOf('sse').evaluate((p) => [...p.querySelectorAll(':scope > .part')].map((part) => part.textContent!.length).join());
+
+/**
+ * The bubble's text laid out again as one paragraph beside it, same width and styles: its height
+ * and where its last character sits, against the cut bubble's.
+ */
+function compareWithOneParagraph(): Promise<{ cut: number[]; whole: number[]; parts: number }> {
+  return replyOf('sse').evaluate((p) => {
+    const measure = (el: Element): number[] => {
+      const top = el.getBoundingClientRect().top;
+      const range = document.createRange();
+      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      let last: Text | null = null;
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) if ((n as Text).data.length) last = n as Text;
+      range.setStart(last!, last!.data.length - 1);
+      range.setEnd(last!, last!.data.length);
+      const r = range.getBoundingClientRect();
+      return [Math.round(el.getBoundingClientRect().height), Math.round(r.top - top), Math.round(r.left)];
+    };
+    const part = p.querySelector('.part')!;
+    const whole = p.cloneNode(false) as HTMLElement;
+    const one = document.createElement('span');
+    one.className = part.className;
+    one.textContent = p.textContent;
+    whole.append(one);
+    p.after(whole);
+    const result = { cut: measure(p), whole: measure(whole), parts: p.querySelectorAll(':scope > .part').length };
+    whole.remove();
+    return result;
+  });
+}
+
+describe('a long reply in the bubble', () => {
+  it('is cut into parts that show the same lines as one paragraph', async () => {
+    await page.goto(`${server.url}/?text=${encodeURIComponent(longText)}&tps=400&ttft=0&jitter=0&lanes=sse&start=1`);
+    await expect.poll(() => bubble('sse').getAttribute('data-status'), { timeout: 20_000 }).toBe('done');
+    expect(await replyOf('sse').evaluate((el) => el.textContent)).toBe(longText);
+    const { cut, whole, parts } = await compareWithOneParagraph();
+    expect(parts).toBeGreaterThan(2);
+    expect(cut).toEqual(whole);
+  });
+
+  it('is cut again at the new lines when the bubble changes width', async () => {
+    const before = await partSizes();
+    await page.setViewportSize({ width: 1100, height: 720 });
+    // The old cuts are dropped; the reply is cut again where the lines now start.
+    await expect.poll(partSizes).not.toBe(before);
+    await expect.poll(async () => (await compareWithOneParagraph()).parts).toBeGreaterThan(2);
+    const { cut, whole } = await compareWithOneParagraph();
+    expect(cut).toEqual(whole);
+  });
+
+  it('draws spans, for hover and shading, for the tokens in view', async () => {
+    await bubble('sse').evaluate((el) => (el.scrollTop = 0));
+    await expect.poll(() => replyOf('sse').locator('.part').first().locator('[data-token="0"]').count()).toBe(1);
+    await replyOf('sse').locator('[data-token="3"]').first().hover();
+    await expect.poll(() => replyOf('sse').locator('.token.hl').first().getAttribute('data-token')).toBe('3');
+  });
+
+  afterAll(() => page.setViewportSize({ width: 1280, height: 720 }));
+});
+
 describe('the race, in Chromium', () => {
   it('streams the same text into every lane while the buffered lane waits', async () => {
     await page.goto(`${server.url}/?text=${encodeURIComponent(text)}&tps=8&ttft=200&jitter=0&lanes=${lanes.join(',')}&start=1`);
@@ -47,7 +112,8 @@ describe('the race, in Chromium', () => {
     expect(shown).toContain('Transfer-Encoding: chunked');
     expect(shown).toContain('event: token');
     const sizes = view.locator('[data-kind="chunk-size"]');
-    expect(await sizes.count()).toBeGreaterThan(3);
+    // While the run still plays, the view keeps fewer rows above the newest; once it ends, more.
+    await expect.poll(() => sizes.count()).toBeGreaterThan(3);
     // Each chunk-size line's hex value equals the bytes of data its chunk carries.
     const chunks = await view.evaluate((el) => {
       const out: { hex: string; data: number }[] = [];

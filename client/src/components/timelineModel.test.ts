@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { AppEvent } from '../transports/types.ts';
-import { bytesDomainMax, chunkSize, columnMarks, laneIndex, LaneIndex, nearest, niceCeil, placeLabels, timeDomainEnd, upTo, type LaneSource } from './timelineModel.ts';
+import { bytesDomainMax, chunkSize, laneIndex, LaneIndex, nearest, niceCeil, placeLabels, timeDomainEnd, upTo, type LaneSource } from './timelineModel.ts';
 
 const startedAt = 1_000_000;
 
@@ -178,12 +178,20 @@ describe('LaneIndex', () => {
     expect(ix.lineChunks(2)[1]).toBe(pieces[1]);
     expect(ix.linePiece(5, 5)).toBe('');
   });
-});
 
-test('columnMarks: at most one mark per pixel column', () => {
-  const d = columnMarks([0, 0.2, 0.4, 1, 3], 5, (ms) => ms, 50, 10);
-  expect(d.match(/M/g)).toHaveLength(3);
-  expect(columnMarks([0, 1, 2], 2, (ms) => ms, 50, 10).match(/M/g)).toHaveLength(2);
+  test('dense writes and tokens: one column path each per scale, kept while the scale stays', () => {
+    const ix = laneIndex(busyLane(300), startedAt);
+    const height = (size: number) => size;
+    const bars = ix.barColumns(0.1, height);
+    expect(ix.barColumns(0.1, height)).toBe(bars);
+    expect(ix.barColumns(0.2, height)).not.toBe(bars);
+    // 10 ms apart at 0.1 px/ms: one column per write, with that write's size as its height.
+    const { settled, active } = ix.barColumns(0.1, height).paths(300);
+    expect((settled.join('') + active).match(/M/g)).toHaveLength(300);
+    const tokens = ix.tokenColumns(0.05).paths(300);
+    // Tokens at 7, 17, 27 … ms, at 0.05 px/ms: columns 0, 1, 1, 2, 2 … 150.
+    expect((tokens.settled.join('') + tokens.active).match(/M/g)).toHaveLength(151);
+  });
 });
 
 describe('placeLabels', () => {

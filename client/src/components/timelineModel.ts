@@ -6,6 +6,7 @@
  */
 import type { AppEvent } from '../transports/types.ts';
 import type { Direction } from '../wire/types.ts';
+import { barPiece, ColumnPath, markPiece } from './timelineColumns.ts';
 
 /** What the index reads from a lane (a `LaneRecord`): arrays that only grow, and a counter that says they did. */
 export interface LaneSource {
@@ -30,7 +31,7 @@ export interface WriteMark {
 /** A lane's row, px from its top: labels above the writes, the wire line at `base`, tokens below. */
 export const rowLayout = { height: 80, labelY: [14, 76], barTop: 20, base: 44, tokenTop: 50, tokenHeight: 10 } as const;
 
-/** Above this many visible writes (or tokens), a lane draws them as one path instead of an element each, so the DOM stays bounded. */
+/** Above this many visible writes (or tokens), a lane draws them as paths of pixel columns (`barColumns`, `tokenColumns`) instead of an element each, so the DOM stays bounded. */
 export const maxMarks = 1000;
 
 /**
@@ -84,6 +85,8 @@ export class LaneIndex {
   #barChunks: BarPath[][] = [];
   #barHeight: ((size: number) => number) | undefined;
   #barWidth: ((size: number) => number) | undefined;
+  #barColumns: { k: number; height: (size: number) => number; path: ColumnPath } | undefined;
+  #tokenColumns: { k: number; path: ColumnPath } | undefined;
 
   /** Takes in what the lane recorded since the last call. `startedAt` is time 0, tab clock. */
   sync(lane: LaneSource, startedAt: number): this {
@@ -140,6 +143,27 @@ export class LaneIndex {
       this.#barChunks = [];
     }
     return fullChunks(this.#barChunks, this.writes, chunks, (from, to) => this.bars(from, to, height, width));
+  }
+
+  /**
+   * Writes as bars at most one per pixel column (the column's largest), at `k` px per ms on the
+   * server's clock: shift them by the clock offset times `k` to place them. Kept while `k` and
+   * `height` stay, so each frame adds only the new writes.
+   */
+  barColumns(k: number, height: (size: number) => number): ColumnPath {
+    if (this.#barColumns?.k !== k || this.#barColumns.height !== height) {
+      const path = new ColumnPath((i) => Math.round(this.writes[i]!.ms * k), (i) => this.writes[i]!.size, barPiece(rowLayout.base, height));
+      this.#barColumns = { k, height, path };
+    }
+    return this.#barColumns.path;
+  }
+
+  /** Tokens as marks at most one per pixel column, at `k` px per ms (see `barColumns`). */
+  tokenColumns(k: number): ColumnPath {
+    if (this.#tokenColumns?.k !== k) {
+      this.#tokenColumns = { k, path: new ColumnPath((i) => Math.round(this.tokenMs[i]! * k), () => 1, markPiece(rowLayout.tokenTop, rowLayout.tokenHeight)) };
+    }
+    return this.#tokenColumns.path;
   }
 
   /**
@@ -222,34 +246,6 @@ export function timeDomainEnd(need: number, live: boolean): number {
 /** Top of the bytes-written axis: grows in steps while live (the totals grow with every write), fits otherwise. */
 export function bytesDomainMax(max: number, live: boolean): number {
   return live ? niceCeil(max) : Math.max(1, max);
-}
-
-/**
- * Writes (the first `count`) as 1.5 px bars, at most one per pixel column: the column's largest
- * write. For lanes with too many writes for one element each.
- */
-export function columnBars(writes: readonly WriteMark[], count: number, toPx: (ms: number) => number, base: number, height: (size: number) => number): string {
-  const columns = new Map<number, number>();
-  for (let k = 0; k < count; k++) {
-    const w = writes[k]!;
-    const c = Math.round(toPx(w.ms));
-    columns.set(c, Math.max(columns.get(c) ?? 0, w.size));
-  }
-  let d = '';
-  for (const [c, s] of columns) d += `M${c - 0.5},${base}h1.5v${(-height(s)).toFixed(1)}h-1.5z`;
-  return d;
-}
-
-/** Events (the first `count`) as 1.5 px marks, at most one per pixel column. */
-export function columnMarks(ms: readonly number[], count: number, toPx: (ms: number) => number, top: number, height: number): string {
-  let d = '';
-  let last = NaN;
-  for (let k = 0; k < count; k++) {
-    const c = Math.round(toPx(ms[k]!));
-    if (c !== last) d += `M${c - 0.5},${top}h1.5v${height}h-1.5z`;
-    last = c;
-  }
-  return d;
 }
 
 /** Reads (the first `count`) as small upward triangles with their tip at `y`, at most one per pixel column. */

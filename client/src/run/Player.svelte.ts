@@ -1,6 +1,9 @@
-import type { Run } from './Run.svelte.ts';
+import { announceChanges, type Run } from './Run.svelte.ts';
 
 export const speeds = [0.1, 0.25, 0.5, 1, 2, 4] as const;
+
+/** ms after the last seek that a drag on the timeline counts as over. */
+const scrubQuiet = 250;
 
 /**
  * The cursor every view draws at: ms after Start. Live, it follows the clock; in a replay it
@@ -13,8 +16,14 @@ export class Player {
   speed = $state(1);
   /** Live and following the clock (not paused or scrubbed back). */
   following = $state(false);
+  /**
+   * Someone is moving the cursor by hand: true from a `seek` until `scrubQuiet` ms pass without
+   * another. Like playing, it lets the byte views pace their redraws (see wireView/redrawPace).
+   */
+  scrubbing = $state(false);
   #frame = 0;
   #last = 0;
+  #scrubTimer: ReturnType<typeof setTimeout> | undefined;
 
   load(run: Run): void {
     this.run = run;
@@ -48,6 +57,9 @@ export class Player {
   seek(ms: number): void {
     this.cursor = Math.max(0, Math.min(ms, this.duration));
     this.following = false;
+    this.scrubbing = true;
+    clearTimeout(this.#scrubTimer);
+    this.#scrubTimer = setTimeout(() => (this.scrubbing = false), scrubQuiet);
   }
 
   /** Moves to the next (or previous) instant at which something was recorded. */
@@ -83,6 +95,8 @@ export class Player {
     cancelAnimationFrame(this.#frame);
     this.#last = performance.now();
     const tick = (now: number): void => {
+      // Events recorded since the last frame and the cursor's move: one re-render, not two.
+      announceChanges();
       const run = this.run;
       if (!run || !this.playing) return;
       const elapsed = now - this.#last;
@@ -106,5 +120,6 @@ export class Player {
 
   dispose(): void {
     cancelAnimationFrame(this.#frame);
+    clearTimeout(this.#scrubTimer);
   }
 }

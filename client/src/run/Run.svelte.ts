@@ -43,10 +43,30 @@ export interface ConnInfo {
   closed?: number;
 }
 
+/** Lanes that recorded something the views have not been told about yet. */
+const unannounced = new Set<LaneRecord>();
+let announceFrame = 0;
+
+/**
+ * Tells the views about everything recorded since the last call: one `version` bump per lane
+ * that changed. The player calls it at the start of each frame it draws, so new events and the
+ * moved cursor re-render together, once.
+ */
+export function announceChanges(): void {
+  if (announceFrame) cancelAnimationFrame(announceFrame);
+  announceFrame = 0;
+  for (const lane of unannounced) lane.version++;
+  unannounced.clear();
+}
+
 /**
  * Everything one lane of a run recorded: the bytes its connections carried (from the tap) and
  * what the page's own code received. Arrays only grow; `version` tells Svelte they did, so a
  * long run costs one counter bump per event, not a deep proxy over thousands of entries.
+ *
+ * The bump waits for the next animation frame: at 100 tokens/s over three lanes, the tap and the
+ * lanes' own clients deliver hundreds of events a second, and re-rendering on each one (with a
+ * layout each) is what made frames slow. A frame shows what arrived before it, as it would anyway.
  */
 export class LaneRecord {
   readonly id: LaneId;
@@ -79,13 +99,26 @@ export class LaneRecord {
 
   addConn(info: ConnInfo): void {
     this.conns.set(info.conn, info);
-    this.version++;
+    this.#changed();
   }
 
   closeConn(conn: number, t: number): void {
     const info = this.conns.get(conn);
     if (info) info.closed = t;
-    this.version++;
+    this.#changed();
+  }
+
+  /** Announces the change at the next frame, or at once where there are no frames (tests in Node). */
+  #changed(): void {
+    if (typeof requestAnimationFrame !== 'function') {
+      this.version++;
+      return;
+    }
+    unannounced.add(this);
+    announceFrame ||= requestAnimationFrame(() => {
+      announceFrame = 0;
+      announceChanges();
+    });
   }
 
   addWire(event: WireEvent): void {
@@ -104,14 +137,16 @@ export class LaneRecord {
     this.#offsets.set(key, start + event.bytes.length);
     for (const segment of dissector.push(event)) {
       const from = segment.offset - start;
-      this.segments.push({ ...segment, conn: event.conn, bytes: event.bytes.subarray(from, from + segment.length) });
+      // The dissector's own object, given the lane's fields rather than copied: a long run keeps
+      // tens of thousands of segments, and every object kept is work for each garbage collection.
+      this.segments.push(Object.assign(segment, { conn: event.conn, bytes: event.bytes.subarray(from, from + segment.length) }));
       if (segment.token !== undefined && segment.dir === 'down' && (segment.part === 'whole' || segment.part === 'last')) {
         this.#written.set(segment.token, segment.t);
         const received = this.#received.get(segment.token);
         if (received !== undefined) this.tokenBound = Math.max(this.tokenBound, segment.t - received);
       }
     }
-    this.version++;
+    this.#changed();
   }
 
   addApp(event: AppEvent): void {
@@ -136,7 +171,7 @@ export class LaneRecord {
       if (!/reconnect/.test(event.detail ?? '')) next.status = 'error';
     }
     this.totals.app.push(next);
-    this.version++;
+    this.#changed();
   }
 
   /** HTTP exchanges per connection, in connection order (for the headers panel). */

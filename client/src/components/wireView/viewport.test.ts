@@ -32,6 +32,10 @@ describe('windowRows', () => {
     expect(windowRows(model(pinned), rows, top, height)).toEqual(want);
   });
 
+  test('following the newest bytes: fewer rows above', () => {
+    expect(windowRows(model(0), 100, 1900, 300, 4)).toEqual(range(82, 100));
+  });
+
   test('the end moves to a clean row', () => {
     expect(windowRows({ pinned: 0, cleanEnd: (end) => end + 3 }, 1000, 0, 220)).toEqual(range(0, 33));
   });

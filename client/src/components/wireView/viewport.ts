@@ -5,6 +5,13 @@ import type { RowModel } from './RowModel.ts';
 export const rowHeight = 22;
 /** Rows rendered above and below the viewport. */
 export const overscan = 20;
+/**
+ * Rows rendered above the viewport while the cursor moves (the run plays or is dragged) and the
+ * view follows the newest bytes: fewer rows kept above means fewer built, since rows that arrive
+ * between two redraws (see redrawPace) and scroll past the window are never built at all. A
+ * reader who scrolls up stops the following, and the next frame draws the full `overscan`.
+ */
+export const overscanFollowing = 4;
 
 /** The scroll position that shows the last of `rows` rows in a view `height` px tall. */
 export function bottomTop(rows: number, height: number): number {
@@ -13,11 +20,11 @@ export function bottomTop(rows: number, height: number): number {
 
 /**
  * Indices of the rows to render, in order, when the view shows `rows` rows from `top` px in a
- * view `height` px tall: the pinned rows, then the rows in view with `overscan` either side,
- * the window's end moved to a clean row.
+ * view `height` px tall: the pinned rows, then the rows in view with `above` rows above and
+ * `overscan` below, the window's end moved to a clean row.
  */
-export function windowRows(model: Pick<RowModel, 'pinned' | 'cleanEnd'>, rows: number, top: number, height: number): number[] {
-  const from = Math.max(0, Math.floor(top / rowHeight) - overscan);
+export function windowRows(model: Pick<RowModel, 'pinned' | 'cleanEnd'>, rows: number, top: number, height: number, above = overscan): number[] {
+  const from = Math.max(0, Math.floor(top / rowHeight) - above);
   const to = model.cleanEnd(Math.min(rows, Math.ceil((top + height) / rowHeight) + overscan), rows);
   const pinned = Math.min(model.pinned, rows);
   const out: number[] = [];

@@ -1,0 +1,50 @@
+import { describe, expect, test } from 'vitest';
+import { cuttable, inBlocks, isBefore, piecesBetween, replyStart } from './bubbleText.ts';
+
+const tokens = ['Hi', ' there', '!\n', 'Next', ' line'];
+
+describe('piecesBetween', () => {
+  test.each([
+    ['the whole reply', replyStart, { token: 5, offset: 0 }, ['Hi', ' there', '!\n', 'Next', ' line']],
+    ['up to a cut inside a token', replyStart, { token: 1, offset: 1 }, ['Hi', ' ']],
+    ['from a cut inside a token', { token: 1, offset: 1 }, { token: 5, offset: 0 }, ['there', '!\n', 'Next', ' line']],
+    ['between two cuts in one token', { token: 1, offset: 1 }, { token: 1, offset: 3 }, ['th']],
+    ['past the tokens there are', { token: 3, offset: 0 }, { token: 9, offset: 0 }, ['Next', ' line']],
+    ['nothing', { token: 2, offset: 0 }, { token: 2, offset: 0 }, []],
+  ])('%s', (_name, from, to, want) => {
+    expect(piecesBetween(tokens, from, to).map((p) => p.text)).toEqual(want);
+  });
+
+  test('pieces keep their token and where in it they start', () => {
+    expect(piecesBetween(tokens, { token: 1, offset: 1 }, { token: 2, offset: 0 })).toEqual([{ token: 1, text: 'there', from: 1 }]);
+  });
+
+  test('two sides of a cut join into the token', () => {
+    const cut = { token: 3, offset: 2 };
+    const joined = [...piecesBetween(tokens, replyStart, cut), ...piecesBetween(tokens, cut, { token: 5, offset: 0 })];
+    expect(joined.map((p) => p.text).join('')).toBe(tokens.join(''));
+  });
+});
+
+test('isBefore', () => {
+  expect(isBefore({ token: 1, offset: 3 }, { token: 2, offset: 0 })).toBe(true);
+  expect(isBefore({ token: 2, offset: 1 }, { token: 2, offset: 2 })).toBe(true);
+  expect(isBefore({ token: 2, offset: 2 }, { token: 2, offset: 2 })).toBe(false);
+});
+
+test('inBlocks', () => {
+  expect(inBlocks([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
+  expect(inBlocks([], 2)).toEqual([]);
+});
+
+describe('cuttable: only paragraphs with no right-to-left letter', () => {
+  test.each([
+    ['left-to-right prose', ['Hello', ' world', ' again'], 1, true],
+    ['Hebrew in the paragraph', ['Hello', ' שלום', ' again'], 2, false],
+    ['Arabic in another paragraph', ['مرحبا', '\n', 'Hello', ' world'], 3, true],
+    ['Arabic before the cut, same paragraph', ['Hello', ' مرحبا', ' world'], 2, false],
+    ['emoji are neutral', ['👋🏽', ' hi'], 1, true],
+  ])('%s', (_name, texts, token, want) => {
+    expect(cuttable(texts, { token, offset: 0 })).toBe(want);
+  });
+});

@@ -1,0 +1,62 @@
+/**
+ * The chat bubble's text as pieces of tokens. A long reply is cut, at line starts the browser
+ * chose, into parts that are each their own paragraph box (see ChatBubble): a token may be cut
+ * in two, so positions are a token and an offset into its text.
+ */
+
+/** A place in the reply: before UTF-16 unit `offset` of token `token`. */
+export interface TextPos {
+  token: number;
+  offset: number;
+}
+
+export const replyStart: TextPos = { token: 0, offset: 0 };
+
+/** A token, or the part of one on one side of a cut. */
+export interface Piece {
+  token: number;
+  text: string;
+  /** UTF-16 offset of `text` in its token (0 unless the token was cut before it). */
+  from: number;
+}
+
+export function isBefore(a: TextPos, b: TextPos): boolean {
+  return a.token < b.token || (a.token === b.token && a.offset < b.offset);
+}
+
+/** The pieces from `from` up to `to` (or up to the end of the first `to.token` tokens). */
+export function piecesBetween(tokens: readonly string[], from: TextPos, to: TextPos): Piece[] {
+  const pieces: Piece[] = [];
+  for (let t = from.token; t <= Math.min(to.token, tokens.length - 1); t++) {
+    const text = tokens[t]!;
+    const start = t === from.token ? from.offset : 0;
+    const end = t === to.token ? to.offset : text.length;
+    if (end > start || (text === '' && t < to.token)) pieces.push({ token: t, text: text.slice(start, end), from: start });
+  }
+  return pieces;
+}
+
+/** The pieces in runs of `size`, the last one possibly shorter. */
+export function inBlocks<T>(items: readonly T[], size: number): T[][] {
+  const blocks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) blocks.push(items.slice(i, i + size));
+  return blocks;
+}
+
+/** Strong right-to-left letters: Hebrew, Arabic, Syriac, Thaana, N'Ko and their presentation forms. */
+const rtl = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]|\ud802[\udc00-\udfff]|\ud83a[\udc00-\udfff]/;
+
+/**
+ * Can the paragraph around `pos` be cut at `pos` without a visible change? Each part of the
+ * bubble finds its own paragraph direction (`unicode-bidi: plaintext`), so only a paragraph with
+ * no right-to-left letter is cut: its parts are left to right like the whole.
+ */
+export function cuttable(tokens: readonly string[], pos: TextPos): boolean {
+  const newline = (t: number) => tokens[t]!.includes('\n');
+  let first = pos.token;
+  while (first > 0 && !newline(first - 1)) first--;
+  let last = pos.token;
+  while (last < tokens.length - 1 && !newline(last)) last++;
+  for (let t = first; t <= last; t++) if (rtl.test(tokens[t]!)) return false;
+  return true;
+}
