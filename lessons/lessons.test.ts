@@ -2,16 +2,10 @@
  * Every lesson in lessons/ parses (its frontmatter and steps are valid), has a prediction and a
  * "Try it yourself", and the numbers run 1, 2, 3… with no gap or twin.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { folderPattern, parseLesson } from './format/parseLesson.ts';
+import { folderPattern, lessonFolders, readLesson } from './format/parseLesson.ts';
 
-const root = import.meta.dirname;
-const folders = readdirSync(root, { withFileTypes: true })
-  .filter((d) => d.isDirectory() && d.name !== 'format')
-  .map((d) => d.name)
-  .sort();
+const folders = lessonFolders();
 
 describe('the lessons', () => {
   it('are numbered folders, 1 to n', () => {
@@ -21,8 +15,7 @@ describe('the lessons', () => {
   });
 
   describe.each(folders)('%s', (folder) => {
-    const file = path.join(root, folder, 'index.md');
-    const read = () => parseLesson(file, readFileSync(file, 'utf8'));
+    const read = () => readLesson(folder);
 
     it('parses: frontmatter and every step are valid', () => {
       expect(read().steps.length).toBeGreaterThan(0);

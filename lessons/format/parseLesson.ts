@@ -4,7 +4,7 @@
  * unknown key and bad value throws a `LessonError` naming the file and the field, so a typo fails
  * the build and the tests instead of silently doing nothing in class.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Marked } from 'marked';
@@ -36,6 +36,23 @@ export const folderPattern = /^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$/;
 const markdown = new Marked({ gfm: true });
 
 type Fields = Record<string, unknown>;
+
+/** The lessons folder (this file's parent's parent). */
+export const lessonsRoot = path.resolve(import.meta.dirname, '..');
+
+/** The lesson folders under `lessonsRoot` (every folder but `format/`), in name order. */
+export function lessonFolders(): string[] {
+  return readdirSync(lessonsRoot, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name !== 'format')
+    .map((d) => d.name)
+    .sort();
+}
+
+/** Reads and parses the lesson in one folder of `lessonsRoot`. */
+export function readLesson(folder: string): Lesson {
+  const file = path.join(lessonsRoot, folder, 'index.md');
+  return parseLesson(file, readFileSync(file, 'utf8'));
+}
 
 /** Parses the lesson in `file` (its path names the folder); `source` is the file's text. */
 export function parseLesson(file: string, source: string): Lesson {

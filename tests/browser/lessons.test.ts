@@ -2,22 +2,16 @@
  * The lessons in Chromium: every step of every lesson renders with no console error and reaches
  * its configured state; predict-then-see; deep links; presenter keys; an audience that follows.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launch, openPage, servePage } from './browser.ts';
 import type { Listening } from '../../server/testing/listen.ts';
 import { startLabs, type Labs } from '../../server/labs/labs.ts';
-import { parseLesson } from '../../lessons/format/parseLesson.ts';
+import { lessonFolders, readLesson } from '../../lessons/format/parseLesson.ts';
 import { stepState, type Lesson } from '../../client/src/lessons/lesson.ts';
 import { Presenter } from '../../server/classroom/presenter.ts';
 
-const lessonsDir = path.resolve(import.meta.dirname, '../../lessons');
-const lessons: Lesson[] = readdirSync(lessonsDir)
-  .filter((f) => /^\d{2}-/.test(f))
-  .sort()
-  .map((f) => parseLesson(path.join(lessonsDir, f, 'index.md'), readFileSync(path.join(lessonsDir, f, 'index.md'), 'utf8')));
+const lessons: Lesson[] = lessonFolders().map(readLesson);
 
 const presenter = new Presenter('test-presenter-token');
 let labs: Labs;

@@ -38,9 +38,8 @@ export class Guide {
     this.studio = studio;
   }
 
-  get state(): StepState | null {
-    return this.lesson ? stepState(this.lesson, this.step) : null;
-  }
+  /** What the current step sets (derived: the templates read it often). */
+  readonly state: StepState | null = $derived(this.lesson ? stepState(this.lesson, this.step) : null);
 
   /** Waiting for the learner's prediction before the run may start. */
   get predicting(): boolean {

@@ -5,6 +5,9 @@ import type { Lesson, LessonMeta } from './lesson.ts';
 const metas = import.meta.glob<LessonMeta>('../../../lessons/*/index.md', { eager: true, import: 'default', query: '?meta' });
 const bodies = import.meta.glob<Lesson>('../../../lessons/*/index.md', { import: 'default' });
 
+/** `…/NN-slug/file`: the lesson folder's name after its number and dash. */
+const slugOf = (key: string): string | undefined => key.split('/').at(-2)?.slice(3);
+
 export const lessons: readonly LessonMeta[] = Object.values(metas).sort((a, b) => a.number - b.number);
 
 export function lessonMeta(slug: string): LessonMeta | undefined {
@@ -13,8 +16,7 @@ export function lessonMeta(slug: string): LessonMeta | undefined {
 
 /** The whole lesson, steps and all; undefined if there is none of that slug. */
 export async function loadLesson(slug: string): Promise<Lesson | undefined> {
-  // `…/NN-slug/index.md`: the folder name after its number and dash.
-  const key = Object.keys(bodies).find((k) => k.split('/').at(-2)?.slice(3) === slug);
+  const key = Object.keys(bodies).find((k) => slugOf(k) === slug);
   return key ? bodies[key]!() : undefined;
 }
 
@@ -23,7 +25,7 @@ const recordings = import.meta.glob<unknown>('../../../lessons/*/*.json', { impo
 
 /** A lesson's shipped recording, parsed JSON (see `run/recording.ts`). */
 export async function lessonRecording(lesson: Lesson): Promise<unknown> {
-  const key = Object.keys(recordings).find((k) => k.endsWith(`-${lesson.slug}/${lesson.recording}`));
+  const key = Object.keys(recordings).find((k) => slugOf(k) === lesson.slug && k.endsWith(`/${lesson.recording}`));
   if (!key) throw new Error(`The recording "${lesson.recording}" of lesson "${lesson.slug}" is not in the build.`);
   return recordings[key]!();
 }

@@ -178,6 +178,23 @@ export class LaneRecord {
   exchanges(): { conn: number; exchanges: readonly Exchange[] }[] {
     return [...this.#dissectors].map(([conn, d]) => ({ conn, exchanges: d.exchanges }));
   }
+
+  /**
+   * The server instances that answered this lane, in order, from each response's
+   * `X-Streamscope-Instance` header (the load-balancer lab names them); `answeredBy(t)` keeps the
+   * responses whose head arrived by server time `t`.
+   */
+  instances(answeredBy: (t: number) => boolean = () => true): string[] {
+    const seen: string[] = [];
+    for (const { exchanges } of this.exchanges()) {
+      for (const { response } of exchanges) {
+        if (!response || !answeredBy(response.t)) continue;
+        const id = response.headers.find((h) => h.name.toLowerCase() === 'x-streamscope-instance')?.value;
+        if (id) seen.push(id);
+      }
+    }
+    return seen;
+  }
 }
 
 export type RunState = 'live' | 'ended' | 'replay';

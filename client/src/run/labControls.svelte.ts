@@ -104,18 +104,8 @@ export async function perform(action: LabAction): Promise<void> {
   }
 }
 
-/** The instance each of the run's load-balanced lanes is on now (from its latest answer's header). */
+/** The instance each of the run's load-balanced lanes is on now (its latest answer's). */
 export function servingInstances(run: Run): string[] {
-  const ids = new Set<string>();
-  for (const lane of run.lanes) {
-    if (laneSpec(lane.id).lab !== 'lb') continue;
-    let latest: string | undefined;
-    for (const { exchanges } of lane.exchanges()) {
-      for (const exchange of exchanges) {
-        latest = exchange.response?.headers.find((h) => h.name.toLowerCase() === 'x-streamscope-instance')?.value ?? latest;
-      }
-    }
-    if (latest) ids.add(latest);
-  }
-  return [...ids];
+  const ids = run.lanes.filter((lane) => laneSpec(lane.id).lab === 'lb').map((lane) => lane.instances().at(-1));
+  return [...new Set(ids.filter((id) => id !== undefined))];
 }
