@@ -9,6 +9,7 @@ import { Problem } from '../problem.ts';
 import { sseHeaders } from '../transports/sseHeaders.ts';
 import { presenterCookie, type Presenter } from '../classroom/presenter.ts';
 
+/** Where the class is: a lesson's step (0-based), and whether the blank screen is on. */
 export interface ClassPosition {
   slug: string;
   step: number;

@@ -1,11 +1,6 @@
 /** The audience channel: the presenter publishes where the class is; followers get it over SSE. */
 
-/** Where the class is: a lesson's step (0-based), and whether the blank screen is on. */
-export interface ClassPosition {
-  slug: string;
-  step: number;
-  blank: boolean;
-}
+import type { ClassPosition } from '../../../server/follow/followRoutes.ts';
 
 /** Whether this browser holds the presenter token (its cookie, set by the printed /present URL). */
 export async function amPresenter(): Promise<boolean> {
