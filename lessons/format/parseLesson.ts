@@ -12,8 +12,10 @@ import { laneIds, laneSpec } from '../../client/src/run/lanes.ts';
 import { parseSettings } from '../../server/model/settings.ts';
 import {
   highlightKinds,
+  focusViews,
   labActions,
   labIds,
+  pinModes,
   runModes,
   wireTabs,
   type Lesson,
@@ -79,6 +81,8 @@ export function parseLesson(file: string, source: string): Lesson {
     if (step.config.kill !== undefined && !lanes.some((id) => laneSpec(id).lab === 'lb')) {
       throw new LessonError(file, `steps[${i}].kill`, 'kills the instances under the load-balanced lanes, but the step shows none (lb-sse, lb-ws).');
     }
+    const stray = step.config.lane?.find((id) => !lanes.includes(id));
+    if (stray) throw new LessonError(file, `steps[${i}].lane`, `"${stray}" is not one of the step's lanes (${lanes.join(', ')}).`);
     if (step.config.run === 'recording' && recording === null) {
       throw new LessonError(file, `steps[${i}].run`, '"recording" needs a `recording:` file in the frontmatter.');
     }
@@ -122,7 +126,7 @@ function splitSteps(file: string, body: string): RawStep[] {
 
 function parseStep(check: Checker, field: string, raw: RawStep): LessonStep {
   const fields = raw.config === null ? {} : yamlObject(check.file, field, raw.config);
-  check.keys(field, fields, ['lanes', 'settings', 'lab', 'run', 'pause', 'highlight', 'tab', 'predict', 'actions', 'kill']);
+  check.keys(field, fields, ['lanes', 'settings', 'lab', 'run', 'pause', 'highlight', 'tab', 'predict', 'actions', 'kill', 'focus', 'lane', 'header', 'pin']);
   const config: StepConfig = {};
   if (fields.lanes !== undefined) config.lanes = check.lanes(`${field}.lanes`, fields.lanes);
   if (fields.settings !== undefined) config.settings = check.settings(`${field}.settings`, fields.settings);
@@ -134,6 +138,10 @@ function parseStep(check: Checker, field: string, raw: RawStep): LessonStep {
   if (fields.predict !== undefined) config.predict = check.predict(`${field}.predict`, fields.predict);
   if (fields.actions !== undefined) config.actions = check.list(`${field}.actions`, fields.actions, (f, v) => check.oneOf(f, v, labActions));
   if (fields.kill !== undefined) config.kill = check.number(`${field}.kill`, fields.kill, 0, 600_000);
+  if (fields.focus !== undefined) config.focus = check.oneOf(`${field}.focus`, fields.focus, focusViews);
+  if (fields.lane !== undefined) config.lane = check.lanes(`${field}.lane`, typeof fields.lane === 'string' ? [fields.lane] : fields.lane);
+  if (fields.header !== undefined) config.header = check.list(`${field}.header`, typeof fields.header === 'string' ? [fields.header] : fields.header, (f, v) => check.string(f, v));
+  if (fields.pin !== undefined) config.pin = check.oneOf(`${field}.pin`, fields.pin, pinModes);
 
   // The lead is the first paragraph: the few lines presenter mode shows.
   const tokens = markdown.lexer(raw.markdown.trim());

@@ -20,6 +20,8 @@ export class Guide {
   blank = $state(false);
   /** The current step's prediction: the learner's choice (-1: revealed without one), or null while open. */
   answer = $state<number | null>(null);
+  /** The step's run is over and the player shows the moment the step is about. */
+  settled = $state(false);
   /** This browser holds the presenter token: its moves are published to /follow. */
   publishes = $state(false);
   /**
@@ -83,6 +85,7 @@ export class Guide {
     const state = this.state;
     if (!state?.predict || this.answer !== null) return;
     this.answer = choice;
+    this.settled = false;
     if (this.lesson) this.#answers.set(`${this.lesson.slug}/${this.step}`, choice);
     void this.#run(state, ++this.#move);
   }
@@ -107,12 +110,14 @@ export class Guide {
 
   async #enter(state: StepState): Promise<void> {
     const move = ++this.#move;
+    this.settled = false;
     const studio = this.studio;
     studio.visible = state.lanes;
     studio.settings = { ...defaultSettings, ...state.settings };
     studio.lab = state.lab;
     studio.emphasis = state.highlight;
     studio.tab = state.tab ?? null;
+    studio.focus = state.focus;
     studio.highlight = null;
     if (this.predicting) {
       // The answer must not be on screen before the learner commits to one.
@@ -134,34 +139,48 @@ export class Guide {
     const studio = this.studio;
     const lesson = this.lesson;
     if (!lesson) return;
+    // Every await below may outlast the step: a later move owns the visualizer from then on.
+    const moved = () => move !== this.#move;
     // The step's lab actions come just before its run (after a prediction, so they cannot give it away).
     try {
       for (const action of this.follower ? [] : state.actions) await perform(action);
     } catch (error) {
       studio.error = `This step's lab could not be set up: ${(error as Error).message}`;
     }
-    if (move !== this.#move || state.run === 'none') return;
+    if (moved()) return;
+    if (state.run === 'none') return void (this.settled = true);
     if (state.run === 'recording') {
-      studio.load(await lessonRecording(lesson));
+      const recording = await lessonRecording(lesson);
+      if (moved()) return;
+      studio.load(recording);
     } else if (lesson.recording && state.lab && !(await labRuns(state.lab))) {
       // The lab is not running on this server: the recording shipped with the lesson stands in.
-      studio.load(await lessonRecording(lesson));
+      const recording = await lessonRecording(lesson);
+      if (moved()) return;
+      studio.load(recording);
       studio.notice = `The ${state.lab} lab is not running on this server, so this is the recording shipped with the lesson (replay it with R).`;
+    } else if (moved()) {
+      return;
     } else if (state.run === 'fresh' || state.kill !== undefined || !studio.runShows(state.lanes, studio.settings)) {
       const racing = studio.start();
       if (state.kill !== undefined && !this.follower) void this.#killAfter(state.kill, move);
       await racing;
       // No server to run it (the page opened from a file, the server gone): the recording stands in.
-      if (move === this.#move && studio.error && lesson.recording) {
-        studio.load(await lessonRecording(lesson));
+      if (!moved() && studio.error && lesson.recording) {
+        const recording = await lessonRecording(lesson);
+        if (moved()) return;
+        studio.load(recording);
         studio.notice = 'The server did not answer, so this is the recording shipped with the lesson (replay it with R).';
       }
     } else if (studio.running) {
       await studio.settled;
     }
-    if (move === this.#move && state.pause !== undefined) {
-      studio.player.pause();
-      studio.player.seek(state.pause);
-    }
+    if (moved()) return;
+    // The run is over. The step shows the moment it is about: the one it names, or else the end
+    // (a run kept from a step that parked it earlier would otherwise stay parked there).
+    const player = studio.player;
+    player.pause();
+    player.seek(state.pause ?? player.duration);
+    this.settled = true;
   }
 }

@@ -14,6 +14,27 @@ export type WireTab = 'bytes' | 'hex' | 'headers';
 export const wireTabs: readonly WireTab[] = ['bytes', 'hex', 'headers'];
 
 /**
+ * What a step is about, which the page brings into view and keeps there (presenter mode shows it
+ * alone, large): one or more lanes' bytes or headers, the timeline, the chat bubbles, or a lab panel.
+ */
+export type FocusView = 'bytes' | 'headers' | 'timeline' | 'bubbles' | 'lab';
+export const focusViews: readonly FocusView[] = ['bytes', 'headers', 'timeline', 'bubbles', 'lab'];
+
+/** Which highlighted segment a byte view keeps in view: the first one, or the newest as the run goes on. */
+export type PinMode = 'first' | 'newest';
+export const pinModes: readonly PinMode[] = ['first', 'newest'];
+
+/** A step's evidence, resolved: the view, the lanes it is on, a header to open, which segment to pin. */
+export interface Focus {
+  view: FocusView;
+  /** The lanes whose bytes or headers are the evidence (all of the step's lanes for the other views). */
+  lanes: LaneId[];
+  /** Headers the Headers tab opens on (in the response head), lowercase: each lane shows the first it has. */
+  headers: string[];
+  pin: PinMode;
+}
+
+/**
  * How a step gets its run:
  * - (unset) keep the current run when it already shows the step's lanes and settings, else start one;
  * - `fresh`: always start a new live run;
@@ -76,6 +97,14 @@ export interface StepConfig {
   actions?: LabAction[];
   /** ms after Start: kill the instances the load-balanced lanes are on. */
   kill?: number;
+  /** What the step is about (default: from `tab`, `highlight` and `lab`, see `stepFocus`). */
+  focus?: FocusView;
+  /** The lanes the focus is on (default: the first lane for bytes, every lane otherwise). */
+  lane?: LaneId[];
+  /** Headers to open the Headers tab on, as spelled on the wire (`Content-Length`). */
+  header?: string[];
+  /** The highlighted segment a byte view keeps in view (default `first`). */
+  pin?: PinMode;
 }
 
 export interface LessonStep {
@@ -120,6 +149,7 @@ export interface StepState {
   predict: Predict | undefined;
   actions: LabAction[];
   kill: number | undefined;
+  focus: Focus;
 }
 
 /** The state at step `index` (0-based): carried-over lanes, settings and lab, and the step's own rest. */
@@ -133,5 +163,22 @@ export function stepState(lesson: Lesson, index: number): StepState {
     lab = step.config.lab === undefined ? lab : step.config.lab;
   }
   const own = lesson.steps[index]?.config ?? {};
-  return { lanes, settings, lab, run: own.run, pause: own.pause, highlight: own.highlight ?? [], tab: own.tab, predict: own.predict, actions: own.actions ?? [], kill: own.kill };
+  const focus = stepFocus(own, lanes, lab);
+  return { lanes, settings, lab, run: own.run, pause: own.pause, highlight: own.highlight ?? [], tab: own.tab ?? defaultTab(focus.view), predict: own.predict, actions: own.actions ?? [], kill: own.kill, focus };
+}
+
+/**
+ * A step's evidence. Unless the step names it: a step that opens the Headers tab is about headers,
+ * one that picks out segments is about bytes, one with a lab open is about the lab, and any other
+ * about the bubbles.
+ */
+export function stepFocus(own: StepConfig, lanes: LaneId[], lab: LabId | null): Focus {
+  const view: FocusView = own.focus ?? (own.tab === 'headers' || own.header ? 'headers' : own.highlight?.length ? 'bytes' : lab ? 'lab' : 'bubbles');
+  const focusLanes = own.lane ?? (view === 'bytes' ? lanes.slice(0, 1) : lanes);
+  return { view, lanes: focusLanes.filter((id) => lanes.includes(id)), headers: (own.header ?? []).map((h) => h.toLowerCase()), pin: own.pin ?? 'first' };
+}
+
+/** The wire tab a focus needs open, when the step does not say. */
+function defaultTab(view: FocusView): WireTab | undefined {
+  return view === 'headers' ? 'headers' : view === 'bytes' ? 'bytes' : undefined;
 }

@@ -6,7 +6,7 @@ import { defaultSettings, settingsFromQuery, settingsQuery, type Settings } from
 import { tapRun } from './tapClient.ts';
 import { fromRecording } from './recording.ts';
 import { pageNow } from '../transports/types.ts';
-import type { HighlightKind, WireTab } from '../lessons/lesson.ts';
+import type { Focus, HighlightKind, WireTab } from '../lessons/lesson.ts';
 
 export interface PromptInfo {
   id: string;
@@ -49,6 +49,10 @@ export class Studio {
   emphasis = $state<HighlightKind[]>([]);
   /** The wire tab a lesson step opens in every lane (a lane's own tab otherwise). */
   tab = $state<WireTab | null>(null);
+  /** What a lesson step is about: the views bring it into view and keep it there. */
+  focus = $state.raw<Focus | null>(null);
+  /** Show every view even where a step focuses on one (key V). */
+  showAll = $state(false);
   #abort: AbortController | null = null;
 
   constructor(query: URLSearchParams) {

@@ -1,0 +1,128 @@
+/**
+ * Every step shows its evidence: at a projector's 1280x720, in the normal page and in presenter
+ * mode, what each step is about (its first highlighted segment, its named header, the timeline,
+ * the bubbles or the lab panel) is inside the window once the step has reached it, and in
+ * presenter mode its bytes are large enough to read from the back of a room. A screenshot of
+ * every step in presenter mode goes to the test artifacts.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launch, openPage, servePage } from './browser.ts';
+import type { Listening } from '../../server/testing/listen.ts';
+import { startLabs, type Labs } from '../../server/labs/labs.ts';
+import { lessonFolders, readLesson } from '../../lessons/format/parseLesson.ts';
+import { stepState, type Lesson, type StepState } from '../../client/src/lessons/lesson.ts';
+
+const lessons: Lesson[] = lessonFolders().map(readLesson);
+/** Where the presenter-mode screenshots go (CI keeps the folder as an artifact). */
+const artifacts = path.resolve(import.meta.dirname, '../../.ci/artifacts/steps');
+
+let labs: Labs;
+let server: Listening;
+let browser: Browser;
+const errors: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  labs = await startLabs();
+  [server, browser] = await Promise.all([servePage(labs.options), launch()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await labs?.close();
+});
+
+/** The CSS selector of a step's evidence: the first thing of it the room must see. */
+function evidence(state: StepState): string {
+  const { view, lanes, headers } = state.focus;
+  const lane = `.lane[data-lane="${lanes[0]}"]`;
+  switch (view) {
+    case 'bytes':
+      return `${lane} .seg.picked`;
+    case 'headers':
+      return headers.length ? `${lane} tr.focus` : `${lane} .headers table[data-dir="down"] caption`;
+    case 'timeline':
+      return '.timeline';
+    case 'lab':
+      return '.lab';
+    case 'bubbles':
+      return '.lane .bubble';
+  }
+}
+
+/** Where the first element matching `selector` is, in the window, and how large its text is. */
+async function place(page: Page, selector: string) {
+  return page.evaluate((selector) => {
+    const el = document.querySelector<HTMLElement>(selector);
+    if (!el) return null;
+    const box = el.getBoundingClientRect();
+    // Clipped by a scrolling ancestor? Then it is not on screen either.
+    let clip = { top: 0, bottom: innerHeight, left: 0, right: innerWidth };
+    for (let up = el.parentElement; up; up = up.parentElement) {
+      const style = getComputedStyle(up);
+      if (!/auto|scroll|hidden/.test(style.overflowY + style.overflowX)) continue;
+      const r = up.getBoundingClientRect();
+      clip = { top: Math.max(clip.top, r.top), bottom: Math.min(clip.bottom, r.bottom), left: Math.max(clip.left, r.left), right: Math.min(clip.right, r.right) };
+    }
+    const fontPx = parseFloat(getComputedStyle(el).fontSize) * ((el as HTMLElement & { currentCSSZoom?: number }).currentCSSZoom ?? 1);
+    return {
+      inView: box.height > 0 && box.top >= clip.top - 1 && box.bottom <= clip.bottom + 1 && box.left >= clip.left - 1 && box.left < clip.right,
+      fontPx,
+      box: `${Math.round(box.left)},${Math.round(box.top)} ${Math.round(box.width)}x${Math.round(box.height)}`,
+    };
+  }, selector);
+}
+
+/** Opens one step as a learner would (answering a prediction), and waits for its evidence to be on screen. */
+async function checkStep(page: Page, lesson: Lesson, i: number, present: boolean): Promise<void> {
+  const state = stepState(lesson, i);
+  await page.goto(`${server.url}/lessons/${lesson.slug}/${i + 1}${present ? '?present=1' : ''}`);
+  if (state.predict) {
+    await page.locator('.predict .choice').first().waitFor();
+    await page.keyboard.press('PageDown');
+  }
+  if (state.run === 'none') return;
+  const selector = evidence(state);
+  const where = () => place(page, selector);
+  // The evidence may come late in the run (the final chunk), so wait for it, then for it to be in view.
+  await expect.poll(async () => (await where())?.inView ?? false, { timeout: 40_000, message: `${lesson.slug}/${i + 1}${present ? ' (presenter)' : ''}: ${selector} in view` }).toBe(true);
+  if (present && (state.focus.view === 'bytes' || state.focus.view === 'headers')) {
+    expect((await where())!.fontPx, `${lesson.slug}/${i + 1}: ${selector} text size`).toBeGreaterThanOrEqual(20);
+  }
+  if (present) await page.screenshot({ path: path.join(artifacts, `${String(lesson.number).padStart(2, '0')}-${lesson.slug}-${i + 1}.png`) });
+}
+
+describe('every step brings its evidence into view at 1280x720', () => {
+  it.each(lessons.map((l) => [l.slug, l] as const))('%s', async (_slug, lesson) => {
+    const normal = await openPage(browser, errors);
+    const presenter = await openPage(browser, errors);
+    try {
+      for (const i of lesson.steps.keys()) {
+        await checkStep(normal, lesson, i, false);
+        await checkStep(presenter, lesson, i, true);
+      }
+    } finally {
+      await normal.close();
+      await presenter.close();
+    }
+  }, 240_000);
+});
+
+describe('a step about the end of the stream shows the end', () => {
+  it('however it is reached: Next after a step parked earlier, or PageDown', async () => {
+    const page = await openPage(browser, errors);
+    try {
+      await page.goto(`${server.url}/lessons/chunks/2`);
+      await page.locator('.lesson[data-settled="true"]').waitFor({ timeout: 30_000 });
+      // Step 2 parks the player early in the run; step 3 keeps the run and must show its end.
+      await page.keyboard.press('PageDown');
+      await expect.poll(() => page.locator('#step-title').innerText()).toContain('The last chunk is empty');
+      await expect.poll(async () => (await place(page, '.lane[data-lane="sse"] .seg.picked[data-kind="chunk-last"]'))?.inView ?? false, { timeout: 20_000 }).toBe(true);
+    } finally {
+      await page.close();
+    }
+  });
+});
