@@ -58,7 +58,7 @@ export function loadBalancerProxy(lb: LoadBalancer, { limiter }: ProxyOptions = 
       throw error;
     }
     if (route.setCookie) res.append('Set-Cookie', route.setCookie);
-    const done = lb.open(route.id, res);
+    const done = lb.open(route, res);
     res.once('close', () => {
       done();
       release?.();
@@ -97,7 +97,7 @@ export function loadBalancerUpgrade(lb: LoadBalancer, defaults: UpgradeOptions =
       if (error instanceof Problem) return refuse(socket, error);
       throw error;
     }
-    const done = lb.open(route.id, socket);
+    const done = lb.open(route, socket);
     socket.once('close', () => {
       done();
       release?.();
@@ -112,7 +112,7 @@ function target(route: Route): { host: string; port: number } {
 }
 
 function unavailable(): Problem {
-  return new Problem(503, 'Every instance behind the load balancer is down. Revive one: POST /api/labs/lb/instances/a/revive');
+  return new Problem(503, 'Every instance behind the load balancer is down for you. Revive one: POST /api/labs/lb/instances/a/revive');
 }
 
 /** The instance could not be reached (it died between the pick and the connect) or broke off. */
