@@ -16,7 +16,8 @@ beforeAll(async () => {
 });
 afterAll(() => lab?.close());
 
-const put = (path: string, body: object) => fetch(`${server.url}${path}`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+// The switches are each learner's own: flip them as this browser (its context's cookies), not as a cookieless client.
+const put = (path: string, body: object) => page.context().request.put(`${server.url}${path}`, { data: body });
 
 describe('the cross-origin lab, in Chromium', () => {
   it('the main origin shows the two switches', async () => {
