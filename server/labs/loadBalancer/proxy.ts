@@ -33,6 +33,14 @@ function createProxy() {
     // the client's keep-alive connection to the main origin too.
     delete proxyRes.headers.connection;
   });
+  // A tunnel's client socket destroyed (a learner's kill cuts it) ends no pipe: without this, the
+  // instance would go on streaming into a tunnel nobody reads until its reply is over.
+  proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
+    proxyReq.once('upgrade', (_res, upstream: Duplex) => {
+      if (socket.destroyed) upstream.destroy();
+      else socket.once('close', () => upstream.destroy());
+    });
+  });
   return proxy;
 }
 
