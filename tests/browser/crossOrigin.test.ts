@@ -43,4 +43,18 @@ describe('the cross-origin lab, in Chromium', () => {
     await page.getByRole('button', { name: 'Try a WebSocket on the main origin' }).click();
     await expect.poll(() => ws.innerText(), { timeout: 10_000 }).toContain('connected from a foreign page');
   });
+
+  it('the switches are this learner’s: another browser on the second origin is still blocked and refused', async () => {
+    const other = await lab.browser.newContext();
+    try {
+      const otherPage = await other.newPage();
+      await otherPage.goto(`${second.url}/?lab=cors`);
+      await otherPage.getByRole('button', { name: 'Try SSE on the main origin' }).click();
+      await expect.poll(() => otherPage.getByTestId('sse-result').innerText(), { timeout: 10_000 }).toContain('blocked by CORS');
+      await otherPage.getByRole('button', { name: 'Try a WebSocket on the main origin' }).click();
+      await expect.poll(() => otherPage.getByTestId('ws-result').innerText(), { timeout: 10_000 }).toContain('refused');
+    } finally {
+      await other.close();
+    }
+  });
 });
