@@ -31,8 +31,11 @@ if (dev) {
   await ensureClientBuilt();
 }
 
-const labs = await startLabs({ allowedOrigins, nginx: true });
-const streamscope = createApp({ allowedOrigins, maxStreamsPerClient, pageMiddleware, staticDir: dev ? null : defaultStaticDir, classroom: !/^(localhost|127(\.\d+){3}|::1)$/i.test(host), presenter: new Presenter(presenterToken), ...labs.options });
+const classroom = !/^(localhost|127(\.\d+){3}|::1)$/i.test(host);
+const presenter = new Presenter(presenterToken);
+// In a classroom only the presenter may stop a balanced instance for everyone; any other kill is the learner's own.
+const labs = await startLabs({ allowedOrigins, nginx: true, crash: classroom ? (req) => presenter.isPresenter(req) : undefined });
+const streamscope = createApp({ allowedOrigins, maxStreamsPerClient, pageMiddleware, staticDir: dev ? null : defaultStaticDir, classroom, presenter, ...labs.options });
 streamscope.server.on('error', (error: NodeJS.ErrnoException) => {
   fail(error.code === 'EADDRINUSE' ? `Port ${port} is in use. Start on another one: PORT=${port + 1} npm start` : error.message);
 });

@@ -9,6 +9,8 @@ import { loadBalancerProxy, loadBalancerUpgrade } from './loadBalancer/proxy.ts'
 import { websocketTransport } from '../transports/websocket.ts';
 import { runOf } from '../wiretap/wireTap.ts';
 import { findNginx, startNginx, type NginxFront } from './nginx/nginxFront.ts';
+import { giveLearnerId } from './learner.ts';
+import type { Request } from 'express';
 
 /** The lab's own WebSocket: the same transport, with an Origin check the class can switch off. */
 export const labSocketPath = '/api/labs/http/ws';
@@ -18,6 +20,11 @@ export interface LabsOptions {
   allowedOrigins?: readonly string[];
   /** Also put real nginx in front of the balanced instances, if it is installed. @default false */
   nginx?: boolean;
+  /**
+   * Who may stop a balanced instance for everyone (`…/kill?everyone=true`); every other kill is
+   * the learner's own. Classroom mode: the presenter. @default anyone
+   */
+  crash?: (req: Request) => boolean;
 }
 
 /** The labs, ready to hand to `createApp` (their routes and upgrade hooks) and to stop. */
@@ -38,7 +45,7 @@ export interface Labs {
  * Starts every lab: the HTTP features lab (login, access log, CORS, caching), the faults lab,
  * and the load balancer with its three instances (and, asked to, real nginx in front of them).
  */
-export async function startLabs({ allowedOrigins = [], nginx: withNginx = false }: LabsOptions = {}): Promise<Labs> {
+export async function startLabs({ allowedOrigins = [], nginx: withNginx = false, crash }: LabsOptions = {}): Promise<Labs> {
   const httpLab = new HttpLab();
   const lb = await LoadBalancer.start({ backend: { allowedOrigins } });
   let nginx: NginxFront | null = null;
@@ -65,9 +72,11 @@ export async function startLabs({ allowedOrigins = [], nginx: withNginx = false 
     options: {
       routes: (app, ctx) => {
         labSocket = websocketTransport(ctx, { originAllowed: httpLab.wsOriginAllows });
+        // Every browser that loads the page gets its learner id: the labs keep their state per learner.
+        app.use(giveLearnerId);
         app.use(faultsRoutes(ctx));
         app.use(httpFeaturesRoutes(ctx, httpLab));
-        app.use(loadBalancerRoutes(lb, ctx), loadBalancerProxy(lb, ctx));
+        app.use(loadBalancerRoutes(lb, { ...ctx, crash }), loadBalancerProxy(lb, ctx));
       },
       upgrade: (req, socket, head, { tap, limiter }) => {
         const url = req.url ?? '';

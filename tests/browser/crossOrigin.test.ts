@@ -16,7 +16,8 @@ beforeAll(async () => {
 });
 afterAll(() => lab?.close());
 
-const put = (path: string, body: object) => fetch(`${server.url}${path}`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+// The switches are each learner's own: flip them as this browser (its context's cookies), not as a cookieless client.
+const put = (path: string, body: object) => page.context().request.put(`${server.url}${path}`, { data: body });
 
 describe('the cross-origin lab, in Chromium', () => {
   it('the main origin shows the two switches', async () => {
@@ -41,5 +42,19 @@ describe('the cross-origin lab, in Chromium', () => {
     await put('/api/labs/http/ws-origin-check', { enabled: false });
     await page.getByRole('button', { name: 'Try a WebSocket on the main origin' }).click();
     await expect.poll(() => ws.innerText(), { timeout: 10_000 }).toContain('connected from a foreign page');
+  });
+
+  it('the switches are this learner’s: another browser on the second origin is still blocked and refused', async () => {
+    const other = await lab.browser.newContext();
+    try {
+      const otherPage = await other.newPage();
+      await otherPage.goto(`${second.url}/?lab=cors`);
+      await otherPage.getByRole('button', { name: 'Try SSE on the main origin' }).click();
+      await expect.poll(() => otherPage.getByTestId('sse-result').innerText(), { timeout: 10_000 }).toContain('blocked by CORS');
+      await otherPage.getByRole('button', { name: 'Try a WebSocket on the main origin' }).click();
+      await expect.poll(() => otherPage.getByTestId('ws-result').innerText(), { timeout: 10_000 }).toContain('refused');
+    } finally {
+      await other.close();
+    }
   });
 });

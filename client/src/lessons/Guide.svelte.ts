@@ -25,8 +25,8 @@ export class Guide {
   /** This browser holds the presenter token: its moves are published to /follow. */
   publishes = $state(false);
   /**
-   * This page follows a presenter (`/follow`). The labs are the server's, shared by the class: the
-   * presenter's page does a step's lab actions and kills once, not every follower's.
+   * This page follows a presenter (`/follow`). The labs keep a state per learner, so a follower
+   * does each step's lab actions and kills itself, on its own lab state, timed against its own run.
    */
   follower = false;
   readonly progress = new Progress();
@@ -143,7 +143,7 @@ export class Guide {
     const moved = () => move !== this.#move;
     // The step's lab actions come just before its run (after a prediction, so they cannot give it away).
     try {
-      for (const action of this.follower ? [] : state.actions) await perform(action);
+      for (const action of state.actions) await perform(action);
     } catch (error) {
       studio.error = `This step's lab could not be set up: ${(error as Error).message}`;
     }
@@ -163,7 +163,7 @@ export class Guide {
       return;
     } else if (state.run === 'fresh' || state.kill !== undefined || !studio.runShows(state.lanes, studio.settings)) {
       const racing = studio.start();
-      if (state.kill !== undefined && !this.follower) void this.#killAfter(state.kill, move);
+      if (state.kill !== undefined) void this.#killAfter(state.kill, move);
       await racing;
       // No server to run it (the page opened from a file, the server gone): the recording stands in.
       if (!moved() && studio.error && lesson.recording) {

@@ -2,7 +2,9 @@
  * The labs' controls in one place: what a lab panel's buttons do and what a lesson step can do
  * without a click (`actions:` and `kill:` in its step block), so a class can run on a clicker.
  * State that lives on the server (the balancer's) reaches the panels over their own event
- * streams; what only this page knows (is it signed in?) lives here.
+ * streams; what only this page knows (is it signed in?) lives here. Every call acts on this
+ * browser's own lab state on the server (its learner cookie, set when the page loaded): a kill
+ * here cuts this browser's connections, not the class's.
  */
 import type { BalancerState } from '../../../server/labs/loadBalancer/LoadBalancer.ts';
 import type { BalancerMode } from '../../../server/labs/loadBalancer/balancingRule.ts';

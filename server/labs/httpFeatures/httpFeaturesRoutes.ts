@@ -9,6 +9,7 @@ import { cachedRoute } from './cachedRoute.ts';
 import { corsHeaders, corsPreflight } from './cors.ts';
 import { HttpLab } from './httpLab.ts';
 import { sessionCookie } from './sessions.ts';
+import { learnerOf } from '../learner.ts';
 
 /**
  * The HTTP features lab, under `/api/labs/http/`: SSE is plain HTTP, so everything an app
@@ -18,6 +19,7 @@ import { sessionCookie } from './sessions.ts';
  * - `GET /log`: the access log every request here goes through, live, as SSE.
  * - `GET /cors/sse?…` (+ `OPTIONS`), `GET|PUT /cors`: a stream behind a CORS allow-list.
  * - `GET|PUT /ws-origin-check`: the lab WebSocket's Origin check, on or off.
+ * The two switches are the requesting learner's own (`learnerOf` its cookies).
  * - `GET /cached?…`: the buffered reply with an ETag; `If-None-Match` gets 304.
  * The access log and the Origin check also serve the server's `'upgrade'` listener: pass the
  * same `lab` there (`lab.logUpgrade`, `lab.wsOriginAllows`).
@@ -46,19 +48,20 @@ export function httpFeaturesRoutes(ctx: TransportContext, lab: HttpLab = new Htt
   routes.get('/buffered', requireAuth, bufferedTransport(ctx));
   routes.get('/log', accessLogRoute(lab.accessLog, ctx));
 
-  routes.options('/cors/sse', corsPreflight(lab.cors));
-  routes.get('/cors/sse', corsHeaders(lab.cors), sseTransport(ctx));
-  routes.get('/cors', (req, res) => void res.json(lab.cors.state(req.get('Host'))));
+  routes.options('/cors/sse', corsPreflight(lab.cors, lab.allowsSecondOrigin));
+  routes.get('/cors/sse', corsHeaders(lab.cors, lab.allowsSecondOrigin), sseTransport(ctx));
+  const corsState = (req: Request) => lab.cors.state(req.get('Host'), lab.allowsSecondOrigin(req));
+  routes.get('/cors', (req, res) => void res.set('Cache-Control', 'no-store').json(corsState(req)));
   routes.put('/cors', json, (req, res) => {
-    lab.cors.allowSecondOrigin = booleanField(req, 'allowSecondOrigin');
-    res.json(lab.cors.state(req.get('Host')));
+    lab.set(learnerOf(req.headers), { allowSecondOrigin: booleanField(req, 'allowSecondOrigin') });
+    res.json(corsState(req));
   });
 
-  const wsOriginState = () => ({ enabled: lab.wsOriginCheck, allowedOrigins: lab.wsAllowedOrigins });
-  routes.get('/ws-origin-check', (_req, res) => void res.json(wsOriginState()));
+  const wsOriginState = (req: Request) => ({ enabled: lab.settings(learnerOf(req.headers)).wsOriginCheck, allowedOrigins: lab.wsAllowedOrigins });
+  routes.get('/ws-origin-check', (req, res) => void res.set('Cache-Control', 'no-store').json(wsOriginState(req)));
   routes.put('/ws-origin-check', json, (req, res) => {
-    lab.wsOriginCheck = booleanField(req, 'enabled');
-    res.json(wsOriginState());
+    lab.set(learnerOf(req.headers), { wsOriginCheck: booleanField(req, 'enabled') });
+    res.json(wsOriginState(req));
   });
 
   routes.get('/cached', cachedRoute(ctx));

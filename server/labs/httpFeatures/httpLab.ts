@@ -3,6 +3,16 @@ import { AccessLog, type AccessLogEntry, type AccessLogOptions } from './accessL
 import { CorsPolicy } from './cors.ts';
 import { Sessions } from './sessions.ts';
 import { wsOriginAllowed } from './wsOrigin.ts';
+import { anonymousLearner, learnerOf } from '../learner.ts';
+import { LearnerStates } from '../LearnerStates.ts';
+
+/** One learner's switches in the HTTP features and cross-origin labs. */
+export interface HttpLabSettings {
+  /** The CORS lab's stream lets the second origin read it (`PUT /api/labs/http/cors`). @default false */
+  allowSecondOrigin: boolean;
+  /** The lab's WebSocket checks `Origin` (`PUT /api/labs/http/ws-origin-check`). @default true */
+  wsOriginCheck: boolean;
+}
 
 export interface HttpLabOptions {
   /** Foreign origins the CORS lab's stream always allows. @default [] (same-origin only) */
@@ -13,26 +23,52 @@ export interface HttpLabOptions {
   wsAllowedOrigins?: readonly string[];
   /** Size of the access log and where its lines are printed. */
   accessLog?: AccessLogOptions;
+  /** Learners whose switches are kept (`LearnerStates`). @default 5000 */
+  maxLearners?: number;
 }
 
 /**
  * What the HTTP features lab keeps between requests: sessions, the access log and the two
- * toggles. One per server, shared by its routes (`httpFeaturesRoutes`) and its `'upgrade'`
- * listener, which Express middleware never sees (`logUpgrade`, `wsOriginAllows`).
+ * switches. One per server, shared by its routes (`httpFeaturesRoutes`) and its `'upgrade'`
+ * listener, which Express middleware never sees (`logUpgrade`, `wsOriginAllows`). The access log
+ * is the server's, seen by all; the switches are each learner's own (`learnerOf` the request's
+ * cookies), and a login is each browser's own already (its session cookie).
  */
 export class HttpLab {
   readonly sessions = new Sessions();
   readonly accessLog: AccessLog;
   readonly cors: CorsPolicy;
-  /** Whether the lab's WebSocket checks `Origin` (`PUT /api/labs/http/ws-origin-check`). @default true */
-  wsOriginCheck = true;
   readonly wsAllowedOrigins: readonly string[];
+  readonly #learners: LearnerStates<HttpLabSettings>;
 
-  constructor({ corsOrigins = [], secondOriginPort = null, wsAllowedOrigins = [], accessLog }: HttpLabOptions = {}) {
+  constructor({ corsOrigins = [], secondOriginPort = null, wsAllowedOrigins = [], accessLog, maxLearners }: HttpLabOptions = {}) {
     this.accessLog = new AccessLog(accessLog);
     this.cors = new CorsPolicy(corsOrigins, secondOriginPort);
     this.wsAllowedOrigins = wsAllowedOrigins;
+    this.#learners = new LearnerStates<HttpLabSettings>({ create: () => ({ allowSecondOrigin: false, wsOriginCheck: true }), max: maxLearners });
   }
+
+  /** A learner's switches, to read. */
+  settings(learner: string): Readonly<HttpLabSettings> {
+    return this.#learners.peek(learner) ?? { allowSecondOrigin: false, wsOriginCheck: true };
+  }
+
+  /** Changes a learner's switches. */
+  set(learner: string, change: Partial<HttpLabSettings>): Readonly<HttpLabSettings> {
+    return Object.assign(this.#learners.get(learner), change);
+  }
+
+  /** The anonymous learner's Origin check (clients without a learner cookie: scripts, tests). */
+  get wsOriginCheck(): boolean {
+    return this.settings(anonymousLearner).wsOriginCheck;
+  }
+
+  set wsOriginCheck(wsOriginCheck: boolean) {
+    this.set(anonymousLearner, { wsOriginCheck });
+  }
+
+  /** Whether the request's learner has the second origin switched on. */
+  allowsSecondOrigin = (req: Pick<IncomingMessage, 'headers'>): boolean => this.settings(learnerOf(req.headers)).allowSecondOrigin;
 
   /**
    * Logs a WebSocket handshake: the request line, whether a session cookie came with it and
@@ -41,6 +77,11 @@ export class HttpLab {
    */
   logUpgrade = (req: IncomingMessage): AccessLogEntry => this.accessLog.logUpgrade(req, this.sessions.identify(req.headers));
 
-  /** Whether a WebSocket handshake passes the lab's Origin check in its current mode. */
-  wsOriginAllows = (req: IncomingMessage): boolean => wsOriginAllowed(req.headers, { checked: this.wsOriginCheck, allowedOrigins: this.wsAllowedOrigins });
+  /**
+   * Whether a WebSocket handshake passes the lab's Origin check as its learner has switched it.
+   * Browsers send cookies on the handshake, from a foreign page too (same-site, or `SameSite=None`):
+   * the learner cookie says whose switch applies.
+   */
+  wsOriginAllows = (req: IncomingMessage): boolean =>
+    wsOriginAllowed(req.headers, { checked: this.settings(learnerOf(req.headers)).wsOriginCheck, allowedOrigins: this.wsAllowedOrigins });
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express from 'express';
 import { Problem, sendProblem } from '../../problem.ts';
+import { giveLearnerId } from '../learner.ts';
 
 export interface SecondOriginOptions {
   /**
@@ -52,6 +53,8 @@ export async function startSecondOrigin(mainPort: number, staticDir: string, { h
       res.status(404).type('text').send(`No page in ${staticDir}: build it first (npm run build).`);
     }
   };
+  // A cookie belongs to a host, not a port: one given here rides to the main origin too.
+  app.use(giveLearnerId);
   app.get(['/', '/index.html'], page);
   app.use(express.static(staticDir, { index: false }));
   // Deep links (/lessons/…) are the page's own routes.

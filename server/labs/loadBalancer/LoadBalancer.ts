@@ -2,30 +2,43 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { createApp, type AppOptions, type StreamscopeApp } from '../../app.ts';
 import { BalancingRule, balancerModes, type BalancerMode } from './balancingRule.ts';
+import { anonymousLearner, learnerOf } from '../learner.ts';
+import { LearnerStates } from '../LearnerStates.ts';
 
 /** The cookie that pins a client to an instance in `sticky` mode (the usual `SERVERID` idea). */
 export const stickyCookie = 'streamscope_lb';
 
+/** One instance as one learner sees it. */
 export interface InstanceState {
   id: string;
+  /** Up for this learner: it runs, and this learner has not killed it (or has revived it since). */
   alive: boolean;
+  /** The instance itself runs. A learner's kill leaves it running for everyone else; `LoadBalancer.kill` stops it. */
+  running: boolean;
   /** Its loopback port; a revived instance listens on the same one again. */
   port: number;
-  /** Requests and WebSockets the balancer is carrying to it right now. */
+  /** This learner's requests and WebSockets the balancer is carrying to it right now. */
   open: number;
-  /** Requests and WebSockets the balancer has sent it, in all. */
+  /** This learner's requests and WebSockets the balancer has sent it, in all. */
   served: number;
+  /** Everyone's: open right now, and served in all. */
+  everyone: { open: number; served: number };
 }
 
+/** The balancer as one learner sees it: their mode, their dead instances, their connections. */
 export interface BalancerState {
   mode: BalancerMode;
   instances: InstanceState[];
+  /** Learners with a lab state of their own on this server (cookieless clients are one more). */
+  learners: number;
 }
 
 /** Where one request goes. */
 export interface Route {
   id: string;
   port: number;
+  /** Whose request it is (`learnerOf` its cookies). */
+  learner: string;
   /** A `Set-Cookie` value to send with the answer (sticky mode, when the client was (re)pinned). */
   setCookie?: string;
 }
@@ -41,6 +54,17 @@ export interface LoadBalancerOptions {
    * at the balancer instead (`loadBalancerUpgrade`'s and `loadBalancerRoutes`' limiter).
    */
   backend?: Omit<AppOptions, 'instance' | 'staticDir' | 'routes' | 'pageMiddleware'>;
+  /** Learners whose lab state is kept (`LearnerStates`). @default 5000 */
+  maxLearners?: number;
+}
+
+/** One learner's balancer: their own mode and turn, the instances they killed, their connections. */
+interface Learner {
+  rule: BalancingRule;
+  /** Instances this learner killed: their requests go elsewhere, the instance runs on for others. */
+  dead: Set<string>;
+  open: Map<string, number>;
+  served: Map<string, number>;
 }
 
 interface Instance {
@@ -50,8 +74,8 @@ interface Instance {
   app: StreamscopeApp | null;
   /** Every socket the backend accepted, upgraded ones included (Node stops tracking those). */
   sockets: Set<Socket>;
-  /** The client side of each request or WebSocket routed here and still open. */
-  open: Set<{ destroy(): void }>;
+  /** The client side of each request or WebSocket routed here and still open, and whose it is. */
+  open: Map<{ destroy(): void }, string>;
   served: number;
   /** Kill and revive of one instance run one after the other. */
   queue: Promise<unknown>;
@@ -60,20 +84,36 @@ interface Instance {
 /**
  * Several backend instances of the streaming server on loopback ports, and the balancing rule
  * in front of them. The proxying itself is `loadBalancerProxy` (a proxy library from npm); this
- * class only says where each request goes and counts what is open where. Emits `'change'`
- * whenever its `state()` changes.
+ * class only says where each request goes and counts what is open where.
+ *
+ * A lab per learner: the instances are shared, but each learner (`learnerOf` a request's
+ * cookies) has their own mode, their own turn in round robin, and their own dead instances.
+ * `killFor` cuts only that learner's connections and routes only their requests away; `kill`
+ * stops the instance itself, for everyone, as a crash would. Emits `'change'` with the learner
+ * whose view changed, or with none when everyone's did.
  */
-export class LoadBalancer extends EventEmitter<{ change: []; close: [] }> {
+export class LoadBalancer extends EventEmitter<{ change: [learner?: string]; close: [] }> {
   readonly #instances: Instance[];
   readonly #backend: LoadBalancerOptions['backend'];
-  readonly #rule: BalancingRule;
+  readonly #learners: LearnerStates<Learner>;
   #closed = false;
 
   private constructor(ids: readonly string[], options: LoadBalancerOptions) {
     super();
-    this.#rule = new BalancingRule(ids, options.mode);
+    let created = 0;
+    this.#learners = new LearnerStates<Learner>({
+      // Each learner's round robin starts one instance further on: a class spreads over all of them.
+      create: (learner) => ({
+        rule: new BalancingRule(ids, options.mode, learner === anonymousLearner ? 0 : created++),
+        dead: new Set(),
+        open: new Map(),
+        served: new Map(),
+      }),
+      max: options.maxLearners,
+      evictable: (learner) => learner.open.size === 0,
+    });
     this.#backend = options.backend;
-    this.#instances = ids.map((id) => ({ id, port: 0, app: null, sockets: new Set(), open: new Set(), served: 0, queue: Promise.resolve() }));
+    this.#instances = ids.map((id) => ({ id, port: 0, app: null, sockets: new Set(), open: new Map(), served: 0, queue: Promise.resolve() }));
   }
 
   /** Starts every instance on a free loopback port. */
@@ -92,21 +132,43 @@ export class LoadBalancer extends EventEmitter<{ change: []; close: [] }> {
     return lb;
   }
 
+  /** The anonymous learner's mode (clients without a learner cookie: curl, scripts). */
   get mode(): BalancerMode {
-    return this.#rule.mode;
+    return this.modeOf(anonymousLearner);
   }
 
   set mode(mode: BalancerMode) {
-    if (!balancerModes.includes(mode)) throw new TypeError(`Unknown balancer mode ${JSON.stringify(mode)}.`);
-    if (mode === this.#rule.mode) return;
-    this.#rule.mode = mode;
-    this.emit('change');
+    this.setMode(anonymousLearner, mode);
   }
 
-  state(): BalancerState {
+  modeOf(learner: string): BalancerMode {
+    return this.#learners.peek(learner)?.rule.mode ?? this.#learners.anonymous.rule.mode;
+  }
+
+  /** Switches one learner's balancer between round robin and sticky sessions. */
+  setMode(learner: string, mode: BalancerMode): void {
+    if (!balancerModes.includes(mode)) throw new TypeError(`Unknown balancer mode ${JSON.stringify(mode)}.`);
+    const rule = this.#learners.get(learner).rule;
+    if (mode === rule.mode) return;
+    rule.mode = mode;
+    this.emit('change', learner);
+  }
+
+  /** The balancer as `learner` sees it. @default the anonymous learner */
+  state(learner: string = anonymousLearner): BalancerState {
+    const own = this.#learners.peek(learner);
     return {
-      mode: this.#rule.mode,
-      instances: this.#instances.map((i) => ({ id: i.id, alive: i.app !== null, port: i.port, open: i.open.size, served: i.served })),
+      mode: own?.rule.mode ?? this.#learners.anonymous.rule.mode,
+      instances: this.#instances.map((i) => ({
+        id: i.id,
+        alive: i.app !== null && !own?.dead.has(i.id),
+        running: i.app !== null,
+        port: i.port,
+        open: own?.open.get(i.id) ?? 0,
+        served: own?.served.get(i.id) ?? 0,
+        everyone: { open: i.open.size, served: i.served },
+      })),
+      learners: this.#learners.size,
     };
   }
 
@@ -115,34 +177,71 @@ export class LoadBalancer extends EventEmitter<{ change: []; close: [] }> {
   }
 
   /**
-   * Picks the instance for a request, from its `Cookie` header in sticky mode.
-   * `undefined` when every instance is dead (or the balancer is closed).
+   * Picks the instance for a request, by the rule of its learner (both read from its `Cookie`
+   * header: the learner cookie, and the sticky cookie in sticky mode), among the instances that
+   * run and that this learner has not killed. `undefined` when there is none (or the balancer is closed).
    */
   route(cookieHeader?: string): Route | undefined {
     if (this.#closed) return undefined;
-    const pick = this.#rule.pick(cookieValue(cookieHeader, stickyCookie), (id) => this.#get(id).app !== null);
+    const learnerId = learnerOf(cookieHeader);
+    // A request moves its learner's turn: it makes their state if they had none.
+    const learner = this.#learners.get(learnerId);
+    const pick = learner.rule.pick(cookieValue(cookieHeader, stickyCookie), (id) => this.#get(id).app !== null && !learner.dead.has(id));
     if (!pick) return undefined;
-    const route: Route = { id: pick.id, port: this.#get(pick.id).port };
+    const route: Route = { id: pick.id, port: this.#get(pick.id).port, learner: learnerId };
     return pick.pin ? { ...route, setCookie: `${stickyCookie}=${pick.id}; Path=/lb; HttpOnly; SameSite=Lax` } : route;
   }
 
   /**
-   * Counts a request or WebSocket the balancer is carrying to instance `id`; `client` is
-   * destroyed if the balancer closes first. Call the returned function once, when it ends.
+   * Counts a request or WebSocket the balancer is carrying where `route` sends it, for its
+   * learner; `client` is destroyed if that learner kills the instance, or the balancer closes.
+   * Call the returned function once, when it ends.
    */
-  open(id: string, client: { destroy(): void }): () => void {
-    const instance = this.#get(id);
-    instance.open.add(client);
+  open(route: Route, client: { destroy(): void }): () => void {
+    const instance = this.#get(route.id);
+    const learner = this.#learners.get(route.learner);
+    instance.open.set(client, route.learner);
     instance.served++;
-    this.emit('change');
+    learner.open.set(route.id, (learner.open.get(route.id) ?? 0) + 1);
+    learner.served.set(route.id, (learner.served.get(route.id) ?? 0) + 1);
+    this.emit('change', route.learner);
     return () => {
-      if (instance.open.delete(client)) this.emit('change');
+      if (!instance.open.delete(client)) return;
+      // The learner's state may have been evicted meanwhile: then this counts on a forgotten one.
+      const left = (learner.open.get(route.id) ?? 1) - 1;
+      if (left > 0) learner.open.set(route.id, left);
+      else learner.open.delete(route.id);
+      this.emit('change', route.learner);
     };
   }
 
   /**
-   * Kills instance `id` the hard way, as a crash would: it stops listening, and every connection
-   * it has (streams and WebSockets alike) is cut at once. Resolves when it is down.
+   * Kills instance `id` for one learner: their connections to it are cut at once (an SSE stream
+   * reconnects elsewhere with `Last-Event-ID`, a WebSocket dies with 1006) and their requests go
+   * to the other instances from now on. Everyone else's connections on it stream on.
+   */
+  killFor(learnerId: string, id: string): void {
+    const instance = this.#get(id);
+    const learner = this.#learners.get(learnerId);
+    if (learner.dead.has(id)) return;
+    // Dead before its connections are cut, so a client that reconnects at once goes elsewhere.
+    learner.dead.add(id);
+    this.emit('change', learnerId);
+    for (const [client, owner] of instance.open) if (owner === learnerId) client.destroy();
+  }
+
+  /** Undoes `killFor`: the learner's requests may go to instance `id` again. Starts it too if it does not run. */
+  async reviveFor(learnerId: string, id: string): Promise<void> {
+    const instance = this.#get(id);
+    const learner = this.#learners.peek(learnerId);
+    if (learner?.dead.delete(id)) this.emit('change', learnerId);
+    if (!instance.app) await this.revive(id);
+  }
+
+  /**
+   * Kills instance `id` the hard way, for everyone, as a crash would: it stops listening, and
+   * every connection it has (streams and WebSockets alike, nginx's too) is cut at once.
+   * Resolves when it is down.
    */
   kill(id: string): Promise<void> {
     const instance = this.#get(id);
@@ -172,7 +271,7 @@ export class LoadBalancer extends EventEmitter<{ change: []; close: [] }> {
     if (this.#closed) return;
     this.#closed = true;
     this.emit('close');
-    for (const instance of this.#instances) for (const client of instance.open) client.destroy();
+    for (const instance of this.#instances) for (const client of instance.open.keys()) client.destroy();
     await Promise.all(this.#instances.map((i) => this.kill(i.id)));
     this.removeAllListeners();
   }

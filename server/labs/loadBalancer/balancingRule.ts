@@ -24,9 +24,11 @@ export class BalancingRule {
   /** Index of the instance picked last in turn. */
   #cursor = -1;
 
-  constructor(ids: readonly string[], mode: BalancerMode = 'round-robin') {
+  /** @param first the instance the first turn goes to (index into `ids`). @default 0 */
+  constructor(ids: readonly string[], mode: BalancerMode = 'round-robin', first = 0) {
     this.ids = ids;
     this.mode = mode;
+    this.#cursor = (first % ids.length) - 1;
   }
 
   /**

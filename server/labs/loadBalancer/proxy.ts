@@ -33,6 +33,14 @@ function createProxy() {
     // the client's keep-alive connection to the main origin too.
     delete proxyRes.headers.connection;
   });
+  // A tunnel's client socket destroyed (a learner's kill cuts it) ends no pipe: without this, the
+  // instance would go on streaming into a tunnel nobody reads until its reply is over.
+  proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
+    proxyReq.once('upgrade', (_res, upstream: Duplex) => {
+      if (socket.destroyed) upstream.destroy();
+      else socket.once('close', () => upstream.destroy());
+    });
+  });
   return proxy;
 }
 
@@ -58,7 +66,7 @@ export function loadBalancerProxy(lb: LoadBalancer, { limiter }: ProxyOptions = 
       throw error;
     }
     if (route.setCookie) res.append('Set-Cookie', route.setCookie);
-    const done = lb.open(route.id, res);
+    const done = lb.open(route, res);
     res.once('close', () => {
       done();
       release?.();
@@ -97,7 +105,7 @@ export function loadBalancerUpgrade(lb: LoadBalancer, defaults: UpgradeOptions =
       if (error instanceof Problem) return refuse(socket, error);
       throw error;
     }
-    const done = lb.open(route.id, socket);
+    const done = lb.open(route, socket);
     socket.once('close', () => {
       done();
       release?.();
@@ -112,7 +120,7 @@ function target(route: Route): { host: string; port: number } {
 }
 
 function unavailable(): Problem {
-  return new Problem(503, 'Every instance behind the load balancer is down. Revive one: POST /api/labs/lb/instances/a/revive');
+  return new Problem(503, 'Every instance behind the load balancer is down for you. Revive one: POST /api/labs/lb/instances/a/revive');
 }
 
 /** The instance could not be reached (it died between the pick and the connect) or broke off. */

@@ -3,6 +3,7 @@ import { Problem } from '../../problem.ts';
 import { sseHeaders } from '../../transports/sseHeaders.ts';
 import type { StreamLimiter } from '../../transports/streamLimiter.ts';
 import type { LoadBalancer } from './LoadBalancer.ts';
+import { learnerOf } from '../learner.ts';
 import { balancerModes, type BalancerMode } from './balancingRule.ts';
 import { simulateSessions } from './sessionSimulation.ts';
 
@@ -13,24 +14,34 @@ export interface LabRoutesOptions {
   retryMs?: number;
   /** Counts the events stream like any other stream of its client. */
   limiter?: StreamLimiter;
+  /**
+   * Who may stop an instance for everyone (`?everyone=true`): in classroom mode, the presenter
+   * only. @default anyone
+   */
+  crash?: (req: Request) => boolean;
+  /** ms between two events a learner's stream sends for other learners' changes (the `everyone` counts). @default 1000 */
+  othersMs?: number;
 }
 
 const base = '/api/labs/lb';
 
 /**
- * The lab's control API, for the page and for tests (`createApp({ routes })` mounts it):
- * - `GET /api/labs/lb` — `{ mode, instances: [{ id, alive, port, open, served }] }`
+ * The lab's control API, for the page and for tests (`createApp({ routes })` mounts it). Each
+ * request acts on, and answers with, its own learner's balancer (`learnerOf` its cookies;
+ * cookieless clients share the anonymous learner's):
+ * - `GET /api/labs/lb` — `{ mode, instances: [{ id, alive, running, port, open, served, everyone }], learners }`
  * - `GET /api/labs/lb/events` — SSE: that state as an `event: state` now and on every change
  * - `PUT /api/labs/lb/mode` — JSON `{"mode":"round-robin"|"sticky"}`
- * - `POST /api/labs/lb/instances/:id/kill`, `…/revive` — answer the state once it is done
+ * - `POST /api/labs/lb/instances/:id/kill`, `…/revive` — for this learner; answer the state once it is done
+ * - `POST /api/labs/lb/instances/:id/kill?everyone=true` — stops the instance itself (when `crash` allows)
  * - `POST /api/labs/lb/simulate` — JSON `{"mode"?, "seed"?, "kill"?}`: clients coming and going
  *   while an instance dies and comes back, simulated with the balancer's rule (`simulateSessions`)
  * Pass the main app's `TransportContext` as `options` to share its heartbeat, retry and limiter.
  */
 export function loadBalancerRoutes(lb: LoadBalancer, options: LabRoutesOptions = {}): Router {
   const router = Router();
-  router.get(base, (_req, res) => {
-    res.set('Cache-Control', 'no-store').json(lb.state());
+  router.get(base, (req, res) => {
+    res.set('Cache-Control', 'no-store').json(lb.state(learnerOf(req.headers)));
   });
   router.get(`${base}/events`, stateEvents(lb, options));
 
@@ -39,15 +50,16 @@ export function loadBalancerRoutes(lb: LoadBalancer, options: LabRoutesOptions =
     if (typeof mode !== 'string' || !balancerModes.includes(mode as BalancerMode)) {
       throw new Problem(400, `Send JSON {"mode": …} with mode ${balancerModes.map((m) => `"${m}"`).join(' or ')}; got ${JSON.stringify(mode ?? null)}.`, 'mode');
     }
-    lb.mode = mode as BalancerMode;
-    res.json(lb.state());
+    const learner = learnerOf(req.headers);
+    lb.setMode(learner, mode as BalancerMode);
+    res.json(lb.state(learner));
   });
   router.all(`${base}/mode`, methodNotAllowed('PUT'));
 
   router.post(`${base}/simulate`, express.json({ limit: '1kb', type: () => true }), (req, res) => {
     const body: unknown = req.body ?? {};
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Problem(400, 'Send a JSON object: {"mode": …, "seed": …, "kill": …}, each optional.', 'body');
-    const { mode = lb.mode, seed = 1, kill = lb.state().instances[0]!.id } = body as Record<string, unknown>;
+    const { mode = lb.modeOf(learnerOf(req.headers)), seed = 1, kill = lb.state().instances[0]!.id } = body as Record<string, unknown>;
     if (typeof mode !== 'string' || !balancerModes.includes(mode as BalancerMode)) {
       throw new Problem(400, `"mode" must be ${balancerModes.map((m) => `"${m}"`).join(' or ')}; got ${JSON.stringify(mode)}.`, 'mode');
     }
@@ -62,12 +74,19 @@ export function loadBalancerRoutes(lb: LoadBalancer, options: LabRoutesOptions =
     const path = `${base}/instances/:id/${action}`;
     router.post(path, async (req, res) => {
       const id = instanceId(lb, req);
+      const learner = learnerOf(req.headers);
+      const everyone = req.query.everyone === 'true';
+      if (everyone && action === 'kill' && options.crash && !options.crash(req)) {
+        throw new Problem(403, 'Only the presenter may stop an instance for everyone. Without ?everyone=true, the kill is yours alone.', 'everyone');
+      }
       try {
-        await lb[action](id);
+        if (everyone) await lb[action](id);
+        else if (action === 'kill') lb.killFor(learner, id);
+        else await lb.reviveFor(learner, id);
       } catch (error) {
         throw new Problem(500, `Instance ${id} could not ${action}: ${(error as Error).message}`);
       }
-      res.json(lb.state());
+      res.json(lb.state(learner));
     });
     router.all(path, methodNotAllowed('POST'));
   }
@@ -91,15 +110,19 @@ function methodNotAllowed(allow: string): RequestHandler {
 }
 
 /**
- * `GET /api/labs/lb/events`: the balancer's state as SSE, for the live view. Changes in one turn
- * of the event loop are sent as one event; a reader that falls behind gets the latest state when
- * it catches up, not every state in between.
+ * `GET /api/labs/lb/events`: the balancer's state as its learner sees it, as SSE, for the live
+ * view. Changes in one turn of the event loop are sent as one event; a reader that falls behind
+ * gets the latest state when it catches up, not every state in between. Other learners' changes
+ * only move the `everyone` counts: those are sent at most once per `othersMs`, so a hall of
+ * learners opening streams does not make every reader's stream send an event per stream.
  */
-function stateEvents(lb: LoadBalancer, { heartbeatMs = 2500, retryMs = 1000, limiter }: LabRoutesOptions): RequestHandler {
+function stateEvents(lb: LoadBalancer, { heartbeatMs = 2500, retryMs = 1000, othersMs = 1000, limiter }: LabRoutesOptions): RequestHandler {
   return (req: Request, res: Response) => {
     const release = limiter?.acquire(req.socket.remoteAddress);
+    const learner = learnerOf(req.headers);
     let pending: ReturnType<typeof setImmediate> | undefined;
     let heartbeat: ReturnType<typeof setTimeout> | undefined;
+    let others: ReturnType<typeof setTimeout> | undefined;
     let waiting = false;
 
     const quiet = (): void => {
@@ -121,11 +144,18 @@ function stateEvents(lb: LoadBalancer, { heartbeatMs = 2500, retryMs = 1000, lim
         }
         return;
       }
-      res.write(`event: state\ndata: ${JSON.stringify(lb.state())}\n\n`);
+      clearTimeout(others);
+      others = undefined;
+      res.write(`event: state\ndata: ${JSON.stringify(lb.state(learner))}\n\n`);
       quiet();
     };
-    const changed = (): void => {
-      if (!waiting) pending ??= setImmediate(send);
+    const changed = (whose?: string): void => {
+      if (waiting || pending) return;
+      if (whose === undefined || whose === learner) pending = setImmediate(send);
+      else others ??= setTimeout(() => {
+        others = undefined;
+        changed();
+      }, othersMs);
     };
     const closed = (): void => void res.end();
 
@@ -136,6 +166,7 @@ function stateEvents(lb: LoadBalancer, { heartbeatMs = 2500, retryMs = 1000, lim
       lb.off('close', closed);
       clearImmediate(pending);
       clearTimeout(heartbeat);
+      clearTimeout(others);
       release?.();
     });
 
