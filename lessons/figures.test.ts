@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen, type Listening } from '../server/testing/listen.ts';
+import { faultsRoutes } from '../server/labs/faults/faultsRoutes.ts';
 import { lessonFolders, readLesson } from './format/parseLesson.ts';
 import { capture, captureKey, figureMarks, figureMatches, marksIn, measures, type Capture, type FigureMark } from './format/figures.ts';
 
@@ -16,7 +17,7 @@ const captures = new Map<string, Promise<Capture>>();
 
 beforeAll(async () => {
   // No heartbeat comments: a slow machine must not add bytes the page would not see.
-  server = await listen({ heartbeatMs: 600_000 });
+  server = await listen({ heartbeatMs: 600_000, routes: (app, ctx) => app.use(faultsRoutes(ctx)) });
   for (const mark of marks) {
     const key = captureKey(mark);
     if (!captures.has(key)) captures.set(key, capture(server.url, mark.lane, mark.run));
@@ -66,6 +67,8 @@ describe('figure markers', () => {
     ['14', 13.7, true, true],
     ['70', 70, true, true],
     ['3,300', 3273, false, false],
+    ['three', 3, false, true],
+    ['Four', 3, false, false],
   ] as const)('%s says %s (about: %s): %s', (quoted, value, about, ok) => {
     expect(figureMatches(quoted, value, about)).toBe(ok);
   });

@@ -16,8 +16,13 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { defaultSettings, settingsQuery, type Settings } from '../../client/src/run/settings.ts';
 import { stepState, type Lesson } from '../../client/src/lessons/lesson.ts';
 
-/** The endpoints a figure can be measured on: the core lanes, requested as the page's clients do. */
-export const figureLanes = ['sse', 'http', 'openai', 'anthropic'] as const;
+/**
+ * The lanes a figure can be measured on, requested as the page's clients request them. `slow-sse`
+ * is the faults lab's slow link: the server under test must mount `faultsRoutes`.
+ */
+export const figureLanes = ['sse', 'http', 'openai', 'anthropic', 'slow-sse'] as const;
+
+const getPaths: Partial<Record<FigureLane, string>> = { sse: '/api/stream/sse', http: '/api/stream/http', 'slow-sse': '/api/labs/faults/slow/sse' };
 export type FigureLane = (typeof figureLanes)[number];
 
 /** One response, as the wire carried it. */
@@ -27,8 +32,8 @@ export interface Capture {
   headBytes: number;
   /** The body as sent: chunked framing included. */
   wire: Buffer;
-  /** Each chunk's size line as sent (`d`, `36`…) and its size; empty for a Content-Length body. */
-  chunks: { hex: string; size: number }[];
+  /** Each chunk's size line as sent (`d`, `36`…), its size and data; empty for a Content-Length body. */
+  chunks: { hex: string; size: number; data: Buffer }[];
   /** The body without its framing: what `curl -s … | wc -c` counts. */
   payload: Buffer;
   /** The reply's tokens, in order, as this lane's page client reads them. */
@@ -74,6 +79,8 @@ export const measures: Record<string, Measure> = {
   'overhead-per-token': { paced: true, value: (c) => overhead(c) / c.tokens.length },
   /** The same per character of the reply. */
   'overhead-per-character': { paced: true, value: (c) => overhead(c) / [...text(c)].length },
+  /** Chunks that begin inside a UTF-8 character (with a continuation byte): a cut in the middle of one. */
+  'cuts-inside-characters': { paced: false, value: (c) => c.chunks.filter((k) => ((k.data[0] ?? 0) & 0xc0) === 0x80).length },
   /** How long the reply takes by its settings: the think time, then the tokens at `tps`. */
   seconds: { paced: false, value: (c, s) => (s.ttft + (c.tokens.length * 1000) / s.tps) / 1000 },
 };
@@ -140,14 +147,18 @@ export function captureKey(mark: FigureMark): string {
   return `${mark.lane} ${settingsQuery(mark.run).toString()}`;
 }
 
+/** Small counts read better as words in prose: "three of those cuts". */
+const numberWords = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'];
+
 /**
- * Does the quoted figure say the measured value? Exact: the same number (commas aside), or the
+ * Does the quoted figure say the measured value? A count up to twelve may be a word. Exact: the same number (commas aside), or the
  * same hex. About: the value rounded to the quoted precision, the last non-zero digit of a whole
  * number (3,300: hundreds) or the last decimal (4.4: tenths).
  */
 export function figureMatches(quoted: string, value: number | string, about: boolean): boolean {
   if (typeof value === 'string') return !about && quoted.toLowerCase() === value.toLowerCase();
-  const plain = quoted.replace(/,/g, '');
+  const word = numberWords.indexOf(quoted.toLowerCase());
+  const plain = word >= 0 ? String(word) : quoted.replace(/,/g, '');
   if (!/^\d+(\.\d+)?$/.test(plain)) return false;
   const q = Number(plain);
   if (!about) return q === value;
@@ -160,8 +171,9 @@ export function figureMatches(quoted: string, value: number | string, about: boo
 export async function capture(origin: string, lane: FigureLane, settings: Settings): Promise<Capture> {
   const { host, port } = new URL(origin);
   let request: string;
-  if (lane === 'sse' || lane === 'http') {
-    request = `GET /api/stream/${lane}?${settingsQuery(settings).toString()} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
+  const getPath = getPaths[lane];
+  if (getPath) {
+    request = `GET ${getPath}?${settingsQuery(settings).toString()} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
   } else {
     const { text, prompt, tps, ttft, jitter, seed } = settings;
     const content = text || prompt;
@@ -192,8 +204,9 @@ export async function capture(origin: string, lane: FigureLane, settings: Settin
       const hex = wire.subarray(at, lineEnd).toString('latin1');
       const size = parseInt(hex, 16);
       if (size === 0) break;
-      chunks.push({ hex, size });
-      pieces.push(wire.subarray(lineEnd + 2, lineEnd + 2 + size));
+      const data = wire.subarray(lineEnd + 2, lineEnd + 2 + size);
+      chunks.push({ hex, size, data });
+      pieces.push(data);
       at = lineEnd + 2 + size + 2;
     }
     payload = Buffer.concat(pieces);
@@ -203,6 +216,7 @@ export async function capture(origin: string, lane: FigureLane, settings: Settin
 
 /** The token texts, read the way each lane's page client reads them. */
 function tokensOf(lane: FigureLane, payload: Buffer): string[] {
+  if (lane === 'slow-sse') lane = 'sse';
   if (lane === 'http') return (JSON.parse(payload.toString('utf8')) as { tokens: string[] }).tokens;
   const events: EventSourceMessage[] = [];
   createParser({ onEvent: (e) => events.push(e) }).feed(payload.toString('utf8'));
