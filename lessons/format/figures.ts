@@ -60,6 +60,10 @@ const nth = (c: Capture, arg: number) => {
   return chunk;
 };
 
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** The chunks that carry one whole token event (this server writes one per token). */
+const tokenChunks = (c: Capture) => c.chunks.filter((k) => k.data.includes('\nevent: token\n'));
+
 /** What a marker can measure, by name. */
 export const measures: Record<string, Measure> = {
   /** The `Content-Length` header. */
@@ -81,6 +85,22 @@ export const measures: Record<string, Measure> = {
   'overhead-per-character': { paced: true, value: (c) => overhead(c) / [...text(c)].length },
   /** Chunks that begin inside a UTF-8 character (with a continuation byte): a cut in the middle of one. */
   'cuts-inside-characters': { paced: false, value: (c) => c.chunks.filter((k) => ((k.data[0] ?? 0) & 0xc0) === 0x80).length },
+  /** Chunk framing of a token event (its size line and the CRLF after its data), averaged over the token events. */
+  'chunk-framing-per-token': { paced: false, value: (c) => mean(tokenChunks(c).map((k) => k.hex.length + 4)) },
+  /**
+   * SSE framing of a token event: its bytes but the values of `id:` and `data:` (so the field
+   * names, `event: token`, the line ends and the blank line), averaged over the token events.
+   */
+  'sse-framing-per-token': {
+    paced: false,
+    value: (c) =>
+      mean(
+        tokenChunks(c).map((k) => {
+          const values = [...k.data.toString('utf8').matchAll(/^(?:id|data): ?(.*)$/gm)].map((m) => utf8(m[1]!));
+          return k.size - values.reduce((a, b) => a + b, 0);
+        }),
+      ),
+  },
   /** How long the reply takes by its settings: the think time, then the tokens at `tps`. */
   seconds: { paced: false, value: (c, s) => (s.ttft + (c.tokens.length * 1000) / s.tps) / 1000 },
 };
