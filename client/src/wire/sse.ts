@@ -185,7 +185,7 @@ export class SseParser implements ContentConsumer {
             layer: 'sse',
             kind: 'sse-block-end',
             label: 'blank line: ends the block; no data, so no event',
-            explain: `An empty line ends the block, but no data: line came before it, so the browser dispatches nothing; it only clears the event type. A retry: or id: before it has already taken effect (${SPEC}).`,
+            explain: `An empty line ends the block, but no data: line came before it, so the browser dispatches no event; it clears the event type. An id: in the block still becomes the last event ID here, and a retry: took effect when it was read (${SPEC}).`,
           },
     );
     this.#block++;
