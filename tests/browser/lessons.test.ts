@@ -97,6 +97,13 @@ describe('a lesson step', () => {
     expect(page.url()).toBe(`${server.url}/lessons/chunks/2`);
   });
 
+  it('writes its commands for the origin the page is served on, not localhost:3000', async () => {
+    await page.goto(`${server.url}/lessons/why-stream/3`);
+    const body = page.locator('.lesson .body');
+    await expect.poll(() => body.innerText().catch(() => '')).toContain(`curl -N "${server.url}/api/stream/sse?`);
+    expect(await body.innerText()).not.toContain('localhost:3000');
+  });
+
   it('shows progress on the lesson index', async () => {
     await page.goto(`${server.url}/lessons`);
     const chunks = page.locator('.card', { hasText: 'One response, many chunks' });

@@ -59,6 +59,7 @@ export const highlightKinds = [
   'sse-field',
   'sse-comment',
   'sse-dispatch',
+  'sse-block-end',
   'ws-fin-opcode',
   'ws-mask-len',
   'ws-ext-len',

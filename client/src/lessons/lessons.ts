@@ -1,4 +1,5 @@
 import type { Lesson, LessonMeta } from './lesson.ts';
+import { lessonServedAt } from './servedOrigin.ts';
 
 // Code never lists lessons: every `lessons/NN-slug/index.md` is one, in the order of its number.
 // The index's few fields come with the page; a lesson's steps load when it is opened.
@@ -14,10 +15,13 @@ export function lessonMeta(slug: string): LessonMeta | undefined {
   return lessons.find((l) => l.slug === slug);
 }
 
-/** The whole lesson, steps and all; undefined if there is none of that slug. */
+/**
+ * The whole lesson, steps and all; undefined if there is none of that slug. Its commands name
+ * the origin this page is served on, not the `localhost:3000` the markdown is written for.
+ */
 export async function loadLesson(slug: string): Promise<Lesson | undefined> {
   const key = Object.keys(bodies).find((k) => slugOf(k) === slug);
-  return key ? bodies[key]!() : undefined;
+  return key ? lessonServedAt(await bodies[key]!(), location.origin) : undefined;
 }
 
 // Shipped recordings load only when a step asks for one.

@@ -24,10 +24,7 @@ const notes: Record<string, Explain> = {
       : 'How the body is encoded for transfer (RFC 9112 §6.1).',
   'content-length': (v) =>
     `The body is exactly ${v} bytes: the reader knows the message is complete when it has them all (RFC 9112 §6.2).`,
-  'cache-control': (v) =>
-    /no-cache|no-store/i.test(v)
-      ? 'Tells caches and proxies not to reuse this response: a stream is live, not a document (RFC 9111 §5.2).'
-      : 'Caching rules for this response (RFC 9111 §5.2).',
+  'cache-control': (v) => cacheControlNote(v),
   connection: (v) =>
     /upgrade/i.test(v)
       ? 'Connection: Upgrade marks the Upgrade header as meant for this hop: switch this connection to another protocol (RFC 9110 §7.6.1).'
@@ -50,7 +47,10 @@ const notes: Record<string, Explain> = {
   'sec-websocket-version': () => 'The WebSocket protocol version; 13 is RFC 6455, the only one in use (RFC 6455 §4.1).',
   'sec-websocket-extensions': () =>
     'Extensions offered or accepted, e.g. permessage-deflate compression (RFC 6455 §9, RFC 7692).',
-  'sec-websocket-protocol': () => 'Subprotocols the client offers, or the one the server picked (RFC 6455 §1.9).',
+  'sec-websocket-protocol': (_v, dir) =>
+    dir === 'up'
+      ? 'Subprotocols the page offers: new WebSocket(url, protocols) sets this header, the only one the browser API can set, so some services carry a token in it (RFC 6455 §1.9, §4.1).'
+      : 'The subprotocol the server picked from those the client offered (RFC 6455 §4.2.2).',
   'x-accel-buffering': () =>
     'no: asks a buffering proxy such as nginx to pass each chunk on at once instead of collecting the whole response.',
   'last-event-id': () =>
@@ -70,6 +70,31 @@ const notes: Record<string, Explain> = {
   etag: () => 'A validator for the buffered body, so a cache can ask whether it changed (RFC 9110 §8.8.3).',
   'access-control-allow-origin': () => 'CORS: which other origins may read this response with fetch or EventSource.',
 };
+
+/** What each Cache-Control directive asks of caches (RFC 9111 §5.2.2), in the order the header lists them. */
+const cacheDirectives: Record<string, (arg: string | undefined) => string> = {
+  'no-store': () => 'no-store: no cache may keep a copy at all (§5.2.2.5)',
+  'no-cache': () =>
+    'no-cache: a cache may keep a copy, but must ask the server before every reuse (§5.2.2.4); for a stream, asking again means a new request and a fresh stream',
+  private: () => 'private: only the browser’s own cache may keep it, no shared cache (§5.2.2.7)',
+  public: () => 'public: shared caches may keep it too (§5.2.2.9)',
+  'max-age': (arg) => `max-age=${arg ?? '?'}: fresh for ${arg ?? '?'} s, then stale (§5.2.2.1)`,
+  'must-revalidate': () => 'must-revalidate: once stale, not to be reused without asking the server (§5.2.2.2)',
+  'no-transform': () => 'no-transform: proxies must not change the body, compressing it included (§5.2.2.6)',
+};
+
+/** Cache-Control, directive by directive: `no-cache` stores and revalidates; only `no-store` forbids storing. */
+export function cacheControlNote(value: string): string {
+  const parts = value
+    .split(',')
+    .map((d) => d.trim())
+    .filter(Boolean)
+    .map((directive) => {
+      const [name = '', arg] = directive.split('=', 2);
+      return cacheDirectives[name.toLowerCase()]?.(arg?.replace(/^"|"$/g, '')) ?? `${directive} (§5.2)`;
+    });
+  return `How caches may keep and reuse this response (RFC 9111): ${parts.join('; ')}.`;
+}
 
 /** The explanation for a header line, and whether its value varies between runs. */
 export function headerNote(name: string, value: string, dir: Direction): HeaderNote {

@@ -23,7 +23,7 @@ describe('SSE fields', () => {
     expect(lines.map((e) => [e.kind, e.label, e.sseEvent])).toEqual([
       ['sse-comment', 'comment "ping"', 1],
       ['sse-field', 'retry: 3000 ms', 1],
-      ['sse-dispatch', 'blank line: no data, nothing dispatched', 1],
+      ['sse-block-end', 'blank line: ends the block; no data, so no event', 1],
       ['sse-field', 'id: 7', 2],
       ['sse-field', 'event: token', 2],
       ['sse-field', 'data: token 7 "Hi"', 2],
@@ -31,6 +31,19 @@ describe('SSE fields', () => {
     ]);
     const data = lines[5];
     expect(data).toMatchObject({ name: 'data', text: '{"index":7,"text":"Hi"}', token: 7, tokenText: 'Hi', payloadBytes: 2, chunks: [1] });
+  });
+
+  // WHATWG HTML §9.2.6, "dispatch the event" step 2: an empty data buffer dispatches nothing.
+  test.each([
+    ['a retry-only block', 'retry: 1000\n\n', 'sse-block-end'],
+    ['a heartbeat comment', ': keep-alive\n\n', 'sse-block-end'],
+    ['an id-only block (it still sets the last event ID)', 'id: 4\n\n', 'sse-block-end'],
+    ['an event: with no data', 'event: token\n\n', 'sse-block-end'],
+    ['a data line with an empty value (data buffer "\\n")', 'data\n\n', 'sse-dispatch'],
+  ])('the blank line after %s: %s', (_name, block, kind) => {
+    const blank = sse(stream(chunk(block), lastChunk)).at(-1);
+    expect(blank?.kind).toBe(kind);
+    expect(blank?.label.includes('dispatch "')).toBe(kind === 'sse-dispatch');
   });
 
   test.each([
@@ -118,7 +131,9 @@ describe('SSE fields', () => {
     const lines = sse(sseConnection());
     const data = lines.filter((e) => e.name === 'data' && e.token !== undefined);
     expect(data[4]).toMatchObject({ tokenText: '\r\ndata: x', token: 4 });
-    expect(lines.filter((e) => e.kind === 'sse-dispatch')).toHaveLength(8);
+    // 6 tokens and `done` are dispatched; the blank line after `retry:` is not.
+    expect(lines.filter((e) => e.kind === 'sse-dispatch')).toHaveLength(7);
+    expect(lines.filter((e) => e.kind === 'sse-block-end')).toHaveLength(1);
     expect(lines.at(-2)?.label).toBe('data: {"tokens":6}');
   });
 });

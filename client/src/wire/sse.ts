@@ -12,7 +12,8 @@ const SPEC = 'WHATWG HTML §9.2.6';
 
 /**
  * Reads a `text/event-stream` body line by line and annotates each line as the browser's
- * EventSource would interpret it: field lines, comments, and the blank line that dispatches.
+ * EventSource would interpret it: field lines, comments, and the blank line that dispatches an event
+ * (or, after a block with no `data:`, dispatches nothing).
  * Lines are decoded whole, so a UTF-8 character split across reads or chunks decodes right.
  * https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
  */
@@ -169,16 +170,24 @@ export class SseParser implements ContentConsumer {
   #dispatch(spans: Span[]): void {
     const type = this.#eventType || 'message';
     const token = this.#blockToken;
-    this.#emit(spans, {
-      layer: 'sse',
-      kind: 'sse-dispatch',
-      label: this.#hasData
-        ? `blank line: dispatch "${shorten(type, 20)}"${token !== undefined ? ` (token ${token})` : ''}`
-        : 'blank line: no data, nothing dispatched',
-      explain: this.#hasData
-        ? `An empty line ends the event: the browser now fires it with the data gathered so far (${SPEC}).`
-        : `An empty line with no data lines before it: the browser resets and fires nothing (${SPEC}).`,
-    });
+    // An event whose data buffer is empty is not dispatched (WHATWG HTML §9.2.6, "dispatch the
+    // event", step 2): the blank line after a `retry:`-only block or a comment only ends the block.
+    this.#emit(
+      spans,
+      this.#hasData
+        ? {
+            layer: 'sse',
+            kind: 'sse-dispatch',
+            label: `blank line: dispatch "${shorten(type, 20)}"${token !== undefined ? ` (token ${token})` : ''}`,
+            explain: `An empty line ends the event: the browser now fires it with the data gathered so far (${SPEC}).`,
+          }
+        : {
+            layer: 'sse',
+            kind: 'sse-block-end',
+            label: 'blank line: ends the block; no data, so no event',
+            explain: `An empty line ends the block, but no data: line came before it, so the browser dispatches no event; it clears the event type. An id: in the block still becomes the last event ID here, and a retry: took effect when it was read (${SPEC}).`,
+          },
+    );
     this.#block++;
     this.#eventType = '';
     this.#hasData = false;

@@ -50,6 +50,7 @@ export type SegmentKind =
   | 'sse-field' // `id:`, `event:`, `data:`, `retry:` or unknown field line, incl. its line ending
   | 'sse-comment' // a line starting with `:`
   | 'sse-dispatch' // the empty line that dispatches the event
+  | 'sse-block-end' // an empty line after a block with no data (a `retry:`, a comment): nothing is dispatched
   // ws — RFC 6455 §5.2
   | 'ws-fin-opcode' // first byte: FIN, RSV1-3, opcode
   | 'ws-mask-len' // second byte: MASK bit, 7-bit length

@@ -11,6 +11,7 @@ test.each<[SegmentKind, string | Uint8Array, string, string | undefined]>([
   ['chunk-end', '\r\n', '', 'end of body'],
   ['head-end', '\r\n', '', 'end of head'],
   ['sse-dispatch', '\n', '', 'dispatch'],
+  ['sse-block-end', '\n', '', 'no event'],
   ['sse-bom', '\ufeff', '', 'BOM'],
   ['empty-line', '\r\n', '', 'stray CRLF'],
   ['ws-fin-opcode', new Uint8Array([0x81]), '', 'FIN text'],

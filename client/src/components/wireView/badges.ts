@@ -19,6 +19,8 @@ export function badgeOf(s: Pick<LaneSegment, 'kind' | 'label' | 'bytes'>): strin
       return 'end of head';
     case 'sse-dispatch':
       return 'dispatch';
+    case 'sse-block-end':
+      return 'no event';
     case 'sse-bom':
       return 'BOM';
     case 'empty-line':

@@ -23,6 +23,7 @@ const categories: Record<SegmentKind, Category> = {
   'sse-field': 'field',
   'sse-comment': 'comment',
   'sse-dispatch': 'framing',
+  'sse-block-end': 'framing',
   'ws-fin-opcode': 'framing',
   'ws-mask-len': 'framing',
   'ws-ext-len': 'framing',
