@@ -31,7 +31,7 @@ describe('the connection-limit lab, in Chromium (HTTP/1.1)', () => {
 
   it('opens 6 of 8 EventSources; the other 2 wait in the browser, their requests never sent', async () => {
     await page.goto(`${server.url}/?lab=limits`);
-    lab = page.getByRole('region', { name: 'Six connections per origin' });
+    lab = page.getByRole('region', { name: 'Connections per origin' });
     // From the keyboard, as a presenter would.
     await lab.getByRole('button', { name: 'Open 8 streams' }).focus();
     await page.keyboard.press('Enter');
@@ -65,7 +65,7 @@ describe('the connection-limit lab, in Chromium (HTTP/1.1)', () => {
 
   it('stops a running race first, since its streams and its tap hold connections of the same six', async () => {
     await page.goto(`${server.url}/?lab=limits&lanes=sse,openai&prompt=on-the-wire&tps=2&ttft=0&start=1`);
-    lab = page.getByRole('region', { name: 'Six connections per origin' });
+    lab = page.getByRole('region', { name: 'Connections per origin' });
     await expect.poll(() => page.locator('.lane[data-lane="sse"] .bubble').getAttribute('data-status'), { timeout: 10_000 }).toBe('streaming');
     await lab.getByRole('button', { name: 'Open 8 streams' }).click();
     await expect.poll(() => inState('open'), { timeout: 10_000 }).toBe(6);

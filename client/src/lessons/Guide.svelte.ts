@@ -148,7 +148,12 @@ export class Guide {
       studio.error = `This step's lab could not be set up: ${(error as Error).message}`;
     }
     if (moved()) return;
-    if (state.run === 'none') return void (this.settled = true);
+    if (state.run === 'none') {
+      // Nothing to run; a run of other lanes or settings left by the step before is not this step's.
+      if (!studio.runShows(state.lanes, studio.settings)) studio.clear();
+      this.settled = true;
+      return;
+    }
     if (state.run === 'recording') {
       const recording = await lessonRecording(lesson);
       if (moved()) return;

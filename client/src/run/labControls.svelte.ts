@@ -18,6 +18,8 @@ export const labState = $state({
   signedIn: false,
   /** Bumped to start the sticky-session simulation (its panel watches it). */
   simulations: 0,
+  /** Set to `simulations` once that simulation has played to its end (or failed): a prediction waits for it. */
+  simulationsPlayed: 0,
   error: null as string | null,
 });
 
