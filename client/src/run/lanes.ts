@@ -19,6 +19,8 @@ export type LaneId =
   | 'accel-proxy-sse'
   | 'gzip-sse'
   | 'gzip-flush-sse'
+  | 'idle-sse'
+  | 'idle-hb-sse'
   | 'auth-sse'
   | 'cached-http';
 
@@ -49,6 +51,15 @@ export const laneSpecs: readonly LaneSpec[] = [
   { id: 'proxy-sse', title: 'SSE behind a buffering proxy', how: 'EventSource · proxy holds 4 KiB', path: '/api/labs/faults/buffering-proxy/sse', client: sseClient('/api/labs/faults/buffering-proxy/sse', { holdBytes: '4096' }), lab: 'faults' },
   { id: 'accel-proxy-sse', title: 'Proxy that honours X-Accel-Buffering', how: 'EventSource · same proxy, obeys "no"', path: '/api/labs/faults/accel-proxy/sse', client: sseClient('/api/labs/faults/accel-proxy/sse', { holdBytes: '4096' }), lab: 'faults' },
   { id: 'gzip-sse', title: 'SSE through gzip, no flush', how: 'EventSource · compression middleware', path: '/api/labs/faults/gzip/sse', client: sseClient('/api/labs/faults/gzip/sse'), lab: 'faults' },
+  {
+    id: 'idle-sse',
+    title: 'SSE through an idle timeout, no heartbeats',
+    how: 'EventSource · proxy hangs up after 3 s of quiet · heartbeat=0',
+    path: '/api/labs/faults/idle-proxy/quiet/sse',
+    client: sseClient('/api/labs/faults/idle-proxy/quiet/sse', {}, { giveUpAfter: 3 }),
+    lab: 'faults',
+  },
+  { id: 'idle-hb-sse', title: 'Same proxy, with heartbeats', how: 'EventSource · ": keep-alive" after 2.5 s of quiet', path: '/api/labs/faults/idle-proxy/sse', client: sseClient('/api/labs/faults/idle-proxy/sse'), lab: 'faults' },
   { id: 'gzip-flush-sse', title: 'SSE through gzip, flushed', how: 'EventSource · res.flush() after each event', path: '/api/labs/faults/gzip-flushed/sse', client: sseClient('/api/labs/faults/gzip-flushed/sse'), lab: 'faults' },
 ];
 
