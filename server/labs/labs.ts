@@ -9,6 +9,7 @@ import { loadBalancerProxy, loadBalancerUpgrade } from './loadBalancer/proxy.ts'
 import { websocketTransport } from '../transports/websocket.ts';
 import { runOf } from '../wiretap/wireTap.ts';
 import { findNginx, startNginx, type NginxFront } from './nginx/nginxFront.ts';
+import { duplexLab } from './duplex/duplexLab.ts';
 
 /** The lab's own WebSocket: the same transport, with an Origin check the class can switch off. */
 export const labSocketPath = '/api/labs/http/ws';
@@ -57,6 +58,7 @@ export async function startLabs({ allowedOrigins = [], nginx: withNginx = false 
   const upgrade = loadBalancerUpgrade(lb);
   let second: SecondOrigin | undefined;
   let labSocket: ReturnType<typeof websocketTransport> | undefined;
+  const duplex = duplexLab({ allowedOrigins });
   return {
     httpLab,
     lb,
@@ -66,6 +68,7 @@ export async function startLabs({ allowedOrigins = [], nginx: withNginx = false 
       routes: (app, ctx) => {
         labSocket = websocketTransport(ctx, { originAllowed: httpLab.wsOriginAllows });
         app.use(faultsRoutes(ctx));
+        duplex.routes(app, ctx);
         app.use(httpFeaturesRoutes(ctx, httpLab));
         app.use(loadBalancerRoutes(lb, ctx), loadBalancerProxy(lb, ctx));
       },
@@ -76,6 +79,7 @@ export async function startLabs({ allowedOrigins = [], nginx: withNginx = false 
           labSocket.handleUpgrade(req, socket, head);
           return true;
         }
+        if (duplex.upgrade(req, socket, head, tap)) return true;
         return upgrade(req, socket, head, { tap, limiter });
       },
       onUpgrade: httpLab.logUpgrade,
@@ -87,6 +91,7 @@ export async function startLabs({ allowedOrigins = [], nginx: withNginx = false 
     },
     async close() {
       labSocket?.close();
+      duplex.close();
       await Promise.all([lb.close(), second?.close(), nginx?.close()]);
     },
   };

@@ -41,6 +41,11 @@ export interface StreamOptions {
   dropAfter?: number | null;
   /** ms of quiet before a `: keep-alive` comment; 0 sends none. @default ctx.heartbeatMs */
   heartbeatMs?: number;
+  /**
+   * Ends the reply early when it aborts (a stop that came in another request): no more tokens,
+   * then the done event, with `"stopped": true` and the tokens this response sent.
+   */
+  stop?: AbortSignal;
 }
 
 /**
@@ -69,9 +74,10 @@ export function heartbeatParam(query: Record<string, unknown>, fallback: number)
  * while quiet), a `done` event. Resumes after `Last-Event-ID`. Written through `sink`, so a lab
  * can put a fault between the events and the socket.
  */
-export async function streamSse(req: Request, res: Response, ctx: TransportContext, reply: Reply, sink: EventSink, { dropAfter = null, heartbeatMs = ctx.heartbeatMs }: StreamOptions = {}): Promise<void> {
+export async function streamSse(req: Request, res: Response, ctx: TransportContext, reply: Reply, sink: EventSink, { dropAfter = null, heartbeatMs = ctx.heartbeatMs, stop }: StreamOptions = {}): Promise<void> {
   const from = lastEventId(req, reply.tokens.length) + 1;
   const tokens = pacedResponse(ctx, req, res, reply, from);
+  stop?.addEventListener('abort', () => void tokens.return(), { once: true });
 
   let heartbeat: ReturnType<typeof setTimeout> | undefined;
   const quiet = (): void => {
@@ -103,7 +109,7 @@ export async function streamSse(req: Request, res: Response, ctx: TransportConte
   }
   clearTimeout(heartbeat);
   if (res.destroyed) return;
-  await sink.write(sseDoneEvent(summarize(reply)));
+  await sink.write(sseDoneEvent(stop?.aborted ? { ...summarize(reply), stopped: true, sent } : summarize(reply)));
   sink.end();
 }
 
