@@ -65,6 +65,17 @@ describe('lesson 13, idle timeouts and heartbeats', () => {
     expect(errors.filter((e) => !labNoise.test(e))).toEqual([]);
   });
 
+  it('the faults lab\'s Idle timeout button races the same three lanes with 6 s of thinking', async () => {
+    await page.goto(`${server.url}/?lab=faults&prompt=what-is-sse&tps=30&ttft=0&jitter=0`);
+    await page.getByRole('button', { name: 'Idle timeout' }).click();
+    await expect.poll(() => page.locator('.lane').evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.lane))).toEqual(['sse', 'idle-sse', 'idle-hb-sse']);
+    expect(new URL(page.url()).searchParams.get('ttft')).toBe('6000');
+    for (const id of ['sse', 'idle-hb-sse']) await expect.poll(() => status(id), { timeout: 25_000 }).toBe('done');
+    await expect.poll(() => status('idle-sse'), { timeout: 25_000 }).toBe('error');
+    expect(await tokens('idle-sse')).toBe(0);
+    expect(await tokens('idle-hb-sse')).toBe(await tokens('sse'));
+  });
+
   it('parked at 3 s, both lanes with heartbeats show the highlighted keep-alive comment before any token', async () => {
     await page.goto(`${server.url}/lessons/idle-timeouts/3`);
     for (const id of ['idle-hb-sse', 'sse']) await expect.poll(() => status(id), { timeout: 20_000 }).toBe('done');
