@@ -1,4 +1,8 @@
 import net from 'node:net';
+import http from 'node:http';
+import express from 'express';
+import { problemHandler } from '../../problem.ts';
+import { idleProxyRoute } from './idleProxy.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventSource } from 'eventsource';
 import { listen, type Listening } from '../../testing/listen.ts';
@@ -115,6 +119,34 @@ describe('GET /api/labs/faults/idle-proxy/sse (the server\'s heartbeats)', () =>
     expect(head).toMatch(/^HTTP\/1\.1 200/);
     socket.destroy();
     await settled(baseline);
+  });
+});
+
+describe('a server that sends nothing at all, not even its head', () => {
+  it('gets a 504 from the proxy after `idle` ms, and the proxy lets go of its upstream request', async () => {
+    // A bare app: its /api/stream/sse takes the request and never answers.
+    let upstreamClosed = false;
+    const app = express();
+    app.get('/api/stream/sse', (req) => req.on('close', () => (upstreamClosed = true)));
+    app.get('/proxy', idleProxyRoute());
+    app.use(problemHandler);
+    const silent = http.createServer(app);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as net.AddressInfo;
+      const started = performance.now();
+      const response = await fetch(`http://127.0.0.1:${port}/proxy?idle=200`);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+      expect(response.status).toBe(504);
+      const problem = (await response.json()) as { detail: string; param: string };
+      expect(problem.param).toBe('idle');
+      expect((problem as { title?: string }).title).toBe('Gateway Timeout');
+      expect(problem.detail).toContain('200 ms');
+      await expect.poll(() => upstreamClosed).toBe(true);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
 
