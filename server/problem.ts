@@ -41,6 +41,7 @@ const titles: Record<number, string> = {
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
 
 /** `body` defaults to the problem's own JSON; an API with its own error shape (anthropic.ts) passes its body. */

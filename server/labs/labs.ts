@@ -11,6 +11,7 @@ import { runOf } from '../wiretap/wireTap.ts';
 import { findNginx, startNginx, type NginxFront } from './nginx/nginxFront.ts';
 import { giveLearnerId } from './learner.ts';
 import type { Request } from 'express';
+import { duplexLab } from './duplex/duplexLab.ts';
 
 /** The lab's own WebSocket: the same transport, with an Origin check the class can switch off. */
 export const labSocketPath = '/api/labs/http/ws';
@@ -64,6 +65,7 @@ export async function startLabs({ allowedOrigins = [], nginx: withNginx = false,
   const upgrade = loadBalancerUpgrade(lb);
   let second: SecondOrigin | undefined;
   let labSocket: ReturnType<typeof websocketTransport> | undefined;
+  const duplex = duplexLab({ allowedOrigins });
   return {
     httpLab,
     lb,
@@ -75,6 +77,7 @@ export async function startLabs({ allowedOrigins = [], nginx: withNginx = false,
         // Every browser that loads the page gets its learner id: the labs keep their state per learner.
         app.use(giveLearnerId);
         app.use(faultsRoutes(ctx));
+        duplex.routes(app, ctx);
         app.use(httpFeaturesRoutes(ctx, httpLab));
         app.use(loadBalancerRoutes(lb, { ...ctx, crash }), loadBalancerProxy(lb, ctx));
       },
@@ -85,6 +88,7 @@ export async function startLabs({ allowedOrigins = [], nginx: withNginx = false,
           labSocket.handleUpgrade(req, socket, head);
           return true;
         }
+        if (duplex.upgrade(req, socket, head, tap)) return true;
         return upgrade(req, socket, head, { tap, limiter });
       },
       onUpgrade: httpLab.logUpgrade,
@@ -96,6 +100,7 @@ export async function startLabs({ allowedOrigins = [], nginx: withNginx = false,
     },
     async close() {
       labSocket?.close();
+      duplex.close();
       await Promise.all([lb.close(), second?.close(), nginx?.close()]);
     },
   };

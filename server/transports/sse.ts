@@ -39,6 +39,34 @@ export function writableSink(writable: Writable): EventSink {
 export interface StreamOptions {
   /** Cut the connection (no terminating chunk) after this many tokens; `null`: never. */
   dropAfter?: number | null;
+  /** ms of quiet before a `: keep-alive` comment; 0 sends none. @default ctx.heartbeatMs */
+  heartbeatMs?: number;
+  /**
+   * Ends the reply early when it aborts (a stop that came in another request): no more tokens,
+   * then the done event, with `"stopped": true` and the tokens this response sent.
+   */
+  stop?: AbortSignal;
+}
+
+/**
+ * Bounds of the `heartbeat` query parameter (ms of quiet before a `: keep-alive` comment).
+ * 0 turns heartbeats off (the idle-timeout lesson races a stream without them); below 100 ms
+ * they would be noise, not a heartbeat.
+ * https://html.spec.whatwg.org/multipage/server-sent-events.html#authoring-notes
+ */
+export const heartbeatBounds = { min: 100, max: 60_000 } as const;
+
+/** The `heartbeat` parameter: 0 (none) or ms from 100 to 60,000; `fallback` when absent. A bad value is a 400 naming it. */
+export function heartbeatParam(query: Record<string, unknown>, fallback: number): number {
+  const value = query.heartbeat;
+  if (value === undefined || value === '') return fallback;
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+  if (n === 0 || (Number.isSafeInteger(n) && n >= heartbeatBounds.min && n <= heartbeatBounds.max)) return n;
+  throw new Problem(
+    400,
+    `Parameter "heartbeat" must be 0 (no keep-alive comments) or a whole number of ms from ${heartbeatBounds.min} to ${heartbeatBounds.max}; got ${JSON.stringify(value)}.`,
+    'heartbeat',
+  );
 }
 
 /**
@@ -46,18 +74,20 @@ export interface StreamOptions {
  * while quiet), a `done` event. Resumes after `Last-Event-ID`. Written through `sink`, so a lab
  * can put a fault between the events and the socket.
  */
-export async function streamSse(req: Request, res: Response, ctx: TransportContext, reply: Reply, sink: EventSink, { dropAfter = null }: StreamOptions = {}): Promise<void> {
+export async function streamSse(req: Request, res: Response, ctx: TransportContext, reply: Reply, sink: EventSink, { dropAfter = null, heartbeatMs = ctx.heartbeatMs, stop }: StreamOptions = {}): Promise<void> {
   const from = lastEventId(req, reply.tokens.length) + 1;
   const tokens = pacedResponse(ctx, req, res, reply, from);
+  stop?.addEventListener('abort', () => void tokens.return(), { once: true });
 
   let heartbeat: ReturnType<typeof setTimeout> | undefined;
   const quiet = (): void => {
     clearTimeout(heartbeat);
+    if (heartbeatMs === 0) return;
     heartbeat = setTimeout(() => {
       // Through the sink, so it queues behind a half-written event instead of cutting into it.
       void sink.write(': keep-alive\n\n');
       quiet();
-    }, ctx.heartbeatMs);
+    }, heartbeatMs);
   };
   res.on('close', () => clearTimeout(heartbeat));
 
@@ -79,16 +109,21 @@ export async function streamSse(req: Request, res: Response, ctx: TransportConte
   }
   clearTimeout(heartbeat);
   if (res.destroyed) return;
-  await sink.write(sseDoneEvent(summarize(reply)));
+  await sink.write(sseDoneEvent(stop?.aborted ? { ...summarize(reply), stopped: true, sent } : summarize(reply)));
   sink.end();
 }
 
 /**
  * `GET /api/stream/sse`: the reply as Server-Sent Events. A reconnect that sends
- * `Last-Event-ID: n` (EventSource does so on its own) resumes with token n+1.
+ * `Last-Event-ID: n` (EventSource does so on its own) resumes with token n+1. `heartbeat=ms`
+ * sets the quiet before a `: keep-alive` comment (0: none).
  */
 export function sseTransport(ctx: TransportContext): RequestHandler {
-  return (req, res) => streamSse(req, res, ctx, replyFor(parseSettings(req.query)), responseSink(res));
+  return (req, res) => {
+    const reply = replyFor(parseSettings(req.query, ['heartbeat']));
+    const heartbeatMs = heartbeatParam(req.query, ctx.heartbeatMs);
+    return streamSse(req, res, ctx, reply, responseSink(res), { heartbeatMs });
+  };
 }
 
 /** Writes straight to the response, waiting while its buffer is full. */

@@ -26,7 +26,7 @@ describe('the faults lab, in Chromium', () => {
   it('offers one button per fault, each with what to watch, reachable from the keyboard', async () => {
     await page.goto(`${server.url}/?lab=faults&prompt=what-is-sse&tps=15&ttft=0&jitter=0`);
     const buttons = page.getByRole('region', { name: 'What breaks streaming' }).getByRole('button');
-    expect(await buttons.allInnerTexts()).toEqual(['▶ Connection dropped', '▶ Slow link', '▶ Buffering proxy', '▶ gzip, no flush', '▶ gzip, flushed']);
+    expect(await buttons.allInnerTexts()).toEqual(['▶ Connection dropped', '▶ Slow link', '▶ Buffering proxy', '▶ gzip, no flush', '▶ gzip, flushed', '▶ Idle timeout']);
     for (const button of await buttons.all()) expect(await button.getAttribute('aria-describedby')).toBeTruthy();
     await page.getByRole('button', { name: 'Buffering proxy' }).focus();
     await page.keyboard.press('Tab');

@@ -4,6 +4,7 @@ import { websocketClient } from '../transports/websocket.ts';
 import { bufferedClient } from '../transports/buffered.ts';
 import { openaiClient } from '../transports/openai.ts';
 import { anthropicClient } from '../transports/anthropic.ts';
+import { chatHttpClient, chatWebSocketClient, stopSseClient, stopWebSocketClient } from '../transports/duplex.ts';
 
 export type LaneId =
   | 'sse'
@@ -19,6 +20,12 @@ export type LaneId =
   | 'accel-proxy-sse'
   | 'gzip-sse'
   | 'gzip-flush-sse'
+  | 'idle-sse'
+  | 'idle-hb-sse'
+  | 'stop-ws'
+  | 'stop-sse'
+  | 'chat-ws'
+  | 'chat-http'
   | 'auth-sse'
   | 'cached-http';
 
@@ -31,7 +38,7 @@ export interface LaneSpec {
   path: string;
   client: LaneClient;
   /** Shown only with its lab (not among the default lanes' toggles). */
-  lab?: 'lb' | 'faults' | 'http';
+  lab?: 'lb' | 'faults' | 'http' | 'duplex';
 }
 
 export const laneSpecs: readonly LaneSpec[] = [
@@ -49,7 +56,20 @@ export const laneSpecs: readonly LaneSpec[] = [
   { id: 'proxy-sse', title: 'SSE behind a buffering proxy', how: 'EventSource · proxy holds 4 KiB', path: '/api/labs/faults/buffering-proxy/sse', client: sseClient('/api/labs/faults/buffering-proxy/sse', { holdBytes: '4096' }), lab: 'faults' },
   { id: 'accel-proxy-sse', title: 'Proxy that honours X-Accel-Buffering', how: 'EventSource · same proxy, obeys "no"', path: '/api/labs/faults/accel-proxy/sse', client: sseClient('/api/labs/faults/accel-proxy/sse', { holdBytes: '4096' }), lab: 'faults' },
   { id: 'gzip-sse', title: 'SSE through gzip, no flush', how: 'EventSource · compression middleware', path: '/api/labs/faults/gzip/sse', client: sseClient('/api/labs/faults/gzip/sse'), lab: 'faults' },
+  {
+    id: 'idle-sse',
+    title: 'SSE through an idle timeout, no heartbeats',
+    how: 'EventSource · proxy hangs up after 3 s of quiet · heartbeat=0',
+    path: '/api/labs/faults/idle-proxy/quiet/sse',
+    client: sseClient('/api/labs/faults/idle-proxy/quiet/sse', {}, { giveUpAfter: 3 }),
+    lab: 'faults',
+  },
+  { id: 'idle-hb-sse', title: 'Same proxy, with heartbeats', how: 'EventSource · ": keep-alive" after 2.5 s of quiet', path: '/api/labs/faults/idle-proxy/sse', client: sseClient('/api/labs/faults/idle-proxy/sse'), lab: 'faults' },
   { id: 'gzip-flush-sse', title: 'SSE through gzip, flushed', how: 'EventSource · res.flush() after each event', path: '/api/labs/faults/gzip-flushed/sse', client: sseClient('/api/labs/faults/gzip-flushed/sse'), lab: 'faults' },
+  { id: 'stop-ws', title: 'WebSocket, stopped mid-reply', how: 'WebSocket · {"type":"stop"} up the same connection after 10 tokens', path: '/api/labs/duplex/stop/ws', client: stopWebSocketClient('/api/labs/duplex/stop/ws', 10), lab: 'duplex' },
+  { id: 'stop-sse', title: 'SSE, stopped mid-reply', how: 'EventSource · a second request, POST, after 10 tokens', path: '/api/labs/duplex/stop/sse', client: stopSseClient('/api/labs/duplex/stop/sse', 10), lab: 'duplex' },
+  { id: 'chat-ws', title: 'Small messages over a WebSocket', how: 'WebSocket · a frame up per word, its echo down', path: '/api/labs/duplex/ws', client: chatWebSocketClient('/api/labs/duplex/ws'), lab: 'duplex' },
+  { id: 'chat-http', title: 'Small messages over HTTP', how: 'fetch · a POST per word, its echo in the response', path: '/api/labs/duplex/echo', client: chatHttpClient('/api/labs/duplex/echo'), lab: 'duplex' },
 ];
 
 export const laneIds = laneSpecs.map((l) => l.id);

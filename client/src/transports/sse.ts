@@ -1,9 +1,18 @@
 import { settingsQuery } from '../run/settings.ts';
 import type { LaneClient } from './types.ts';
 
+export interface SseClientOptions {
+  /**
+   * Close after this many lost connections with no token between them. EventSource alone would
+   * try forever; an app gives up somewhere (the idle-timeout lesson's lane after 3). @default never
+   */
+  giveUpAfter?: number;
+}
+
 /** The browser's own EventSource: GET only, no custom headers, reconnects by itself. */
-export const sseClient = (path = '/api/stream/sse', extra: Record<string, string> = {}): LaneClient => (settings, run, emit, signal) =>
+export const sseClient = (path = '/api/stream/sse', extra: Record<string, string> = {}, { giveUpAfter = Infinity }: SseClientOptions = {}): LaneClient => (settings, run, emit, signal) =>
   new Promise((resolve) => {
+    let lost = 0;
     emit({ kind: 'request' });
     const query = settingsQuery(settings, run);
     for (const [key, value] of Object.entries(extra)) query.set(key, value);
@@ -15,6 +24,7 @@ export const sseClient = (path = '/api/stream/sse', extra: Record<string, string
     source.onopen = () => emit({ kind: 'open' });
     source.addEventListener('token', (e) => {
       const { index, text } = JSON.parse(e.data) as { index: number; text: string };
+      lost = 0;
       emit({ kind: 'token', index, text });
     });
     // Without close() here, EventSource would reconnect when the server ends the response.
@@ -23,7 +33,10 @@ export const sseClient = (path = '/api/stream/sse', extra: Record<string, string
       finish();
     });
     source.onerror = () => {
-      if (source.readyState === EventSource.CONNECTING) {
+      if (source.readyState === EventSource.CONNECTING && ++lost >= giveUpAfter) {
+        emit({ kind: 'error', detail: `gave up after ${lost} connections lost with no token` });
+        finish();
+      } else if (source.readyState === EventSource.CONNECTING) {
         emit({ kind: 'error', detail: 'connection lost; EventSource reconnects with Last-Event-ID' });
       } else {
         emit({ kind: 'error', detail: 'the stream failed' });

@@ -54,7 +54,7 @@ export function bufferingProxyRoute({ honourAccel: honourByDefault = false }: { 
 
     upstream.on('response', (up) => {
       const passThrough = honourAccel && up.headers['x-accel-buffering'] === 'no';
-      res.writeHead(up.statusCode ?? 502, downstreamHeaders(up.headers));
+      res.writeHead(up.statusCode ?? 502, downstreamHeaders(up.headers, 'streamscope-buffering-proxy'));
       res.flushHeaders();
 
       let held: Buffer[] = [];
@@ -81,13 +81,13 @@ export function bufferingProxyRoute({ honourAccel: honourByDefault = false }: { 
   };
 }
 
-/** The upstream's head as the proxy forwards it: hop-by-hop fields and `X-Accel-*` dropped. */
-function downstreamHeaders(upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
+/** The upstream's head as a lab proxy forwards it: hop-by-hop fields and `X-Accel-*` dropped, `Via` naming the proxy. */
+export function downstreamHeaders(upstream: IncomingHttpHeaders, proxy: string): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(upstream)) {
     if (value === undefined || notForwarded.has(name) || name.startsWith('x-accel-')) continue;
     headers[name] = value;
   }
-  headers.via = '1.1 streamscope-buffering-proxy';
+  headers.via = `1.1 ${proxy}`;
   return headers;
 }
