@@ -4,6 +4,7 @@ import { websocketClient } from '../transports/websocket.ts';
 import { bufferedClient } from '../transports/buffered.ts';
 import { openaiClient } from '../transports/openai.ts';
 import { anthropicClient } from '../transports/anthropic.ts';
+import { fetchSseClient } from '../transports/fetchSse.ts';
 
 export type LaneId =
   | 'sse'
@@ -20,7 +21,9 @@ export type LaneId =
   | 'gzip-sse'
   | 'gzip-flush-sse'
   | 'auth-sse'
-  | 'cached-http';
+  | 'cached-http'
+  | 'cut-fetch'
+  | 'resume-fetch';
 
 export interface LaneSpec {
   id: LaneId;
@@ -50,6 +53,9 @@ export const laneSpecs: readonly LaneSpec[] = [
   { id: 'accel-proxy-sse', title: 'Proxy that honours X-Accel-Buffering', how: 'EventSource · same proxy, obeys "no"', path: '/api/labs/faults/accel-proxy/sse', client: sseClient('/api/labs/faults/accel-proxy/sse', { holdBytes: '4096' }), lab: 'faults' },
   { id: 'gzip-sse', title: 'SSE through gzip, no flush', how: 'EventSource · compression middleware', path: '/api/labs/faults/gzip/sse', client: sseClient('/api/labs/faults/gzip/sse'), lab: 'faults' },
   { id: 'gzip-flush-sse', title: 'SSE through gzip, flushed', how: 'EventSource · res.flush() after each event', path: '/api/labs/faults/gzip-flushed/sse', client: sseClient('/api/labs/faults/gzip-flushed/sse'), lab: 'faults' },
+  // Lesson 11: fetch + a parser on the same cut stream, without and with a resume of its own.
+  { id: 'cut-fetch', title: 'fetch, connection dropped', how: 'fetch + SSE parser · cut after 15 tokens', path: '/api/labs/faults/cut/sse', client: fetchSseClient('/api/labs/faults/cut/sse', { extra: { drop: '15' } }), lab: 'faults' },
+  { id: 'resume-fetch', title: 'fetch that resumes itself', how: 'fetch + parser · again with Last-Event-ID', path: '/api/labs/faults/resume/sse', client: fetchSseClient('/api/labs/faults/resume/sse', { resume: true, extra: { drop: '15' } }), lab: 'faults' },
 ];
 
 export const laneIds = laneSpecs.map((l) => l.id);
