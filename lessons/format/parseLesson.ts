@@ -122,7 +122,7 @@ function splitSteps(file: string, body: string): RawStep[] {
 
 function parseStep(check: Checker, field: string, raw: RawStep): LessonStep {
   const fields = raw.config === null ? {} : yamlObject(check.file, field, raw.config);
-  check.keys(field, fields, ['lanes', 'settings', 'lab', 'run', 'pause', 'highlight', 'tab', 'predict', 'actions', 'kill']);
+  check.keys(field, fields, ['lanes', 'settings', 'lab', 'run', 'pause', 'highlight', 'tab', 'predict', 'actions', 'kill', 'stop']);
   const config: StepConfig = {};
   if (fields.lanes !== undefined) config.lanes = check.lanes(`${field}.lanes`, fields.lanes);
   if (fields.settings !== undefined) config.settings = check.settings(`${field}.settings`, fields.settings);
@@ -134,6 +134,7 @@ function parseStep(check: Checker, field: string, raw: RawStep): LessonStep {
   if (fields.predict !== undefined) config.predict = check.predict(`${field}.predict`, fields.predict);
   if (fields.actions !== undefined) config.actions = check.list(`${field}.actions`, fields.actions, (f, v) => check.oneOf(f, v, labActions));
   if (fields.kill !== undefined) config.kill = check.number(`${field}.kill`, fields.kill, 0, 600_000);
+  if (fields.stop !== undefined) config.stop = check.number(`${field}.stop`, fields.stop, 0, 600_000);
 
   // The lead is the first paragraph: the few lines presenter mode shows.
   const tokens = markdown.lexer(raw.markdown.trim());
@@ -202,7 +203,7 @@ class Checker {
   settings(field: string, value: unknown): Partial<Settings> {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(field, 'must be a mapping of reply settings.');
     const fields = value as Fields;
-    this.keys(field, fields, ['prompt', 'text', 'tps', 'ttft', 'jitter', 'seed']);
+    this.keys(field, fields, ['prompt', 'text', 'tps', 'ttft', 'jitter', 'seed', 'fail']);
     try {
       parseSettings(fields);
     } catch (error) {

@@ -76,6 +76,8 @@ export interface StepConfig {
   actions?: LabAction[];
   /** ms after Start: kill the instances the load-balanced lanes are on. */
   kill?: number;
+  /** ms after Start: stop the run, as the Stop button ("Stop generating") would. */
+  stop?: number;
 }
 
 export interface LessonStep {
@@ -120,6 +122,7 @@ export interface StepState {
   predict: Predict | undefined;
   actions: LabAction[];
   kill: number | undefined;
+  stop: number | undefined;
 }
 
 /** The state at step `index` (0-based): carried-over lanes, settings and lab, and the step's own rest. */
@@ -133,5 +136,5 @@ export function stepState(lesson: Lesson, index: number): StepState {
     lab = step.config.lab === undefined ? lab : step.config.lab;
   }
   const own = lesson.steps[index]?.config ?? {};
-  return { lanes, settings, lab, run: own.run, pause: own.pause, highlight: own.highlight ?? [], tab: own.tab, predict: own.predict, actions: own.actions ?? [], kill: own.kill };
+  return { lanes, settings, lab, run: own.run, pause: own.pause, highlight: own.highlight ?? [], tab: own.tab, predict: own.predict, actions: own.actions ?? [], kill: own.kill, stop: own.stop };
 }
