@@ -263,6 +263,8 @@ export class Run {
       if (lastWire) end = Math.max(end, this.wireTime(lastWire.t));
       if (lastApp) end = Math.max(end, this.pageTime(lastApp.t));
       for (const c of lane.conns.values()) if (c.closed) end = Math.max(end, this.wireTime(c.closed));
+      // A generation report comes as its response closes, a moment after the socket's last event.
+      for (const g of lane.generation) end = Math.max(end, this.wireTime(g.t));
     }
     return end;
   }
