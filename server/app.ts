@@ -84,7 +84,13 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   const tap = new WireTap(options.classroom ? { secrets: () => new SecretHeaderScanner() } : {});
   const presenter = options.presenter ?? new Presenter();
   const limiter = new StreamLimiter(options.maxStreamsPerClient ?? 50);
-  const ctx: TransportContext = { limiter, heartbeatMs: options.heartbeatMs ?? 2500, retryMs: options.retryMs ?? 1000 };
+  const ctx: TransportContext = {
+    limiter,
+    heartbeatMs: options.heartbeatMs ?? 2500,
+    retryMs: options.retryMs ?? 1000,
+    // How each response's generation ended goes to the tap beside its bytes.
+    report: (socket, report) => tap.report(socket, report),
+  };
   const websocket = websocketTransport(ctx, { allowedOrigins: options.allowedOrigins ?? [], pingMs: options.pingMs ?? 30_000, instance: options.instance });
 
   const app = express();

@@ -24,7 +24,7 @@ export class Problem extends Error {
   toJSON(openai = false): Record<string, unknown> {
     const body: Record<string, unknown> = { type: 'about:blank', title: this.title, status: this.status, detail: this.detail };
     if (this.param) body.param = this.param;
-    if (openai) body.error = { message: this.detail, type: 'invalid_request_error', param: this.param ?? null, code: null };
+    if (openai) body.error = { message: this.detail, type: this.status >= 500 ? 'server_error' : 'invalid_request_error', param: this.param ?? null, code: null };
     return body;
   }
 }
@@ -42,6 +42,8 @@ const titles: Record<number, string> = {
   502: 'Bad Gateway',
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
+  // Anthropic's "overloaded" (not an IANA status; its API uses it).
+  529: 'Overloaded',
 };
 
 /** `body` defaults to the problem's own JSON; an API with its own error shape (anthropic.ts) passes its body. */

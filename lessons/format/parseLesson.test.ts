@@ -66,3 +66,20 @@ describe('parseLesson', () => {
     expect(parsed.recording).toBe('run.json');
   });
 });
+
+describe('stop and fail (lessons 11 and 12)', () => {
+  const source = (front: string, step: string) => lesson(`title: T\nsummary: S\n${front}`, `## A\n\nLead.\n\n\`\`\`step\n${step}\n\`\`\`\n\n## B\n\nLead.\n`);
+
+  it('reads a step’s stop (its own, not carried over) and a fail setting (carried over like any setting)', () => {
+    const parsed = parseLesson(file, source('settings: { fail: 20 }', 'stop: 1500'));
+    expect(stepState(parsed, 0)).toMatchObject({ stop: 1500, settings: { fail: 20 } });
+    expect(stepState(parsed, 1)).toMatchObject({ stop: undefined, settings: { fail: 20 } });
+  });
+
+  it.each([
+    ['a negative stop', source('', 'stop: -1'), 'steps[0].stop: must be a number from 0 to 600000'],
+    ['a fail that is not a whole number', source('settings: { fail: 1.5 }', 'run: fresh'), 'settings.fail: Parameter "fail" must be a whole number'],
+  ])('fails on %s', (_, text, message) => {
+    expect(() => parseLesson(file, text)).toThrow(`${file}: ${message}`);
+  });
+});

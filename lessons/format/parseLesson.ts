@@ -126,7 +126,7 @@ function splitSteps(file: string, body: string): RawStep[] {
 
 function parseStep(check: Checker, field: string, raw: RawStep): LessonStep {
   const fields = raw.config === null ? {} : yamlObject(check.file, field, raw.config);
-  check.keys(field, fields, ['lanes', 'settings', 'lab', 'run', 'pause', 'highlight', 'tab', 'predict', 'actions', 'kill', 'focus', 'lane', 'header', 'pin']);
+  check.keys(field, fields, ['lanes', 'settings', 'lab', 'run', 'pause', 'highlight', 'tab', 'predict', 'actions', 'kill', 'focus', 'lane', 'header', 'pin', 'stop']);
   const config: StepConfig = {};
   if (fields.lanes !== undefined) config.lanes = check.lanes(`${field}.lanes`, fields.lanes);
   if (fields.settings !== undefined) config.settings = check.settings(`${field}.settings`, fields.settings);
@@ -142,6 +142,7 @@ function parseStep(check: Checker, field: string, raw: RawStep): LessonStep {
   if (fields.lane !== undefined) config.lane = check.lanes(`${field}.lane`, typeof fields.lane === 'string' ? [fields.lane] : fields.lane);
   if (fields.header !== undefined) config.header = check.list(`${field}.header`, typeof fields.header === 'string' ? [fields.header] : fields.header, (f, v) => check.string(f, v));
   if (fields.pin !== undefined) config.pin = check.oneOf(`${field}.pin`, fields.pin, pinModes);
+  if (fields.stop !== undefined) config.stop = check.number(`${field}.stop`, fields.stop, 0, 600_000);
 
   // The lead is the first paragraph: the few lines presenter mode shows.
   const tokens = markdown.lexer(raw.markdown.trim());
@@ -210,7 +211,7 @@ class Checker {
   settings(field: string, value: unknown): Partial<Settings> {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(field, 'must be a mapping of reply settings.');
     const fields = value as Fields;
-    this.keys(field, fields, ['prompt', 'text', 'tps', 'ttft', 'jitter', 'seed']);
+    this.keys(field, fields, ['prompt', 'text', 'tps', 'ttft', 'jitter', 'seed', 'fail']);
     try {
       parseSettings(fields);
     } catch (error) {

@@ -37,6 +37,11 @@ export class PacedTokens implements AsyncIterableIterator<Token> {
     return this;
   }
 
+  /** Index of the next token: how far generation got (tokens `from…position - 1` were emitted). */
+  get position(): number {
+    return this.#next;
+  }
+
   /** True while a timer is pending (tests use it to prove nothing is left behind). */
   get waiting(): boolean {
     return this.#timer !== undefined;

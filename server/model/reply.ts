@@ -27,9 +27,24 @@ export function replyFor(settings: ReplySettings): Reply {
   return { settings, text, tokens, due: schedule(tokens.length, settings) };
 }
 
-/** Streams the reply's tokens from index `from`, paced. */
+/**
+ * Streams the reply's tokens from index `from`, paced. With `fail` set, the tokens end where the
+ * simulated model fails: the transport then reports an error instead of the end of the reply.
+ */
 export function paced(reply: Reply, from = 0): PacedTokens {
-  return new PacedTokens(reply.tokens, reply.due, from);
+  const end = failsAt(reply) ?? reply.tokens.length;
+  return new PacedTokens(end < reply.tokens.length ? reply.tokens.slice(0, end) : reply.tokens, reply.due, from);
+}
+
+/** The token index at which the simulated model fails (its `fail` setting), or null if the reply completes. */
+export function failsAt(reply: Reply): number | null {
+  const fail = reply.settings.fail;
+  return fail !== null && fail < reply.tokens.length ? fail : null;
+}
+
+/** What the model says when it fails (`fail=N`): the same words on every transport, and the same bytes each time. */
+export function failureDetail(reply: Reply): string {
+  return `The model failed after ${failsAt(reply)} tokens (the fail=${reply.settings.fail} setting).`;
 }
 
 export function summarize(reply: Reply): ReplySummary {

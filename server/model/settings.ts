@@ -10,17 +10,25 @@ export interface ReplySettings extends Pacing {
   text: string | null;
   /** Ties the connection to a Run in the wire tap. */
   run: string | null;
+  /**
+   * Make the model fail after this many tokens (`null`: never), to show an error that comes after
+   * the `200`: each transport then says so inside its stream (lesson 12). A reply with no more
+   * tokens than this ends normally.
+   */
+  fail: number | null;
 }
 
 export const bounds = {
   tps: { min: 0.5, max: 1000 },
   ttft: { min: 0, max: 30_000 },
   jitter: { min: 0, max: 1 },
+  /** Tokens before the simulated failure. */
+  fail: { min: 0, max: 100_000 },
   /** Characters (code points) of `text`. */
   textMax: 20_000,
 } as const;
 
-export const defaults: Omit<ReplySettings, 'run' | 'text'> = {
+export const defaults: Omit<ReplySettings, 'run' | 'text' | 'fail'> = {
   prompt: defaultPromptId,
   tps: 20,
   ttft: 600,
@@ -28,7 +36,7 @@ export const defaults: Omit<ReplySettings, 'run' | 'text'> = {
   seed: 1,
 };
 
-const known = ['prompt', 'text', 'tps', 'ttft', 'jitter', 'seed', 'run'] as const;
+const known = ['prompt', 'text', 'tps', 'ttft', 'jitter', 'seed', 'run', 'fail'] as const;
 /** What a `run` id may be: short, and safe in a URL and a file name. */
 export const runPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -70,6 +78,7 @@ export function parseSettings(input: Record<string, unknown>, alsoAllowed: reado
     ttft: number(input, 'ttft', bounds.ttft, defaults.ttft),
     jitter: number(input, 'jitter', bounds.jitter, defaults.jitter),
     seed: integer(input, 'seed', defaults.seed),
+    fail: wholeNumber(input, 'fail', bounds.fail),
   };
 }
 
@@ -81,6 +90,7 @@ export function settingsQuery(settings: ReplySettings): string {
   for (const key of ['tps', 'ttft', 'jitter', 'seed'] as const) {
     if (settings[key] !== defaults[key]) query.set(key, String(settings[key]));
   }
+  if (settings.fail !== null) query.set('fail', String(settings.fail));
   if (settings.run !== null) query.set('run', settings.run);
   return query.toString();
 }
@@ -120,6 +130,17 @@ function integer(input: Record<string, unknown>, key: string, fallback: number):
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*[-+]?\d+\s*$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n)) {
     throw new Problem(400, `Parameter "${key}" must be an integer; got ${JSON.stringify(value)}.`, key);
+  }
+  return n;
+}
+
+/** A whole number within `range`, or `null` when not given. */
+function wholeNumber(input: Record<string, unknown>, key: string, range: { min: number; max: number }): number | null {
+  const value = single(input, key);
+  if (value === undefined || value === null || value === '') return null;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < range.min || n > range.max) {
+    throw new Problem(400, `Parameter "${key}" must be a whole number of tokens from ${range.min} to ${range.max}; got ${JSON.stringify(value)}.`, key);
   }
   return n;
 }

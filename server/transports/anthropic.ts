@@ -1,10 +1,10 @@
 import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
 import { Problem, sendProblem, toProblem } from '../problem.ts';
-import { replyFor } from '../model/reply.ts';
+import { failsAt, replyFor } from '../model/reply.ts';
 import { tokenize } from '../model/tokenize.ts';
 import { contentText, parseChatRequest } from './chatRequest.ts';
 import { sseHeaders } from './sseHeaders.ts';
-import { pacedResponse, send, type TransportContext } from './transport.ts';
+import { endedBy, pacedResponse, send, type TransportContext } from './transport.ts';
 
 /** Body fields of the Anthropic API that Streamscope accepts; only `max_tokens` and `system` are read. */
 const acceptedFields = ['max_tokens', 'system', 'temperature', 'top_p', 'top_k', 'stop_sequences', 'metadata', 'tools', 'tool_choice', 'thinking', 'service_tier'];
@@ -45,6 +45,8 @@ function anthropicTransport(ctx: TransportContext): RequestHandler {
     const reply = replyFor(request.settings);
     // Like the real API, max_tokens cuts the reply short and says so in stop_reason.
     const outputTokens = Math.min(reply.tokens.length, maxTokens);
+    // The simulated model fails before max_tokens is reached (the `fail` setting).
+    const failed = failsAt(reply) !== null && failsAt(reply)! < outputTokens;
     const stopReason = outputTokens < reply.tokens.length ? 'max_tokens' : 'end_turn';
     // Seeded, not random, so the same settings give the same bytes (DESIGN.md, "Determinism").
     const message = { id: `msg_streamscope_${request.settings.seed}`, type: 'message', role: 'assistant', model: request.model };
@@ -52,8 +54,15 @@ function anthropicTransport(ctx: TransportContext): RequestHandler {
 
     if (!request.stream) {
       const texts: string[] = [];
-      for await (const token of tokens) if (texts.push(token.text) === outputTokens) break;
+      for await (const token of tokens) {
+        if (texts.push(token.text) === outputTokens) {
+          if (outputTokens < reply.tokens.length) endedBy(res, 'max tokens');
+          break;
+        }
+      }
       if (res.destroyed) return;
+      // Nothing is sent yet: the status can still say it, as Anthropic's 529 overloaded_error.
+      if (failed) throw new Problem(529, 'Overloaded');
       res.set('Cache-Control', 'no-store').json({
         ...message,
         content: [{ type: 'text', text: texts.join('') }],
@@ -72,9 +81,19 @@ function anthropicTransport(ctx: TransportContext): RequestHandler {
     let sent = 0;
     for await (const token of tokens) {
       await send(res, event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: token.text } }));
-      if (++sent === outputTokens) break;
+      if (++sent === outputTokens) {
+        if (outputTokens < reply.tokens.length) endedBy(res, 'max tokens');
+        break;
+      }
     }
     if (res.destroyed) return;
+    if (failed) {
+      // After the 200, Anthropic reports a failure as an `error` event and ends the stream; its SDK
+      // throws an APIError when it reads one. https://docs.anthropic.com/en/api/messages-streaming#error-events
+      await send(res, event('error', { error: { type: 'overloaded_error', message: 'Overloaded' } }));
+      res.end();
+      return;
+    }
     await send(res, event('content_block_stop', { index: 0 }));
     await send(res, event('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } }));
     await send(res, event('message_stop', {}));

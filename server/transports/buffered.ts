@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { parseSettings } from '../model/settings.ts';
-import { replyFor, summarize } from '../model/reply.ts';
+import { Problem } from '../problem.ts';
+import { failsAt, failureDetail, replyFor, summarize } from '../model/reply.ts';
 import { pacedResponse, type TransportContext } from './transport.ts';
 
 /**
@@ -15,6 +16,8 @@ export function bufferedTransport(ctx: TransportContext): RequestHandler {
     const texts: string[] = [];
     for await (const token of tokens) texts.push(token.text);
     if (res.destroyed) return;
+    // Nothing has been sent: a failure still gets a status line of its own.
+    if (failsAt(reply) !== null) throw new Problem(500, failureDetail(reply));
 
     const { characters, plannedMs } = summarize(reply);
     const body = Buffer.from(JSON.stringify({ text: texts.join(''), tokens: texts, characters, plannedMs }));

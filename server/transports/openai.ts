@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
-import { replyFor } from '../model/reply.ts';
+import { Problem } from '../problem.ts';
+import { failsAt, failureDetail, replyFor } from '../model/reply.ts';
 import { models, parseChatRequest } from './chatRequest.ts';
 import { sseHeaders } from './sseHeaders.ts';
 import { pacedResponse, send, type TransportContext } from './transport.ts';
@@ -36,6 +37,8 @@ export function openaiTransport(ctx: TransportContext): RequestHandler {
       const texts: string[] = [];
       for await (const token of tokens) texts.push(token.text);
       if (res.destroyed) return;
+      // Nothing is sent yet: the status line can still carry the failure.
+      if (failsAt(reply) !== null) throw new Problem(500, failureDetail(reply));
       res.set('Cache-Control', 'no-store').json({
         ...head('chat.completion'),
         choices: [{ index: 0, message: { role: 'assistant', content: texts.join(''), refusal: null }, logprobs: null, finish_reason: 'stop' }],
@@ -51,6 +54,13 @@ export function openaiTransport(ctx: TransportContext): RequestHandler {
     await send(res, chunk({ role: 'assistant', content: '' }, null));
     for await (const token of tokens) await send(res, chunk({ content: token.text }, null));
     if (res.destroyed) return;
+    if (failsAt(reply) !== null) {
+      // What OpenAI sends when it fails mid-stream: an `error` object where a chunk would be, then
+      // the end, no `[DONE]`. Its SDK throws an APIError (with no status) when it reads one.
+      await send(res, `data: ${JSON.stringify({ error: { message: `The server had an error while processing your request. ${failureDetail(reply)}`, type: 'server_error', param: null, code: null } })}\n\n`);
+      res.end();
+      return;
+    }
     await send(res, chunk({}, 'stop'));
     const streamOptions = request.fields.stream_options as { include_usage?: unknown } | undefined;
     if (streamOptions?.include_usage === true) await send(res, `data: ${JSON.stringify({ ...head('chat.completion.chunk'), choices: [], usage })}\n\n`);

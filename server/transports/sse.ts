@@ -2,10 +2,10 @@ import type { Writable } from 'node:stream';
 import type { Request, RequestHandler, Response } from 'express';
 import { Problem } from '../problem.ts';
 import { parseSettings } from '../model/settings.ts';
-import { replyFor, summarize, type Reply } from '../model/reply.ts';
+import { failsAt, failureDetail, replyFor, summarize, type Reply } from '../model/reply.ts';
 import type { Token } from '../model/pacedTokens.ts';
 import { sseHeaders } from './sseHeaders.ts';
-import { pacedResponse, send, type TransportContext } from './transport.ts';
+import { endedBy, pacedResponse, send, type TransportContext } from './transport.ts';
 
 /**
  * One token as one SSE event. The text travels JSON-encoded: a raw CR or LF in `data:` would
@@ -18,6 +18,15 @@ export function sseTokenEvent(token: Pick<Token, 'index' | 'text'>): string {
 
 export function sseDoneEvent(summary: object): string {
   return `event: done\ndata: ${JSON.stringify(summary)}\n\n`;
+}
+
+/**
+ * The model failed after the `200` went out: the status line cannot say so any more, so an event
+ * does. No `id:`, so a resume asks again from the last token. (EventSource hands a named `error`
+ * event to the same `onerror` handler as a lost connection: the page tells them apart by `data`.)
+ */
+export function sseErrorEvent(tokens: number, detail: string): string {
+  return `event: error\ndata: ${JSON.stringify({ tokens, detail })}\n\n`;
 }
 
 /** Where an SSE stream writes: the response itself, or (in the faults lab) something slow or compressing in front of it. */
@@ -103,13 +112,16 @@ export async function streamSse(req: Request, res: Response, ctx: TransportConte
       // The token is out (the sink resolved once it was flushed): now the connection dies the
       // way a crashed server's or a broken link's does, with no terminating chunk.
       clearTimeout(heartbeat);
+      if (token.index + 1 < reply.tokens.length) endedBy(res, 'cut');
       res.destroy();
       return;
     }
   }
   clearTimeout(heartbeat);
   if (res.destroyed) return;
-  await sink.write(sseDoneEvent(stop?.aborted ? { ...summarize(reply), stopped: true, sent } : summarize(reply)));
+  const failed = failsAt(reply);
+  const summary = stop?.aborted ? { ...summarize(reply), stopped: true, sent } : summarize(reply);
+  await sink.write(failed === null ? sseDoneEvent(summary) : sseErrorEvent(failed, failureDetail(reply)));
   sink.end();
 }
 

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { StreamLimiter } from './streamLimiter.ts';
-import { paced, type Reply } from '../model/reply.ts';
+import { failsAt, paced, type Reply } from '../model/reply.ts';
 import type { PacedTokens } from '../model/pacedTokens.ts';
+import type { GenerationEnd, GenerationReport } from '../wiretap/tapEvent.ts';
 
 /**
  * What every transport is given. Each transport (sse.ts, buffered.ts, websocket.ts, openai.ts, anthropic.ts)
@@ -14,12 +16,15 @@ export interface TransportContext {
   heartbeatMs: number;
   /** The `retry:` hint SSE streams send, in ms. */
   retryMs: number;
+  /** Hears how each response's generation ended (the app hands it to the wire tap). @default none */
+  report?: (socket: Socket, report: GenerationReport) => void;
 }
 
 /**
  * The reply's paced tokens for one response, counted against the client's stream cap (429 past
  * it). When the response closes, however it closes, the pacing timer stops and the slot frees:
- * a client that vanishes mid-stream leaves nothing behind.
+ * a client that vanishes mid-stream leaves nothing behind. Then the generation is reported
+ * (`ctx.report`): how many tokens it made, and why it ended.
  */
 export function pacedResponse(ctx: TransportContext, req: IncomingMessage, res: ServerResponse, reply: Reply, from = 0): PacedTokens {
   const release = ctx.limiter.acquire(req.socket.remoteAddress);
@@ -27,8 +32,28 @@ export function pacedResponse(ctx: TransportContext, req: IncomingMessage, res: 
   res.on('close', () => {
     void tokens.return();
     release();
+    ctx.report?.(req.socket, generationReport(reply, from, tokens.position, ended.get(res)));
   });
   return tokens;
+}
+
+/** Why a response's generation ended, where the transport knows better than the count (see `endedBy`). */
+const ended = new WeakMap<object, GenerationEnd>();
+
+/** Records that the transport itself ended this response's generation early (`cut`, `max tokens`). */
+export function endedBy(res: object, reason: GenerationEnd): void {
+  ended.set(res, reason);
+}
+
+/**
+ * What one response's generation did: tokens `from` to `position - 1`. All of them: `complete`;
+ * stopped where the model fails: `failed`; otherwise `known` (what the transport said), else the
+ * client went away.
+ */
+export function generationReport(reply: Reply, from: number, position: number, known?: GenerationEnd): GenerationReport {
+  const of = reply.tokens.length;
+  const reason = position >= of ? 'complete' : position === failsAt(reply) ? 'failed' : (known ?? 'client closed');
+  return { from, generated: Math.max(0, position - from), of, reason };
 }
 
 /**

@@ -127,7 +127,7 @@ describe('GET /api/stream/ws', () => {
         name: 'start with an unknown setting',
         send: (ws) => ws.send(start({ speed: 3 })),
         code: 1008,
-        detail: 'Unknown parameter "speed". Known parameters: prompt, text, tps, ttft, jitter, seed, run.',
+        detail: 'Unknown parameter "speed". Known parameters: prompt, text, tps, ttft, jitter, seed, run, fail.',
       },
       {
         name: 'a second start while streaming',

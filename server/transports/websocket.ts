@@ -4,8 +4,9 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { Problem } from '../problem.ts';
 import { originAllowed } from '../origin.ts';
 import { parseSettings } from '../model/settings.ts';
-import { paced, replyFor, summarize } from '../model/reply.ts';
-import { drained, type TransportContext } from './transport.ts';
+import { failsAt, failureDetail, paced, replyFor, summarize } from '../model/reply.ts';
+import type { GenerationEnd } from '../wiretap/tapEvent.ts';
+import { drained, generationReport, type TransportContext } from './transport.ts';
 
 export interface WebSocketOptions {
   /**
@@ -28,6 +29,8 @@ export const closeCodes = {
   unsupportedData: 1003,
   invalidPayload: 1007,
   policyViolation: 1008,
+  /** The server met a condition that kept it from finishing (the model failed). */
+  internalError: 1011,
 } as const;
 
 /** Largest message accepted: 20,000 characters JSON-escaped, with room to spare. */
@@ -81,6 +84,9 @@ export function websocketTransport(ctx: TransportContext, { allowedOrigins = [],
 function session(ws: WebSocket, req: IncomingMessage, ctx: TransportContext): void {
   let release: (() => void) | undefined;
   let stop: (() => void) | undefined;
+  /** Reports the generation once the connection closes (set when a reply starts). */
+  let report: (() => void) | undefined;
+  let stoppedBy: GenerationEnd | undefined;
   const fail = (code: number, detail: string): void => {
     send(ws, { type: 'error', code, detail });
     ws.close(code, closeReason(detail));
@@ -90,6 +96,7 @@ function session(ws: WebSocket, req: IncomingMessage, ctx: TransportContext): vo
   ws.on('close', () => {
     stop?.();
     release?.();
+    report?.();
   });
   ws.on('message', (data: RawData, isBinary: boolean) => {
     if (isBinary) return fail(closeCodes.unsupportedData, 'Binary messages are not supported; send JSON text.');
@@ -101,6 +108,7 @@ function session(ws: WebSocket, req: IncomingMessage, ctx: TransportContext): vo
     }
     const fields = typeof message === 'object' && message !== null && !Array.isArray(message) ? (message as Record<string, unknown>) : undefined;
     if (fields?.type === 'stop' && stop) {
+      stoppedBy = 'stopped';
       stop();
       return void ws.close(closeCodes.normal, 'stopped');
     }
@@ -111,11 +119,18 @@ function session(ws: WebSocket, req: IncomingMessage, ctx: TransportContext): vo
       release = ctx.limiter.acquire(req.socket.remoteAddress);
       const tokens = paced(reply);
       stop = () => void tokens.return();
+      report = () => ctx.report?.(req.socket, generationReport(reply, 0, tokens.position, stoppedBy));
       void (async () => {
         for await (const token of tokens) {
           await sendAndDrain(ws, { type: 'token', index: token.index, text: token.text });
         }
         if (ws.readyState !== ws.OPEN) return;
+        if (failsAt(reply) !== null) {
+          // The upgrade's 101 is long gone: the failure travels as a message, and the close code says it too.
+          const detail = failureDetail(reply);
+          send(ws, { type: 'error', code: closeCodes.internalError, detail });
+          return void ws.close(closeCodes.internalError, closeReason(detail));
+        }
         send(ws, { type: 'done', ...summarize(reply) });
         ws.close(closeCodes.normal, 'done');
       })();

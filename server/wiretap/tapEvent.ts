@@ -12,6 +12,7 @@ export type TapEvent =
   | TapRead
   | TapWrite
   | TapClose
+  | TapGeneration
   | TapDropped;
 
 /** A TCP connection was accepted (sent once per connection and run). */
@@ -59,6 +60,34 @@ export interface TapWrite {
 /** The connection closed. */
 export interface TapClose {
   type: 'close';
+  conn: number;
+  t: number;
+  run: string | null;
+}
+
+/**
+ * How a response's generation ended: tokens are generated as they are sent, so when a client
+ * goes away the model stops too. `complete`: every token; `client closed`: the client closed the
+ * connection (aborted fetch, `EventSource.close()`); `stopped`: a WebSocket `{"type":"stop"}`;
+ * `failed`: the model failed (the `fail` setting); `cut`: the server cut the connection (the
+ * faults lab's `drop`); `max tokens`: Anthropic's `max_tokens` was reached.
+ */
+export type GenerationEnd = 'complete' | 'client closed' | 'stopped' | 'failed' | 'cut' | 'max tokens';
+
+/** What one response's generation did: tokens `from…from + generated - 1` of the reply's `of`. */
+export interface GenerationReport {
+  /** The first token index this response generated (after `Last-Event-ID`, the one after it). */
+  from: number;
+  /** Tokens generated for this response. */
+  generated: number;
+  /** Tokens in the whole reply. */
+  of: number;
+  reason: GenerationEnd;
+}
+
+/** The server's generation behind a response on this connection ended (sent when the response closes). */
+export interface TapGeneration extends GenerationReport {
+  type: 'generation';
   conn: number;
   t: number;
   run: string | null;

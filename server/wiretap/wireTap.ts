@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { TapEvent } from './tapEvent.ts';
+import type { GenerationReport, TapEvent } from './tapEvent.ts';
 import { runPattern } from '../model/settings.ts';
 
 /** Who is listening, and for which run (`null`: every connection). */
@@ -148,6 +148,17 @@ export class WireTap {
     }
     this.#emit(connection, connection.run, () => ({ type: 'request', ...base, t: now(), method: req.method ?? '', path: req.url ?? '' }));
     for (const record of pending) this.#deliver(connection, record);
+  }
+
+  /**
+   * Tells the listeners of the connection's run how the generation behind its response ended:
+   * what the server did not spend when a client went away is not in the bytes, so it says so.
+   */
+  report(socket: Socket, report: GenerationReport): void {
+    const connection = this.#connections.get(socket);
+    if (!connection || connection.skip) return;
+    const run = connection.run === undefined ? connection.lastRun : connection.run;
+    this.#emit(connection, run, () => ({ type: 'generation', conn: connection.id, run, t: now(), ...report }));
   }
 
   /** Adds a listener; returns the function that removes it. */

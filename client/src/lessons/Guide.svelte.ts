@@ -1,5 +1,6 @@
 import type { Studio } from '../run/Studio.svelte.ts';
 import { defaultSettings } from '../run/settings.ts';
+import { pageNow } from '../transports/types.ts';
 import { stepState, type Lesson, type StepState } from './lesson.ts';
 import { lessonRecording } from './lessons.ts';
 import { Progress } from './progress.svelte.ts';
@@ -135,6 +136,17 @@ export class Guide {
     await Promise.all(servingInstances(run).map((id) => setInstance(id, 'kill'))).catch((error: Error) => (this.studio.error = error.message));
   }
 
+  /** Stops the step's run `ms` after it starts, as the Stop button would ("Stop generating"). */
+  async #stopAfter(ms: number, move: number): Promise<void> {
+    // The run shows a few ms after start() (once the tap listens); its Start is time 0.
+    const before = this.studio.run;
+    for (let waited = 0; this.studio.run === before && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    const run = this.studio.run;
+    if (move !== this.#move || !run || run === before) return;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, run.startedAt + ms - pageNow())));
+    if (move === this.#move && this.studio.run === run) this.studio.stop();
+  }
+
   async #run(state: StepState, move: number): Promise<void> {
     const studio = this.studio;
     const lesson = this.lesson;
@@ -166,9 +178,10 @@ export class Guide {
       studio.notice = `The ${state.lab} lab is not running on this server, so this is the recording shipped with the lesson (replay it with R).`;
     } else if (moved()) {
       return;
-    } else if (state.run === 'fresh' || state.kill !== undefined || !studio.runShows(state.lanes, studio.settings)) {
+    } else if (state.run === 'fresh' || state.kill !== undefined || state.stop !== undefined || !studio.runShows(state.lanes, studio.settings)) {
       const racing = studio.start();
       if (state.kill !== undefined) void this.#killAfter(state.kill, move);
+      if (state.stop !== undefined) void this.#stopAfter(state.stop, move);
       await racing;
       // No server to run it (the page opened from a file, the server gone): the recording stands in.
       if (!moved() && studio.error && lesson.recording) {

@@ -106,6 +106,8 @@ export interface StepConfig {
   header?: string[];
   /** The highlighted segment a byte view keeps in view (default `first`). */
   pin?: PinMode;
+  /** ms after Start: stop the run, as the Stop button ("Stop generating") would. */
+  stop?: number;
 }
 
 export interface LessonStep {
@@ -150,6 +152,7 @@ export interface StepState {
   predict: Predict | undefined;
   actions: LabAction[];
   kill: number | undefined;
+  stop: number | undefined;
   focus: Focus;
 }
 
@@ -165,7 +168,7 @@ export function stepState(lesson: Lesson, index: number): StepState {
   }
   const own = lesson.steps[index]?.config ?? {};
   const focus = stepFocus(own, lanes, lab);
-  return { lanes, settings, lab, run: own.run, pause: own.pause, highlight: own.highlight ?? [], tab: own.tab ?? defaultTab(focus.view), predict: own.predict, actions: own.actions ?? [], kill: own.kill, focus };
+  return { lanes, settings, lab, run: own.run, pause: own.pause, highlight: own.highlight ?? [], tab: own.tab ?? defaultTab(focus.view), predict: own.predict, actions: own.actions ?? [], kill: own.kill, stop: own.stop, focus };
 }
 
 /**

@@ -1,12 +1,20 @@
 import type { ByteEvent, Segment, Exchange } from '../wire/types.ts';
 import { ConnectionDissector } from '../wire/dissect.ts';
 import type { AppEvent } from '../transports/types.ts';
+import type { GenerationReport } from '../../../server/wiretap/tapEvent.ts';
 import type { LaneId } from './lanes.ts';
 import type { Settings } from './settings.ts';
 
 /** A tap read or write, with the connection it happened on. Times are the server's clock. */
 export interface WireEvent extends ByteEvent {
   conn: number;
+}
+
+/** How the server's generation behind one of the lane's responses ended (the tap's `generation` event). */
+export interface GenerationRecord extends GenerationReport {
+  conn: number;
+  /** Server clock, like the wire events. */
+  t: number;
 }
 
 /** A segment of a lane's wire, with its connection. */
@@ -73,6 +81,8 @@ export class LaneRecord {
   readonly wire: WireEvent[] = [];
   readonly app: AppEvent[] = [];
   readonly segments: LaneSegment[] = [];
+  /** What the server's generation did for each response, in the order the responses closed. */
+  readonly generation: GenerationRecord[] = [];
   /**
    * Running totals, kept as events arrive so that a view at any cursor is a binary search plus
    * a lookup. `totals.wire[i]` is the state after `wire[i]`, `totals.app[i]` after `app[i]`.
@@ -146,6 +156,11 @@ export class LaneRecord {
         if (received !== undefined) this.tokenBound = Math.max(this.tokenBound, segment.t - received);
       }
     }
+    this.#changed();
+  }
+
+  addGeneration(record: GenerationRecord): void {
+    this.generation.push(record);
     this.#changed();
   }
 
@@ -248,6 +263,8 @@ export class Run {
       if (lastWire) end = Math.max(end, this.wireTime(lastWire.t));
       if (lastApp) end = Math.max(end, this.pageTime(lastApp.t));
       for (const c of lane.conns.values()) if (c.closed) end = Math.max(end, this.wireTime(c.closed));
+      // A generation report comes as its response closes, a moment after the socket's last event.
+      for (const g of lane.generation) end = Math.max(end, this.wireTime(g.t));
     }
     return end;
   }

@@ -5,6 +5,7 @@ import { bufferedClient } from '../transports/buffered.ts';
 import { openaiClient } from '../transports/openai.ts';
 import { anthropicClient } from '../transports/anthropic.ts';
 import { chatHttpClient, chatWebSocketClient, stopSseClient, stopWebSocketClient } from '../transports/duplex.ts';
+import { fetchSseClient } from '../transports/fetchSse.ts';
 
 export type LaneId =
   | 'sse'
@@ -27,7 +28,9 @@ export type LaneId =
   | 'chat-ws'
   | 'chat-http'
   | 'auth-sse'
-  | 'cached-http';
+  | 'cached-http'
+  | 'cut-fetch'
+  | 'resume-fetch';
 
 export interface LaneSpec {
   id: LaneId;
@@ -70,6 +73,9 @@ export const laneSpecs: readonly LaneSpec[] = [
   { id: 'stop-sse', title: 'SSE, stopped mid-reply', how: 'EventSource · a second request, POST, after 10 tokens', path: '/api/labs/duplex/stop/sse', client: stopSseClient('/api/labs/duplex/stop/sse', 10), lab: 'duplex' },
   { id: 'chat-ws', title: 'Small messages over a WebSocket', how: 'WebSocket · a frame up per word, its echo down', path: '/api/labs/duplex/ws', client: chatWebSocketClient('/api/labs/duplex/ws'), lab: 'duplex' },
   { id: 'chat-http', title: 'Small messages over HTTP', how: 'fetch · a POST per word, its echo in the response', path: '/api/labs/duplex/echo', client: chatHttpClient('/api/labs/duplex/echo'), lab: 'duplex' },
+  // Lesson 11: fetch + a parser on the same cut stream, without and with a resume of its own.
+  { id: 'cut-fetch', title: 'fetch, connection dropped', how: 'fetch + SSE parser · cut after 15 tokens', path: '/api/labs/faults/cut/sse', client: fetchSseClient('/api/labs/faults/cut/sse', { extra: { drop: '15' } }), lab: 'faults' },
+  { id: 'resume-fetch', title: 'fetch that resumes itself', how: 'fetch + parser · again with Last-Event-ID', path: '/api/labs/faults/resume/sse', client: fetchSseClient('/api/labs/faults/resume/sse', { resume: true, extra: { drop: '15' } }), lab: 'faults' },
 ];
 
 export const laneIds = laneSpecs.map((l) => l.id);

@@ -1,6 +1,6 @@
 import type { AppEvent } from '../transports/types.ts';
 import { laneIds, type LaneId } from './lanes.ts';
-import { Run, type ConnInfo } from './Run.svelte.ts';
+import { Run, type ConnInfo, type GenerationRecord } from './Run.svelte.ts';
 import { defaultSettings, type Settings } from './settings.ts';
 import { decodeBase64, encodeBase64 } from '../wire/byteEvent.ts';
 import type { Direction } from '../wire/types.ts';
@@ -19,6 +19,8 @@ export interface Recording {
     conns: ConnInfo[];
     wire: { t: number; conn: number; dir: Direction; data: string; parts?: number[] }[];
     app: AppEvent[];
+    /** How the server's generation ended per response (recordings made before it have none). */
+    generation?: GenerationRecord[];
   }[];
 }
 
@@ -36,6 +38,7 @@ export function toRecording(run: Run): Recording {
       conns: [...lane.conns.values()],
       wire: lane.wire.map(({ t, conn, dir, bytes, parts }) => ({ t, conn, dir, data: encodeBase64(bytes), ...(parts ? { parts } : {}) })),
       app: lane.app,
+      generation: lane.generation,
     })),
   };
 }
@@ -55,6 +58,7 @@ export function fromRecording(value: unknown): Run {
     for (const conn of saved.conns ?? []) lane.addConn(conn);
     for (const e of saved.wire ?? []) lane.addWire({ t: e.t, conn: e.conn, dir: e.dir, bytes: decodeBase64(e.data), parts: e.parts });
     for (const e of saved.app ?? []) lane.addApp(e);
+    for (const g of saved.generation ?? []) lane.addGeneration(g);
   }
   run.state = 'replay';
   return run;

@@ -8,6 +8,8 @@ export interface Settings {
   ttft: number;
   jitter: number;
   seed: number;
+  /** Make the model fail after this many tokens (lesson 12); unset or null: it does not. */
+  fail?: number | null;
 }
 
 export const defaultSettings: Settings = { prompt: 'what-is-sse', text: '', tps: 20, ttft: 600, jitter: 0.3, seed: 1 };
@@ -21,6 +23,7 @@ export function settingsQuery(settings: Settings, run?: string): URLSearchParams
   query.set('ttft', String(settings.ttft));
   query.set('jitter', String(settings.jitter));
   query.set('seed', String(settings.seed));
+  if (settings.fail !== undefined && settings.fail !== null) query.set('fail', String(settings.fail));
   if (run) query.set('run', run);
   return query;
 }
@@ -32,5 +35,10 @@ export function settingsFromQuery(query: URLSearchParams, base: Settings = defau
     const n = raw === null || raw.trim() === '' ? NaN : Number(raw);
     return Number.isFinite(n) ? n : base[key];
   };
-  return { prompt: query.get('prompt') ?? base.prompt, text: query.get('text') ?? base.text, tps: num('tps'), ttft: num('ttft'), jitter: num('jitter'), seed: num('seed') };
+  const settings: Settings = { prompt: query.get('prompt') ?? base.prompt, text: query.get('text') ?? base.text, tps: num('tps'), ttft: num('ttft'), jitter: num('jitter'), seed: num('seed') };
+  // Only when asked for: a page without it streams whole replies.
+  const fail = query.get('fail');
+  if (fail !== null && /^\d+$/.test(fail.trim())) settings.fail = Number(fail);
+  else if (base.fail !== undefined) settings.fail = base.fail;
+  return settings;
 }

@@ -17,6 +17,12 @@ export const anthropicClient = postSseClient({
     ...(text ? {} : { prompt }),
   }),
   ends: (event) => event.event === 'message_stop',
+  // A failure after the 200: `event: error` (the anthropic SDK throws an APIError on it).
+  errorOf: (event) => {
+    if (event.event !== 'error') return undefined;
+    const { error } = JSON.parse(event.data) as { error?: { type?: string; message?: string } };
+    return `${error?.type ?? 'error'}: ${error?.message ?? ''}`;
+  },
   textOf: (event) => {
     if (event.event !== 'content_block_delta') return undefined;
     const { delta } = JSON.parse(event.data) as { delta: { type: string; text?: string } };

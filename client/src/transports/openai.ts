@@ -10,5 +10,11 @@ export const openaiClient = postSseClient({
   body: ({ text, prompt }) =>
     text ? { model: 'echo', messages: [{ role: 'user', content: text }] } : { model: 'streamscope', messages: [{ role: 'user', content: prompt }], prompt },
   ends: (event) => event.data === '[DONE]',
+  // A failure after the 200: `data: {"error":{…}}` where a chunk would be (the openai SDK throws an APIError on it).
+  errorOf: (event) => {
+    if (!event.data.startsWith('{')) return undefined;
+    const { error } = JSON.parse(event.data) as { error?: { type?: string; message?: string } };
+    return error ? `${error.type ?? 'error'}: ${error.message ?? ''}` : undefined;
+  },
   textOf: (event) => (JSON.parse(event.data) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content,
 });

@@ -14,6 +14,8 @@ export interface ChatStreamApi {
   textOf(event: EventSourceMessage): string | undefined;
   /** Whether this event ends the reply (OpenAI's `data: [DONE]`, Anthropic's `message_stop`). */
   ends(event: EventSourceMessage): boolean;
+  /** The error an event reports, if it is one: after the `200`, an API can only fail inside the stream. */
+  errorOf(event: EventSourceMessage): string | undefined;
 }
 
 /**
@@ -23,14 +25,15 @@ export interface ChatStreamApi {
 export const postSseClient =
   (api: ChatStreamApi): LaneClient =>
   async (settings, run, emit, signal) => {
-    const { tps, ttft, jitter, seed } = settings;
+    const { tps, ttft, jitter, seed, fail } = settings;
     emit({ kind: 'request' });
+    let ended = false;
     try {
       // `run` rides in the query string: the wire tap files the connection before the body is read.
       const response = await fetch(`${api.path}?run=${encodeURIComponent(run)}`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', ...api.headers },
-        body: JSON.stringify({ ...api.body(settings), stream: true, tps, ttft, jitter, seed }),
+        body: JSON.stringify({ ...api.body(settings), stream: true, tps, ttft, jitter, seed, ...(fail === undefined || fail === null ? {} : { fail }) }),
         signal,
       });
       if (!response.ok || !response.body) {
@@ -41,7 +44,18 @@ export const postSseClient =
       let index = 0;
       const parser = createParser({
         onEvent(event) {
-          if (api.ends(event)) return emit({ kind: 'done' });
+          if (ended) return;
+          const error = api.errorOf(event);
+          if (error !== undefined) {
+            // What the SDKs do: stop reading and raise it.
+            ended = true;
+            void reader.cancel();
+            return emit({ kind: 'error', detail: error });
+          }
+          if (api.ends(event)) {
+            ended = true;
+            return emit({ kind: 'done' });
+          }
           const text = api.textOf(event);
           if (text) emit({ kind: 'token', index: index++, text });
         },
@@ -53,7 +67,12 @@ export const postSseClient =
         if (done) break;
         parser.feed(decoder.decode(value, { stream: true }));
       }
+      // A stream that just ends, with no end event, was cut short: say so instead of showing half a reply as whole.
+      if (!ended) emit({ kind: 'error', detail: 'the stream ended before its end event' });
     } catch (error) {
-      if (!signal.aborted) emit({ kind: 'error', detail: String(error) });
+      // "Stop generating": aborting the fetch closes the connection, and the server sees it close.
+      if (signal.aborted) {
+        if (!ended) emit({ kind: 'done', detail: 'stopped: the page aborted the fetch' });
+      } else if (!ended) emit({ kind: 'error', detail: String(error) });
     }
   };

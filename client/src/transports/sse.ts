@@ -17,7 +17,9 @@ export const sseClient = (path = '/api/stream/sse', extra: Record<string, string
     const query = settingsQuery(settings, run);
     for (const [key, value] of Object.entries(extra)) query.set(key, value);
     const source = new EventSource(`${path}?${query}`);
+    let settled = false;
     const finish = (): void => {
+      settled = true;
       source.close();
       resolve();
     };
@@ -32,8 +34,14 @@ export const sseClient = (path = '/api/stream/sse', extra: Record<string, string
       emit({ kind: 'done' });
       finish();
     });
-    source.onerror = () => {
-      if (source.readyState === EventSource.CONNECTING && ++lost >= giveUpAfter) {
+    source.onerror = (e) => {
+      // A server's `event: error` comes to this same handler, as a MessageEvent with data; a
+      // connection problem comes as a plain Event. Without close(), EventSource would reconnect
+      // after the server ends the response, and be told the same error again.
+      if (e instanceof MessageEvent) {
+        emit({ kind: 'error', detail: (JSON.parse(String(e.data)) as { detail?: string }).detail ?? String(e.data) });
+        finish();
+      } else if (source.readyState === EventSource.CONNECTING && ++lost >= giveUpAfter) {
         emit({ kind: 'error', detail: `gave up after ${lost} connections lost with no token` });
         finish();
       } else if (source.readyState === EventSource.CONNECTING) {
@@ -43,5 +51,14 @@ export const sseClient = (path = '/api/stream/sse', extra: Record<string, string
         finish();
       }
     };
-    signal.addEventListener('abort', finish, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        if (settled) return;
+        // "Stop generating": close() ends the connection, and the server sees it close.
+        emit({ kind: 'done', detail: 'stopped: the page called EventSource.close()' });
+        finish();
+      },
+      { once: true },
+    );
   });

@@ -11,11 +11,13 @@ export const websocketClient = (path = '/api/stream/ws'): LaneClient => (setting
     let done = false;
     ws.onopen = () => {
       emit({ kind: 'open' });
-      const { text, prompt, tps, ttft, jitter, seed } = settings;
-      ws.send(JSON.stringify({ type: 'start', ...(text ? { text } : { prompt }), tps, ttft, jitter, seed }));
+      const { text, prompt, tps, ttft, jitter, seed, fail } = settings;
+      ws.send(JSON.stringify({ type: 'start', ...(text ? { text } : { prompt }), tps, ttft, jitter, seed, ...(fail === undefined || fail === null ? {} : { fail }) }));
       emit({ kind: 'sent', detail: 'start' });
     };
     ws.onmessage = (e) => {
+      // Stopped: tokens already on their way are dropped, as a chat app would.
+      if (done) return;
       const message = JSON.parse(String(e.data)) as { type: string; index?: number; text?: string; detail?: string };
       if (message.type === 'token') emit({ kind: 'token', index: message.index, text: message.text });
       else if (message.type === 'done') {
@@ -28,5 +30,19 @@ export const websocketClient = (path = '/api/stream/ws'): LaneClient => (setting
       if (!done && !signal.aborted) emit({ kind: 'error', detail: `closed with code ${e.code}${e.reason ? `: ${e.reason}` : ''}` });
       resolve();
     };
-    signal.addEventListener('abort', () => ws.close(1000, 'stopped'), { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        if (done) return;
+        done = true;
+        if (ws.readyState === WebSocket.OPEN) {
+          // "Stop generating" on a WebSocket is a message of the app's own protocol; the server
+          // stops the reply and closes the connection itself.
+          ws.send(JSON.stringify({ type: 'stop' }));
+          emit({ kind: 'sent', detail: 'stop' });
+          emit({ kind: 'done', detail: 'stopped: the page sent {"type":"stop"}' });
+        } else ws.close(1000, 'stopped');
+      },
+      { once: true },
+    );
   });

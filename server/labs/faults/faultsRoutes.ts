@@ -28,6 +28,8 @@ export function faultsRoutes(ctx: TransportContext): express.Router {
   const lab = express.Router();
   lab.get('/sse', faultySseRoute(ctx));
   lab.get('/slow/sse', faultySseRoute(ctx, slowLink));
+  // Lesson 11's fetch lanes (one path each): a fetch client cut with `drop`, one that resumes itself.
+  lab.get(['/cut/sse', '/resume/sse'], faultySseRoute(ctx));
   lab.get('/buffering-proxy/sse', bufferingProxyRoute());
   lab.get('/accel-proxy/sse', bufferingProxyRoute({ honourAccel: true }));
   lab.get('/idle-proxy/sse', idleProxyRoute());
