@@ -31,3 +31,45 @@ describe('a lesson by its folder name', () => {
     expect(await page.evaluate(() => history.length)).toBe(entries + 1);
   });
 });
+
+/** Boxes of `selector` inside each of `groups`, in px; any two in one group that overlap. */
+async function overlapping(groups: string, selector: string): Promise<string[]> {
+  return page.locator(groups).evaluateAll(
+    (els, sel) =>
+      els.flatMap((group) => {
+        const boxes = [...group.querySelectorAll(sel)].map((el) => ({ text: el.textContent ?? '', r: el.getBoundingClientRect() }));
+        const found: string[] = [];
+        for (let i = 0; i < boxes.length; i++)
+          for (let j = i + 1; j < boxes.length; j++) {
+            const a = boxes[i]!.r;
+            const b = boxes[j]!.r;
+            if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) found.push(`"${boxes[i]!.text}" over "${boxes[j]!.text}"`);
+          }
+        return found;
+      }),
+    selector,
+  );
+}
+
+const inFlight = '.in-flight .track .packet';
+
+describe('packets in flight', () => {
+  it('none is left on a wire once the run is over; scrubbing back puts them in flight again, never over one another', async () => {
+    // The dropped connection's last bytes (the final chunk, a read) are the run's last events.
+    await page.goto(`${server.url}/?lab=faults&tps=60&ttft=0&jitter=0`);
+    await page.getByRole('button', { name: 'Connection dropped' }).click();
+    for (const id of ['sse', 'drop-sse']) {
+      await expect.poll(() => page.locator(`.lane[data-lane="${id}"] .bubble`).getAttribute('data-status'), { timeout: 20_000 }).toBe('done');
+    }
+    await expect.poll(() => page.getByRole('button', { name: 'Play', exact: true }).count()).toBe(1);
+    await page.waitForTimeout(500);
+    expect(await page.locator(inFlight).allInnerTexts()).toEqual([]);
+    // Back to the middle of the run: the packets of that moment are on the wires.
+    const slider = page.getByRole('slider', { name: 'Timeline: time in the run' });
+    await slider.focus();
+    await page.keyboard.press('Home');
+    for (let i = 0; i < 5; i++) await page.keyboard.press('PageUp');
+    await expect.poll(() => page.locator(inFlight).count()).toBeGreaterThan(2);
+    expect(await overlapping('.in-flight .track', '.packet')).toEqual([]);
+  });
+});
