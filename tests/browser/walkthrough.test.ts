@@ -64,12 +64,46 @@ describe('packets in flight', () => {
     await expect.poll(() => page.getByRole('button', { name: 'Play', exact: true }).count()).toBe(1);
     await page.waitForTimeout(500);
     expect(await page.locator(inFlight).allInnerTexts()).toEqual([]);
-    // Back to the middle of the run: the packets of that moment are on the wires.
+    // Back to a fifth of the run, when the healthy lane streams: the packets of that moment are on the wires.
     const slider = page.getByRole('slider', { name: 'Timeline: time in the run' });
     await slider.focus();
     await page.keyboard.press('Home');
-    for (let i = 0; i < 5; i++) await page.keyboard.press('PageUp');
+    for (let i = 0; i < 2; i++) await page.keyboard.press('PageUp');
     await expect.poll(() => page.locator(inFlight).count()).toBeGreaterThan(2);
     expect(await overlapping('.in-flight .track', '.packet')).toEqual([]);
   });
+});
+
+/** Waits until every lane's bubble says done and the player has stopped at the end. */
+async function finished(): Promise<void> {
+  await expect.poll(() => page.locator('.lane').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+  for (const lane of await page.locator('.lane').all()) {
+    await expect.poll(() => lane.locator('.bubble').getAttribute('data-status'), { timeout: 20_000 }).toBe('done');
+  }
+  await expect.poll(() => page.getByRole('button', { name: 'Play', exact: true }).count()).toBe(1);
+}
+
+describe('the timeline', () => {
+  for (const [width, height] of [
+    [1280, 720],
+    [390, 844],
+  ] as const) {
+    it(`draws no word over another at ${width}×${height}: lane titles, figures, moments, ticks`, async () => {
+      await page.setViewportSize({ width, height });
+      // The faults lab's lanes have long names.
+      await page.goto(`${server.url}/?lab=faults&tps=60&ttft=0&jitter=0`);
+      await page.getByRole('button', { name: 'Buffering proxy' }).click();
+      await finished();
+      expect(await overlapping('.timeline .slider', 'text')).toEqual([]);
+
+      // The buffered lane's first byte, first token and done fall within a few ms of each other.
+      await page.goto(`${server.url}/?lanes=sse,ws,http,openai&tps=60&ttft=300&jitter=0&start=1`);
+      await finished();
+      expect(await page.locator('.timeline text.label').count()).toBeGreaterThanOrEqual(4);
+      expect(await overlapping('.timeline .slider', 'text')).toEqual([]);
+      // A moment left out for room is still in the timeline's description.
+      const caption = await page.locator('.timeline figcaption').innerText();
+      for (const moment of ['Buffered HTTP: first byte', 'first token', 'done']) expect(caption).toContain(moment);
+    });
+  }
 });
