@@ -135,6 +135,7 @@ describe('wrapTitle', () => {
   test.each([
     ['Server-Sent Events', 160, ['Server-Sent Events']],
     ['Server-Sent Events', 120, ['Server-Sent', 'Events']],
+    ['Server-Sent Events', 80, ['Server-', 'Sent Eve…']],
     ['SSE behind a buffering proxy', 148, ['SSE behind a', 'buffering proxy']],
     ['Proxy that honours X-Accel-Buffering', 148, ['Proxy that', 'honours X-Accel-…']],
     ['Supercalifragilisticexpialidocious', 148, ['Supercalifragili…']],

@@ -109,15 +109,16 @@ export function placeLabels(markers: readonly Marker[], plotWidth: number, measu
 }
 
 /**
- * A lane's title in at most `lines` lines of at most `width` px, broken between words; what
- * does not fit ends in an ellipsis.
+ * A lane's title in at most `lines` lines of at most `width` px, broken between words or after a
+ * hyphen; what does not fit ends in an ellipsis.
  */
 export function wrapTitle(title: string, width: number, measure: Measure, lines = 2): string[] {
   const out: string[] = [];
   let line = '';
-  const words = title.split(/\s+/).filter(Boolean);
+  const words = title.match(/[^\s-]+-?|-/g) ?? [];
+  const join = (a: string, b: string) => (!a ? b : a.endsWith('-') ? a + b : `${a} ${b}`);
   for (let i = 0; i < words.length; i++) {
-    const next = line ? `${line} ${words[i]}` : words[i]!;
+    const next = join(line, words[i]!);
     if (measure(next) <= width || !line) {
       line = next;
       continue;
@@ -125,7 +126,7 @@ export function wrapTitle(title: string, width: number, measure: Measure, lines 
     out.push(line);
     line = words[i]!;
     if (out.length === lines - 1) {
-      line = words.slice(i).join(' ');
+      line = words.slice(i).reduce(join, '');
       break;
     }
   }
