@@ -61,6 +61,11 @@ describe('placePackets', () => {
     expect(placed.find((p) => p.key === 3)).toBeUndefined();
   });
 
+  test('on a track narrower than a whole label (a phone), packets show their size only', () => {
+    const placed = placePackets([packet(0, 0.6), packet(1, 0.2)], { ...metrics, width: 130 });
+    expect(placed.map((p) => p.text)).toEqual(['57 B →', '57 B →']);
+  });
+
   test('a busy wire (100 writes a second) never draws two labels over one another', () => {
     for (const trackWidth of [300, 600, 1000]) {
       for (let cursor = 0; cursor < 400; cursor += 7) {

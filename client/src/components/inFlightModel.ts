@@ -43,9 +43,9 @@ export interface TrackMetrics {
 /**
  * Places packets, oldest first (they are furthest along and were placed before the newer ones
  * existed), each on its preferred track (`key % 2`, so neighbours alternate) or else the other
- * one; a packet whose whole label fits on neither tries its short label, and is left out if
- * that does not fit either. A packet's left edge is at `at × (width − its width)`, as the CSS
- * draws it.
+ * one; a packet whose whole label fits on neither (or is wider than the track, on a narrow
+ * screen) tries its short label, and is left out if that does not fit either. A packet's left
+ * edge is at `at × (width − its width)`, as the CSS draws it.
  */
 export function placePackets(packets: readonly PacketIn[], m: TrackMetrics): PacketOut[] {
   const taken: [number, number][][] = [[], []];
@@ -56,7 +56,8 @@ export function placePackets(packets: readonly PacketIn[], m: TrackMetrics): Pac
     let done = false;
     for (const text of p.short === p.label ? [p.label] : [p.label, p.short]) {
       const w = m.pad + text.length * m.charWidth;
-      const x = p.at * Math.max(0, m.width - w);
+      if (w > m.width) continue;
+      const x = p.at * (m.width - w);
       for (const track of tracks) {
         if (taken[track]!.some(([a, b]) => x < b + m.gap && a < x + w + m.gap)) continue;
         taken[track]!.push([x, x + w]);
