@@ -24,7 +24,9 @@ describe('placeLabels', () => {
       ],
       800,
     );
-    expect(labels).toEqual([{ x: 10, text: 'first byte · first token 10 ms', anchor: 'start', at: 14, line: 0 }]);
+    expect(labels).toEqual([{ x: 10, text: 'first byte 10 ms · first token 11 ms', anchor: 'start', at: 14, line: 0 }]);
+    // Times that round to the same are said once.
+    expect(placeLabels([{ name: 'first token', ms: 900.2, x: 10 }, { name: 'done', ms: 899.9, x: 11 }], 800)[0]!.text).toBe('first token · done 900 ms');
   });
 
   test('a label that would run off the right goes left of its marker', () => {
@@ -59,7 +61,7 @@ describe('placeLabels', () => {
     const labels = placeLabels(markers, plotWidth, measure);
     expect(overlaps(labels, measure)).toEqual([]);
     // The first byte and the first token are 4 px apart: one label.
-    expect(labels.map((l) => l.text)).toEqual(['first byte · first token 2262 ms', 'done 2283 ms']);
+    expect(labels.map((l) => l.text)).toEqual(['first byte 2262 ms · first token 2270 ms', 'done 2283 ms']);
   });
 
   test('with no room for all, the least important label is left out, not drawn over another', () => {
@@ -109,8 +111,8 @@ test('a shared label with no room names its most important moment only', () => {
   const labels = placeLabels(
     [
       { name: 'first byte', ms: 1279, x: 138 },
-      { name: 'first token', ms: 1290, x: 159 },
-      { name: 'done', ms: 1290, x: 160 },
+      { name: 'done', ms: 1291, x: 159 },
+      { name: 'first token', ms: 1290, x: 160 },
     ],
     160,
     measure,

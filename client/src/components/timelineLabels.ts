@@ -71,20 +71,26 @@ const gap = 6;
  * left is not drawn.
  */
 export function placeLabels(markers: readonly Marker[], plotWidth: number, measure: Measure = estimate(14), overhang = 16): MarkerLabel[] {
-  const groups: { x: number; names: string[]; ms: number }[] = [];
+  const groups: { x: number; moments: Marker[] }[] = [];
   for (const m of [...markers].sort((a, b) => a.x - b.x)) {
     const last = groups.at(-1);
-    if (last && m.x - last.x < 4) last.names.push(m.name);
-    else groups.push({ x: m.x, names: [m.name], ms: m.ms });
+    if (last && m.x - last.x < 4) last.moments.push(m);
+    else groups.push({ x: m.x, moments: [m] });
   }
-  groups.sort((a, b) => Math.min(...a.names.map(rank)) - Math.min(...b.names.map(rank)) || a.x - b.x);
+  const best = (g: (typeof groups)[number]) => Math.min(...g.moments.map((m) => rank(m.name)));
+  groups.sort((a, b) => best(a) - best(b) || a.x - b.x);
   const right = plotWidth + overhang;
   const taken: [number, number][][] = [[], []];
   const placed: MarkerLabel[] = [];
   for (const g of groups) {
-    // A shared label that finds no room names its most important moment only.
-    const names = [...g.names].sort((a, b) => rank(a) - rank(b));
-    const texts = [`${g.names.join(' · ')} ${formatMs(g.ms)}`, ...(names.length > 1 ? [`${names[0]} ${formatMs(g.ms)}`] : [])];
+    // One time for moments that round to the same, else each its own; a shared label that finds
+    // no room names its most important moment only.
+    const times = g.moments.map((m) => formatMs(m.ms));
+    const shared = times.every((t) => t === times[0])
+      ? `${g.moments.map((m) => m.name).join(' · ')} ${times[0]}`
+      : g.moments.map((m, i) => `${m.name} ${times[i]}`).join(' · ');
+    const main = [...g.moments].sort((a, b) => rank(a.name) - rank(b.name))[0]!;
+    const texts = g.moments.length > 1 ? [shared, `${main.name} ${formatMs(main.ms)}`] : [shared];
     search: for (const text of texts) {
       const w = measure(text);
       const centred = Math.max(0, Math.min(right - w, g.x - w / 2));
