@@ -50,6 +50,10 @@ describe('the faults lab, in Chromium', () => {
     await race('Connection dropped', ['sse', 'drop-sse']);
     expect(await page.locator('.lane').count()).toBe(2);
     expect(await replyOf('drop-sse')).toBe(await replyOf('sse'));
+    // Once the lane came back and finished, its note tells what happened, and is no longer an alarm.
+    const note = lane('drop-sse').locator('.lane-note');
+    expect(await note.innerText()).toMatch(/^Connection lost (after token \d+, then|\d+ times,) reconnected/);
+    expect(await note.evaluate((el) => el.classList.contains('broken'))).toBe(false);
     await lane('drop-sse').getByRole('tab', { name: 'Headers' }).click();
     expect(await lane('drop-sse').locator('.panel').innerText()).toContain('Last-Event-ID');
   });

@@ -32,9 +32,14 @@ describe('the load-balancer lab, in Chromium', () => {
     const served = (await lane('lb-sse').getByTestId('instances').innerText()).replace('served by instance ', '').split(' → ');
     expect(served[0]).toBe(sseOn);
     expect(served.at(-1)).not.toBe(sseOn);
+    // The SSE lane came back: its note says so in the past tense, not as an alarm.
+    expect(await lane('lb-sse').locator('.lane-note').innerText()).toMatch(/reconnected/);
+    expect(await lane('lb-sse').locator('.lane-note.broken').count()).toBe(0);
 
     await expect.poll(() => lane('lb-ws').locator('.bubble').getAttribute('data-status'), { timeout: 10_000 }).toBe('error');
     expect(await lane('lb-ws').innerText()).toContain('closed with code 1006');
+    // The WebSocket lane stays broken, and its note says so.
+    expect(await lane('lb-ws').locator('.lane-note.broken').innerText()).toContain('closed with code 1006');
     await expect.poll(() => page.locator(`[data-instance="${sseOn}"]`).innerText()).toContain('down');
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { AppEvent } from '../transports/types.ts';
-import { bytesDomainMax, chunkSize, laneIndex, LaneIndex, nearest, niceCeil, placeLabels, timeDomainEnd, upTo, type LaneSource } from './timelineModel.ts';
+import { bytesDomainMax, chunkSize, laneIndex, LaneIndex, nearest, niceCeil, timeDomainEnd, upTo, type LaneSource } from './timelineModel.ts';
 
 const startedAt = 1_000_000;
 
@@ -191,33 +191,5 @@ describe('LaneIndex', () => {
     const tokens = ix.tokenColumns(0.05).paths(300);
     // Tokens at 7, 17, 27 … ms, at 0.05 px/ms: columns 0, 1, 1, 2, 2 … 150.
     expect((tokens.settled.join('') + tokens.active).match(/M/g)).toHaveLength(151);
-  });
-});
-
-describe('placeLabels', () => {
-  test('markers a few pixels apart share a label', () => {
-    const labels = placeLabels(
-      [
-        { name: 'first byte', ms: 10, x: 10 },
-        { name: 'first token', ms: 11, x: 12 },
-      ],
-      800,
-    );
-    expect(labels).toEqual([{ x: 10, text: 'first byte · first token 10 ms', anchor: 'start', line: 0 }]);
-  });
-
-  test('a label that would run off the right goes left of its marker', () => {
-    expect(placeLabels([{ name: 'done', ms: 3000, x: 790 }], 800)[0]).toMatchObject({ anchor: 'end', line: 0 });
-  });
-
-  test('labels that would overlap go on the other line', () => {
-    const labels = placeLabels(
-      [
-        { name: 'first byte', ms: 10, x: 10 },
-        { name: 'first token', ms: 30, x: 60 },
-      ],
-      800,
-    );
-    expect(labels.map((l) => l.line)).toEqual([0, 1]);
   });
 });

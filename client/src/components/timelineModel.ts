@@ -1,6 +1,7 @@
 /**
  * What the timeline draws, computed without Svelte: per-lane columns that only grow, binary
- * searches for what is visible at the cursor, domains that grow in steps, and label placement.
+ * searches for what is visible at the cursor, and domains that grow in steps (the words are
+ * placed by timelineLabels.ts).
  * Times are ms after Start. Wire times are kept on the server's clock (before the clock offset),
  * so a new offset estimate moves the wire marks with one transform instead of rebuilding them.
  */
@@ -28,8 +29,11 @@ export interface WriteMark {
   size: number;
 }
 
-/** A lane's row, px from its top: labels above the writes, the wire line at `base`, tokens below. */
-export const rowLayout = { height: 80, labelY: [14, 76], barTop: 20, base: 44, tokenTop: 50, tokenHeight: 10 } as const;
+/**
+ * The marks of a lane's row, px from its top: the writes up from `base` (at most to `barTop`), the
+ * wire line at `base`, tokens below. The row's height and its label lines are in `timelineText`.
+ */
+export const rowLayout = { barTop: 20, base: 44, tokenTop: 50, tokenHeight: 10 } as const;
 
 /** Above this many visible writes (or tokens), a lane draws them as paths of pixel columns (`barColumns`, `tokenColumns`) instead of an element each, so the DOM stays bounded. */
 export const maxMarks = 1000;
@@ -279,55 +283,4 @@ export function formatBytes(n: number): string {
 
 export function tickLabel(ms: number, end: number): string {
   return end < 2000 ? `${ms} ms` : `${+(ms / 1000).toFixed(3)} s`;
-}
-
-/** Rough width of a 14px label: no DOM measuring, so layout stays in `$derived`. */
-const charWidth = 7.8;
-
-export interface Marker {
-  name: string;
-  ms: number;
-  /** px from the plot's left. */
-  x: number;
-}
-
-export interface MarkerLabel {
-  x: number;
-  text: string;
-  anchor: 'start' | 'end';
-  line: 0 | 1;
-}
-
-/**
- * Puts the first byte / first token / done labels on two lines (above the writes, below the
- * tokens) without overlaps where it can: markers a few pixels apart share one label, each label
- * goes right of its marker unless that runs off the plot, then left, then on the other line.
- */
-export function placeLabels(markers: readonly Marker[], plotWidth: number): MarkerLabel[] {
-  const groups: { x: number; names: string[]; ms: number }[] = [];
-  for (const m of [...markers].sort((a, b) => a.x - b.x)) {
-    const last = groups.at(-1);
-    if (last && m.x - last.x < 4) last.names.push(m.name);
-    else groups.push({ x: m.x, names: [m.name], ms: m.ms });
-  }
-  const taken: [number, number][][] = [[], []];
-  const placed: MarkerLabel[] = [];
-  for (const g of groups) {
-    const text = `${g.names.join(' · ')} ${formatMs(g.ms)}`;
-    const w = text.length * charWidth;
-    const spans = { start: [g.x + 4, g.x + 4 + w], end: [g.x - 4 - w, g.x - 4] } as const;
-    let choice: MarkerLabel | undefined;
-    for (const line of [0, 1] as const) {
-      for (const anchor of ['start', 'end'] as const) {
-        const [a, b] = spans[anchor];
-        if (choice || a < 0 || b > plotWidth + 16) continue;
-        if (taken[line]!.some(([c, d]) => a < d + 6 && c < b + 6)) continue;
-        choice = { x: g.x, text, anchor, line };
-      }
-    }
-    choice ??= { x: g.x, text, anchor: spans.start[1] > plotWidth + 16 ? 'end' : 'start', line: 1 };
-    taken[choice.line]!.push([...spans[choice.anchor]]);
-    placed.push(choice);
-  }
-  return placed;
 }

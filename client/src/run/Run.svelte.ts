@@ -4,6 +4,9 @@ import type { AppEvent } from '../transports/types.ts';
 import type { GenerationReport } from '../../../server/wiretap/tapEvent.ts';
 import type { LaneId } from './lanes.ts';
 import type { Settings } from './settings.ts';
+import { nextAppTotals, noAppTotals, type AppTotals } from './appTotals.ts';
+
+export type { AppTotals } from './appTotals.ts';
 
 /** A tap read or write, with the connection it happened on. Times are the server's clock. */
 export interface WireEvent extends ByteEvent {
@@ -30,15 +33,6 @@ export interface WireTotals {
   writes: number;
 }
 
-export interface AppTotals {
-  tokens: number;
-  /** UTF-8 bytes of the token texts. */
-  textBytes: number;
-  status: 'waiting' | 'streaming' | 'done' | 'error';
-  error: string | undefined;
-}
-
-const encoder = new TextEncoder();
 
 export interface ConnInfo {
   conn: number;
@@ -166,8 +160,6 @@ export class LaneRecord {
 
   addApp(event: AppEvent): void {
     this.app.push(event);
-    const before = this.totals.app.at(-1) ?? { tokens: 0, textBytes: 0, status: 'waiting', error: undefined };
-    const next: AppTotals = { ...before };
     if (event.kind === 'token') {
       this.tokens.push(event.text ?? '');
       if (event.index !== undefined) {
@@ -175,17 +167,8 @@ export class LaneRecord {
         const written = this.#written.get(event.index);
         if (written !== undefined) this.tokenBound = Math.max(this.tokenBound, written - event.t);
       }
-      next.tokens++;
-      next.textBytes += encoder.encode(event.text ?? '').length;
-      next.status = 'streaming';
-    } else if (event.kind === 'done') {
-      next.status = 'done';
-    } else if (event.kind === 'error') {
-      next.error = event.detail;
-      // EventSource reconnecting is not the end of the reply.
-      if (!/reconnect/.test(event.detail ?? '')) next.status = 'error';
     }
-    this.totals.app.push(next);
+    this.totals.app.push(nextAppTotals(this.totals.app.at(-1) ?? noAppTotals, event));
     this.#changed();
   }
 

@@ -1,11 +1,13 @@
 import type { LaneRecord, Run } from './Run.svelte.ts';
+import { troubleNote } from './appTotals.ts';
 
 /** What a lane shows at the cursor. Every figure is a lookup in the lane's running totals. */
 export interface LaneState {
   /** Tokens the page's code had received (the first `tokens` of `lane.tokens`). */
   tokens: number;
   status: 'idle' | 'waiting' | 'streaming' | 'done' | 'error';
-  error?: string;
+  /** What happened to the connection (see `troubleNote`); `broken` while it is lost or failed. */
+  note?: { text: string; broken: boolean };
   /** ms after Start; undefined until it happens. */
   firstByte?: number;
   firstToken?: number;
@@ -58,7 +60,7 @@ export function laneState(run: Run, lane: LaneRecord, cursor: number): LaneState
   return {
     tokens,
     status: app?.status ?? (cursor > 0 || run.state === 'live' ? 'waiting' : 'idle'),
-    error: app?.error,
+    note: troubleNote(app?.trouble),
     firstByte: firstDown >= 0 && firstDown < wireCount ? run.wireTime(lane.wire[firstDown]!.t) : undefined,
     firstToken: tokenTime(Math.min(tokens, 1)),
     lastToken: tokenTime(tokens),

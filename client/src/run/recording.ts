@@ -57,11 +57,19 @@ export function fromRecording(value: unknown): Run {
     const lane = run.lane(saved.id)!;
     for (const conn of saved.conns ?? []) lane.addConn(conn);
     for (const e of saved.wire ?? []) lane.addWire({ t: e.t, conn: e.conn, dir: e.dir, bytes: decodeBase64(e.data), parts: e.parts });
-    for (const e of saved.app ?? []) lane.addApp(e);
+    for (const e of saved.app ?? []) lane.addApp(legacyApp(e));
     for (const g of saved.generation ?? []) lane.addGeneration(g);
   }
   run.state = 'replay';
   return run;
+}
+
+/**
+ * Recordings made before `reconnecting` was its own kind logged EventSource's reconnects as an
+ * `error` whose detail says so; read them as what they were.
+ */
+function legacyApp(e: AppEvent): AppEvent {
+  return e.kind === 'error' && /reconnects with Last-Event-ID/.test(e.detail ?? '') ? { ...e, kind: 'reconnecting' } : e;
 }
 
 export function downloadRecording(run: Run): void {

@@ -67,12 +67,10 @@ export const fetchSseClient =
       } catch (error) {
         if (signal.aborted) return emit({ kind: 'done', detail: 'stopped: the page aborted the fetch' });
         if (ended) return;
-        // (Not the word "reconnect" here: Run reads an error that says it as one that is not the end.)
         if (!resume || attempt >= maxResumes) {
           return emit({ kind: 'error', detail: `the stream broke off after ${tokens} tokens (${(error as Error).message}); nothing asks for the rest` });
         }
-        // "reconnect" keeps the lane streaming (Run reads it as not the end).
-        emit({ kind: 'error', detail: `connection lost after id ${lastEventId ?? 'none'}; the code will reconnect with Last-Event-ID: ${lastEventId ?? '(none)'}` });
+        emit({ kind: 'reconnecting', detail: `connection lost after id ${lastEventId ?? 'none'}; the code will reconnect with Last-Event-ID: ${lastEventId ?? '(none)'}` });
         const resumed = await sleep(retryMs, signal);
         if (!resumed) return emit({ kind: 'done', detail: 'stopped: the page aborted the fetch' });
       }

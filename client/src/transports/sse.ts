@@ -45,7 +45,7 @@ export const sseClient = (path = '/api/stream/sse', extra: Record<string, string
         emit({ kind: 'error', detail: `gave up after ${lost} connections lost with no token` });
         finish();
       } else if (source.readyState === EventSource.CONNECTING) {
-        emit({ kind: 'error', detail: 'connection lost; EventSource reconnects with Last-Event-ID' });
+        emit({ kind: 'reconnecting', detail: 'connection lost; EventSource reconnects with Last-Event-ID' });
       } else {
         emit({ kind: 'error', detail: 'the stream failed' });
         finish();

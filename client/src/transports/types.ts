@@ -5,10 +5,11 @@ export interface AppEvent {
   t: number;
   /**
    * `request`: the code asked for the stream; `open`: the response (or handshake) arrived;
-   * `token`: a token reached the code; `done`: the reply ended; `error`: something failed
-   * (or, for EventSource, it is reconnecting); `sent`: the code sent a message upstream.
+   * `token`: a token reached the code; `done`: the reply ended; `error`: it failed for good;
+   * `reconnecting`: the connection dropped and the client is reconnecting by itself (EventSource);
+   * `sent`: the code sent a message upstream.
    */
-  kind: 'request' | 'open' | 'token' | 'done' | 'error' | 'sent';
+  kind: 'request' | 'open' | 'token' | 'done' | 'error' | 'reconnecting' | 'sent';
   index?: number;
   text?: string;
   detail?: string;
