@@ -41,7 +41,8 @@ function evidence(state: StepState): string {
   const lane = `.lane[data-lane="${lanes[0]}"]`;
   switch (view) {
     case 'bytes':
-      return `${lane} .seg.picked`;
+      // The segment the view keeps in view: the first of the step's kinds, or the newest.
+      return `${lane} .seg.pinned`;
     case 'headers':
       return headers.length ? `${lane} tr.focus` : `${lane} .headers table[data-dir="down"] caption`;
     case 'timeline':
