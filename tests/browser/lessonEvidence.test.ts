@@ -92,11 +92,18 @@ async function checkStep(page: Page, lesson: Lesson, i: number, present: boolean
   const selector = evidence(state);
   const where = () => place(page, selector);
   // The evidence may come late in the run (the final chunk), so wait for it, then for it to be in view.
-  await expect.poll(async () => (await where())?.inView ?? false, { timeout: 40_000, message: `${lesson.slug}/${i + 1}${present ? ' (presenter)' : ''}: ${selector} in view` }).toBe(true);
+  const name = `${String(lesson.number).padStart(2, '0')}-${lesson.slug}-${i + 1}${present ? '' : '-normal'}`;
+  try {
+    await expect.poll(async () => (await where())?.inView ?? false, { timeout: 40_000, message: `${lesson.slug}/${i + 1}${present ? ' (presenter)' : ''}: ${selector} in view` }).toBe(true);
+  } catch (error) {
+    // What the room would have seen instead, and where the evidence was.
+    await page.screenshot({ path: path.join(artifacts, `${name}-failed.png`) });
+    throw new Error(`${(error as Error).message} (at ${(await where())?.box ?? 'nowhere'})`);
+  }
   if (present && (state.focus.view === 'bytes' || state.focus.view === 'headers')) {
     expect((await where())!.fontPx, `${lesson.slug}/${i + 1}: ${selector} text size`).toBeGreaterThanOrEqual(20);
   }
-  if (present) await page.screenshot({ path: path.join(artifacts, `${String(lesson.number).padStart(2, '0')}-${lesson.slug}-${i + 1}.png`) });
+  if (present) await page.screenshot({ path: path.join(artifacts, `${name}.png`) });
 }
 
 describe('every step brings its evidence into view at 1280x720', () => {
