@@ -173,11 +173,12 @@ export function stepState(lesson: Lesson, index: number): StepState {
 
 /**
  * A step's evidence. Unless the step names it: a step that opens the Headers tab is about headers,
- * one that picks out segments is about bytes, one with a lab open is about the lab, and any other
- * about the bubbles.
+ * one that picks out segments is about bytes, one with a lab open and no run about the lab, and
+ * any other about the replies (the bubbles and their figures).
  */
 export function stepFocus(own: StepConfig, lanes: LaneId[], lab: LabId | null): Focus {
-  const view: FocusView = own.focus ?? (own.tab === 'headers' || own.header ? 'headers' : own.highlight?.length ? 'bytes' : lab ? 'lab' : 'bubbles');
+  const view: FocusView =
+    own.focus ?? (own.tab === 'headers' || own.header ? 'headers' : own.highlight?.length ? 'bytes' : lab && own.run === 'none' ? 'lab' : 'bubbles');
   const focusLanes = own.lane ?? (view === 'bytes' ? lanes.slice(0, 1) : lanes);
   return { view, lanes: focusLanes.filter((id) => lanes.includes(id)), headers: (own.header ?? []).map((h) => h.toLowerCase()), pin: own.pin ?? 'first' };
 }
