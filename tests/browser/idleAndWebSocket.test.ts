@@ -42,7 +42,7 @@ describe('lesson 13, idle timeouts and heartbeats', () => {
     await expect.poll(() => status('idle-hb-sse'), { timeout: 25_000 }).toBe('done');
     await expect.poll(() => status('idle-sse'), { timeout: 25_000 }).toBe('error');
     await expect.poll(() => page.locator('.predict .verdict').innerText(), { timeout: 5000 }).toContain('Right.');
-    expect(await lane('idle-sse').locator('.lane-error').innerText()).toContain('gave up after 3 connections lost with no token');
+    expect(await lane('idle-sse').locator('.lane-note').innerText()).toContain('gave up after 3 connections lost with no token');
     expect(await tokens('idle-sse')).toBe(0);
     expect(await tokens('idle-hb-sse')).toBe(59);
 

@@ -55,12 +55,9 @@ describe('every lesson, step by step', () => {
       }
       await expect.poll(title).toContain(step.title);
       expect(page.url()).toBe(`${server.url}/lessons/${slug}/${i + 1}`);
-      // A step about some lanes' bytes or headers shows those lanes alone; the others show every lane.
-      const { view } = state.focus;
-      const onWire = view === 'bytes' || view === 'headers';
-      if (state.run !== 'none') await expect.poll(shownLanes, { timeout: 10_000 }).toEqual(onWire ? state.focus.lanes : state.lanes);
-      if (state.lab && !onWire && view !== 'timeline') expect(await page.locator(`#${state.lab}-title`).count()).toBe(1);
-      if (state.tab && onWire) {
+      if (state.run !== 'none') await expect.poll(shownLanes, { timeout: 10_000 }).toEqual(state.lanes);
+      if (state.lab) expect(await page.locator(`#${state.lab}-title`).count()).toBe(1);
+      if (state.tab) {
         await expect.poll(() => page.locator(`.lane [role="tab"][aria-selected="true"]`).first().innerText()).toMatch(new RegExp(state.tab, 'i'));
       }
     }

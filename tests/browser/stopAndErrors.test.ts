@@ -24,7 +24,7 @@ afterAll(() => lab?.close());
 const lane = (id: string) => page.locator(`.lane[data-lane="${id}"]`);
 const status = (id: string) => lane(id).locator('.bubble').getAttribute('data-status');
 const note = (id: string) => lane(id).getByTestId('generation');
-const laneError = (id: string) => lane(id).locator('.lane-error').innerText();
+const laneError = (id: string) => lane(id).locator('.lane-note').innerText();
 const tokens = async (id: string) => Number(await lane(id).locator('[data-figure="tokens"]').innerText());
 
 /** Opens a lesson step and answers its prediction with the choice at `choice`. */

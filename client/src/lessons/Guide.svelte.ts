@@ -119,6 +119,8 @@ export class Guide {
     studio.emphasis = state.highlight;
     studio.tab = state.tab ?? null;
     studio.focus = state.focus;
+    // Every view shown (key V) was for the step before; this one starts on its own evidence.
+    studio.showAll = false;
     studio.highlight = null;
     if (this.predicting) {
       // The answer must not be on screen before the learner commits to one.

@@ -27,7 +27,10 @@ export const pinModes: readonly PinMode[] = ['first', 'newest'];
 /** A step's evidence, resolved: the view, the lanes it is on, a header to open, which segment to pin. */
 export interface Focus {
   view: FocusView;
-  /** The lanes whose bytes or headers are the evidence (all of the step's lanes for the other views). */
+  /**
+   * The lanes whose bytes or headers are the evidence (all of the step's lanes for the other
+   * views); the first is where the step's main evidence is. They show in the step's lane order.
+   */
   lanes: LaneId[];
   /** Headers the Headers tab opens on (in the response head), lowercase: each lane shows the first it has. */
   headers: string[];
