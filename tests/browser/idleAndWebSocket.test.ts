@@ -80,6 +80,7 @@ describe('lesson 13, idle timeouts and heartbeats', () => {
     await page.goto(`${server.url}/lessons/idle-timeouts/3`);
     for (const id of ['idle-hb-sse', 'sse']) await expect.poll(() => status(id), { timeout: 20_000 }).toBe('done');
     // The player parks at 3 s once the run is over: the comment at 2.5 s is the newest byte.
+    await page.locator('.lesson[data-settled="true"]').waitFor({ timeout: 5000 });
     await expect.poll(() => page.locator('.lane [data-kind="sse-comment"].picked').count(), { timeout: 5000 }).toBeGreaterThanOrEqual(2);
     for (const id of ['idle-hb-sse', 'sse']) {
       expect(await lane(id).locator('[data-kind="sse-comment"].picked').first().innerText()).toContain(': keep-alive');
