@@ -1,0 +1,74 @@
+/**
+ * The reply's markdown, parsed as it grows: blocks that are complete are kept (the same
+ * objects, so the bubble leaves their elements alone) and only the last, open block is parsed
+ * again when a token arrives. Scrubbing back drops the blocks the shorter text no longer completes.
+ */
+import { linesOf, parseBlocks, type Block } from './markdownBlocks.ts';
+
+interface Settled {
+  block: Block;
+  /** The text must be at least this long for the block to be complete (the next block's first line has ended). */
+  at: number;
+  /** Where parsing picks up after it: the start of the line after its last. */
+  resume: number;
+  /** Complete only because no more text was to come: a text of the same length still streaming parses it again. */
+  final: boolean;
+}
+
+export class MarkdownDoc {
+  #src = '';
+  #settled: Settled[] = [];
+  #parsedFrom = 0;
+
+  /** Offset the last `update` parsed from: what it did not have to parse again. */
+  get parsedFrom(): number {
+    return this.#parsedFrom;
+  }
+
+  /**
+   * The blocks of `src`. `open`: more text may follow (the reply is streaming), so the last block
+   * is drawn in progress; when it is false, every block is complete.
+   */
+  update(src: string, open: boolean): readonly Block[] {
+    let keep = 0;
+    const known = this.#settled;
+    while (keep < known.length && (known[keep]!.at < src.length || (known[keep]!.at === src.length && !(known[keep]!.final && open)))) keep++;
+    // Only a text that grew from the last one keeps its blocks (a new run is new text).
+    if (keep > 0 && !(src.length >= this.#src.length ? src.startsWith(this.#src.slice(0, known[keep - 1]!.at)) : this.#src.startsWith(src.slice(0, known[keep - 1]!.at)))) keep = 0;
+    known.length = keep;
+    this.#src = src;
+    const from = known.at(-1)?.resume ?? 0;
+    this.#parsedFrom = from;
+    const fresh = parseBlocks(src, linesOf(src, from), open);
+    // A block is complete once the first line of the block after it has ended; with no more text to come, all are.
+    for (let k = 0; k < fresh.length; k++) {
+      const block = fresh[k]!;
+      const next = fresh[k + 1];
+      const nl = next ? src.indexOf('\n', next.from) : -1;
+      if (next ? nl < 0 : open) break;
+      known.push({ block, at: next ? nl + 1 : src.length, resume: lineAfter(src, block.to), final: !next });
+    }
+    return [...known.map((s) => s.block), ...fresh.slice(known.length - keep)];
+  }
+}
+
+function lineAfter(src: string, to: number): number {
+  const nl = src.indexOf('\n', to);
+  return nl < 0 ? src.length : nl + 1;
+}
+
+/**
+ * Is this plain prose, paragraphs of text with nothing markdown would change? Then the bubble
+ * draws the text as it is (its raw view, made for long prose), which looks the same.
+ */
+export function isPlain(blocks: readonly Block[]): boolean {
+  return blocks.every((block) => {
+    if (block.kind !== 'paragraph') return false;
+    let at = block.from;
+    for (const node of block.inline) {
+      if (node.kind !== 'text' || node.from !== at) return false;
+      at = node.to;
+    }
+    return at === block.to;
+  });
+}
