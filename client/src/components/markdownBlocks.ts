@@ -58,7 +58,7 @@ const listItem = /^( {0,3})([-*+]|\d{1,9}[.)])([ \t]+|$)/;
 const quote = /^ {0,3}> ?/;
 const tableDelimiter = /^ {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$/;
 /** A partial last line that is only the start of a marker: it waits for the next token. */
-const pendingLine = /^[ \t]*(?:\d{1,9}[.)]?|[-*+>|]|#{1,6}|`{1,2}|~{1,2})$/;
+const pendingLine = /^[ \t]*(?:\d{1,9}[.)]?|[-*+>|]|#{1,6}|`{1,2}|~{1,2})[ \t]*$/;
 
 /**
  * Parses `lines` of `src` into blocks. `open`: the last line may still grow (the reply is
@@ -292,7 +292,12 @@ function cells(src: string, line: Line): Span[] {
 function table(src: string, lines: readonly Line[], i: number, open: boolean): Taken | undefined {
   const head = lines[i]!;
   const delimiter = lines[i + 1];
-  if (!delimiter || !src.slice(head.from, head.to).includes('|')) return undefined;
+  if (!src.slice(head.from, head.to).includes('|')) return undefined;
+  // The last line starts with a pipe: a table's header on its way, drawn as one.
+  if (!delimiter) {
+    if (!open || !src.slice(head.from, head.to).trimStart().startsWith('|')) return undefined;
+    return { block: { kind: 'table', align: cells(src, head).map(() => undefined), head: row(src, head, cells(src, head).length, true), rows: [], from: head.from, to: head.to }, next: i + 1 };
+  }
   const d = src.slice(delimiter.from, delimiter.to);
   const headCells = cells(src, head);
   const partial = open && delimiter.end === delimiter.to && i + 2 === lines.length && /^ {0,3}\|?[ \t:|-]*$/.test(d) && d.includes('-');
@@ -303,20 +308,24 @@ function table(src: string, lines: readonly Line[], i: number, open: boolean): T
     if (!a || partial) return undefined;
     return a.startsWith(':') && a.endsWith(':') ? 'center' : a.endsWith(':') ? 'right' : a.startsWith(':') ? 'left' : undefined;
   });
-  const row = (line: Line, rowOpen: boolean) =>
-    headCells.map((_, k) => {
-      const cell = cells(src, line)[k];
-      return cell ? inlineOf(src, [cell], rowOpen) : [];
-    });
   const rows: Inline[][][] = [];
   let j = i + 2;
   for (; j < lines.length; j++) {
     const line = lines[j]!;
     const t = src.slice(line.from, line.to);
     if (t.trim() === '' || interrupts(t)) break;
-    rows.push(row(line, open && j === lines.length - 1));
+    rows.push(row(src, line, headCells.length, open && j === lines.length - 1));
   }
-  return { block: { kind: 'table', align, head: row(head, false), rows, from: head.from, to: lines[j - 1]!.to }, next: j };
+  return { block: { kind: 'table', align, head: row(src, head, headCells.length, false), rows, from: head.from, to: lines[j - 1]!.to }, next: j };
+}
+
+/** A row's first `count` cells, as inline content (missing ones empty). */
+function row(src: string, line: Line, count: number, open: boolean): Inline[][] {
+  const found = cells(src, line);
+  return Array.from({ length: count }, (_, k) => {
+    const cell = found[k];
+    return cell ? inlineOf(src, [cell], open && k === found.length - 1) : [];
+  });
 }
 
 function paragraph(src: string, lines: readonly Line[], i: number, open: boolean): Taken {

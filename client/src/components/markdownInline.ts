@@ -67,10 +67,13 @@ export function parseInline(s: string, open = false): Inline[] {
       i++;
     } else if (c === '`') {
       const n = runLength(s, i, '`');
-      const close = findBackticks(s, i + n, n);
+      let close = findBackticks(s, i + n, n);
+      // Backticks at the very end may be the start of a longer run: they close nothing yet.
+      const waiting = open && close >= 0 && close + n === s.length;
       if (close >= 0 || open) {
         flush(i);
         const end = close >= 0 ? close : s.length;
+        if (waiting) close = -1;
         items.push({ t: 'node', node: codeSpan(s, i + n, end, close < 0) });
         i = close >= 0 ? close + n : s.length;
         textFrom = i;
@@ -108,7 +111,17 @@ export function parseInline(s: string, open = false): Inline[] {
     const last = items.at(-1);
     if (textFrom >= s.length && last?.t === 'delim' && last.to === s.length) items.pop();
   }
-  flush(Math.min(i, s.length));
+  let end = Math.min(i, s.length);
+  if (open) {
+    // A `[` with no `]` yet, or with `]` the last character, may be a link's text: its brackets wait.
+    const b = findLastIndex(items, (item) => item.t === 'bracket');
+    const close = b >= 0 ? s.indexOf(']', items[b]!.from) : 0;
+    if (b >= 0 && (close < 0 || close === s.length - 1)) {
+      items.splice(b, 1);
+      if (close >= 0 && textFrom <= close) end = close;
+    }
+  }
+  flush(end);
   return finish(emphasis(items), open);
 }
 
@@ -130,9 +143,13 @@ function findBackticks(s: string, from: number, n: number): number {
 
 /** Code from `from` to `to`: one space is stripped on both sides when both are spaces (CommonMark 6.1). */
 function codeSpan(s: string, from: number, to: number, open: boolean): Inline {
+  // Still arriving: backticks at the very end may be the closing run on its way.
+  if (open) while (to > from && s[to - 1] === '`') to--;
   const body = s.slice(from, to);
   const strip = !open && body.length >= 2 && body[0] === ' ' && body.at(-1) === ' ' && body.trim() !== '';
-  const [a, b] = strip ? [from + 1, to - 1] : [from, to];
+  // Still arriving: a space on either side may be one that the closing backticks will strip.
+  const a = strip || (open && body[0] === ' ') ? from + 1 : from;
+  const b = Math.max(a, strip || (open && body.length > 1 && body.at(-1) === ' ') ? to - 1 : to);
   return { kind: 'code', children: b > a ? [{ kind: 'text', from: a, to: b }] : [], open };
 }
 

@@ -1,0 +1,67 @@
+import { describe, expect, test } from 'vitest';
+import { isPlain, MarkdownDoc } from './markdownDoc.ts';
+import { parse } from './markdownTesting.ts';
+import { prompts } from '../../../server/model/prompts.ts';
+import { tokenize } from '../../../server/model/tokenize.ts';
+
+describe('MarkdownDoc: parsed as it grows', () => {
+  test.each(prompts.map((p) => [p.id, p.reply] as const))('%s: each token prefix parses as a whole parse would', (_id, reply) => {
+    const tokens = tokenize(reply);
+    const doc = new MarkdownDoc();
+    let text = '';
+    for (const token of tokens) {
+      text += token;
+      expect(doc.update(text, true)).toEqual(parse(text, true));
+    }
+    expect(doc.update(text, false)).toEqual(parse(text, false));
+  });
+
+  test('complete blocks are kept, the same objects, and only the open block is parsed again', () => {
+    const doc = new MarkdownDoc();
+    const first = doc.update('# Title\n\nA paragraph.\n\n- one\n- t', true);
+    expect(first.map((b) => b.kind)).toEqual(['heading', 'paragraph', 'list']);
+    const next = doc.update('# Title\n\nA paragraph.\n\n- one\n- two\n- thr', true);
+    expect(next[0]).toBe(first[0]);
+    expect(next[1]).toBe(first[1]);
+    expect(next[2]).not.toBe(first[2]);
+    // Parsing started at the list: the blocks before it were not read again.
+    expect(doc.parsedFrom).toBe('# Title\n\nA paragraph.\n'.length);
+  });
+
+  test('a block is not complete until the next block’s first line has ended', () => {
+    const doc = new MarkdownDoc();
+    // `*` could start a new list or a bold word that continues the item: the item stays open.
+    doc.update('- a\n*', true);
+    expect(doc.update('- a\n**b**', true)).toEqual(parse('- a\n**b**', true));
+  });
+
+  test('scrubbing back drops what the shorter text does not complete, and forward again', () => {
+    const doc = new MarkdownDoc();
+    const full = 'Intro\n\n```js\ncode\n```\n\nAfter **all**.';
+    for (let n = 1; n <= full.length; n++) doc.update(full.slice(0, n), true);
+    for (const n of [full.length - 3, 12, 3, 20, full.length]) expect(doc.update(full.slice(0, n), true)).toEqual(parse(full.slice(0, n), true));
+  });
+
+  test('a different text starts over', () => {
+    const doc = new MarkdownDoc();
+    doc.update('# One\n\ntwo\n\nthree', true);
+    expect(doc.update('- x\n\ny\n\nz', true)).toEqual(parse('- x\n\ny\n\nz', true));
+  });
+
+  test('the finished reply closes its last block; streaming the same text again opens it', () => {
+    const doc = new MarkdownDoc();
+    expect(doc.update('a **b', false)).toEqual(parse('a **b', false));
+    expect(doc.update('a **b', true)).toEqual(parse('a **b', true));
+  });
+});
+
+test.each([
+  ['prose', 'Hello there.\nSecond line.\n\nA new paragraph.', true],
+  ['stars between spaces', '2 * 3 = 6', true],
+  ['bold', 'a **b** c', false],
+  ['a list', 'intro\n\n- item', false],
+  ['indented lines', 'a\n  b', false],
+  ['an escape', 'a \\* b', false],
+])('isPlain: %s', (_name, src, want) => {
+  expect(isPlain(parse(src))).toBe(want);
+});
