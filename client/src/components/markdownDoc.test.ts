@@ -62,6 +62,8 @@ test.each([
   ['a list', 'intro\n\n- item', false],
   ['indented lines', 'a\n  b', false],
   ['an escape', 'a \\* b', false],
+  ['a marker still arriving', '##', false],
+  ['a list marker still arriving', 'a\n\n1.', false],
 ])('isPlain: %s', (_name, src, want) => {
-  expect(isPlain(parse(src))).toBe(want);
+  expect(isPlain(parse(src, true), src)).toBe(want);
 });

@@ -61,7 +61,14 @@ function lineAfter(src: string, to: number): number {
  * Is this plain prose, paragraphs of text with nothing markdown would change? Then the bubble
  * draws the text as it is (its raw view, made for long prose), which looks the same.
  */
-export function isPlain(blocks: readonly Block[]): boolean {
+export function isPlain(blocks: readonly Block[], src: string): boolean {
+  // Text between blocks that is not blank is text markdown hides (a marker still arriving).
+  let end = 0;
+  for (const block of blocks) {
+    if (src.slice(end, block.from).trim() !== '') return false;
+    end = block.to;
+  }
+  if (src.slice(end).trim() !== '') return false;
   return blocks.every((block) => {
     if (block.kind !== 'paragraph') return false;
     let at = block.from;
