@@ -115,7 +115,8 @@ export function parseInline(s: string, open = false): Inline[] {
   if (open) {
     // A `[` with no `]` yet, or with `]` the last character, may be a link's text: its brackets wait.
     const b = findLastIndex(items, (item) => item.t === 'bracket');
-    const close = b >= 0 ? s.indexOf(']', items[b]!.from) : 0;
+    const bracket = items[b];
+    const close = bracket?.t === 'bracket' ? s.indexOf(']', bracket.from) : 0;
     if (b >= 0 && (close < 0 || close === s.length - 1)) {
       items.splice(b, 1);
       if (close >= 0 && textFrom <= close) end = close;
