@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { isPlain, MarkdownDoc } from './markdownDoc.ts';
+import { isPlain, MarkdownDoc, share } from './markdownDoc.ts';
 import { parse } from './markdownTesting.ts';
 import { prompts } from '../../../server/model/prompts.ts';
 import { tokenize } from '../../../server/model/tokenize.ts';
@@ -66,4 +66,28 @@ test.each([
   ['a list marker still arriving', 'a\n\n1.', false],
 ])('isPlain: %s', (_name, src, want) => {
   expect(isPlain(parse(src, true), src)).toBe(want);
+});
+
+test('the open block keeps the parts that did not change: a growing list keeps its earlier items', () => {
+  const doc = new MarkdownDoc();
+  const before = doc.update('- one **a**\n- two\n- th', true);
+  const after = doc.update('- one **a**\n- two\n- three', true);
+  const [was, is] = [before[0]!, after[0]!];
+  if (was.kind !== 'list' || is.kind !== 'list') throw new Error('not a list');
+  expect(is).not.toBe(was);
+  expect(is.items[0]).toBe(was.items[0]);
+  expect(is.items[1]).toBe(was.items[1]);
+  expect(is.items[2]).not.toBe(was.items[2]);
+  expect(after).toEqual(parse('- one **a**\n- two\n- three', true));
+});
+
+test.each([
+  ['equal objects', { a: [1, { b: 2 }] }, { a: [1, { b: 2 }] }, true],
+  ['a changed leaf', { a: [1, { b: 2 }] }, { a: [1, { b: 3 }] }, false],
+  ['a longer array', [1, 2], [1, 2, 3], false],
+  ['a key gone', { a: 1, b: 2 }, { a: 1 }, false],
+])('share: %s', (_name, old, fresh, same) => {
+  const out = share<unknown>(old, fresh);
+  expect(out).toEqual(fresh);
+  expect(out === old).toBe(same);
 });

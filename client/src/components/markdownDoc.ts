@@ -19,6 +19,8 @@ export class MarkdownDoc {
   #src = '';
   #settled: Settled[] = [];
   #parsedFrom = 0;
+  /** The open block as last returned: what did not change in it is handed out again, the same objects. */
+  #open: Block | undefined;
 
   /** Offset the last `update` parsed from: what it did not have to parse again. */
   get parsedFrom(): number {
@@ -48,8 +50,32 @@ export class MarkdownDoc {
       if (next ? nl < 0 : open) break;
       known.push({ block, at: next ? nl + 1 : src.length, resume: lineAfter(src, block.to), final: !next });
     }
-    return [...known.map((s) => s.block), ...fresh.slice(known.length - keep)];
+    const rest = fresh.slice(known.length - keep);
+    const last = rest.at(-1);
+    if (last && this.#open?.from === last.from) rest[rest.length - 1] = share(this.#open, last);
+    this.#open = rest.at(-1);
+    return [...known.map((s) => s.block), ...rest];
   }
+}
+
+/**
+ * `fresh`, with every part equal to the same part of `old` replaced by that part of `old`:
+ * the items of a growing list that did not change stay the same objects, and are not drawn again.
+ */
+export function share<T>(old: T, fresh: T): T {
+  if (Object.is(old, fresh) || typeof old !== 'object' || typeof fresh !== 'object' || old === null || fresh === null) return Object.is(old, fresh) ? old : fresh;
+  if (Array.isArray(old) !== Array.isArray(fresh)) return fresh;
+  const before = old as Record<string, unknown>;
+  const now = fresh as Record<string, unknown>;
+  const keys = Object.keys(now);
+  let same = keys.length === Object.keys(before).length;
+  const out: Record<string, unknown> = Array.isArray(fresh) ? ([] as unknown as Record<string, unknown>) : {};
+  for (const key of keys) {
+    const part = key in before ? share(before[key], now[key]) : now[key];
+    if (part !== before[key]) same = false;
+    out[key] = part;
+  }
+  return same ? old : (out as T);
 }
 
 function lineAfter(src: string, to: number): number {
