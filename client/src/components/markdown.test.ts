@@ -74,6 +74,7 @@ describe('blocks', () => {
     ['table', '| a | b |\n|---|:-:|\n| `1` | 2 |\n\nafter', '<table><tr><th>a</th><th>b</th></tr><tr><td><code>1</code></td><td>2</td></tr></table><p>after</p>'],
     ['pipes but no table', 'a | b\nc', '<p>a | b\nc</p>'],
     ['carriage returns stay text', 'a\r\nb', '<p>a\r\nb</p>'],
+    ['a fence closed on a CRLF line', '```\r\nx\r\n```\r\nafter', '<pre>x\r</pre><p>after</p>'],
     ['HTML blocks are text', '<div onclick="x()">\n<script>alert(1)</script>', '<p><div onclick="x()">\n<script>alert(1)</script></p>'],
   ])('%s', (_name, src, want) => {
     expect(blocks(src)).toBe(want);
@@ -97,6 +98,18 @@ describe('blocks, still streaming', () => {
   ])('%s', (_name, src, want) => {
     expect(blocks(src, true)).toBe(want);
   });
+});
+
+test('many stars that close nothing parse in linear time', () => {
+  const src = 'x* '.repeat(7000);
+  const started = performance.now();
+  expect(inline(src, true)).toBe(src);
+  expect(performance.now() - started).toBeLessThan(200);
+});
+
+test('many openers that nothing closes yet: only the newest is drawn open, no deep nesting', () => {
+  const src = '*x '.repeat(5000) + '*y';
+  expect(inline(src, true)).toBe(`${'*x '.repeat(5000)}<i…>y</i>`);
 });
 
 describe('every prefix of a document draws without raw markup flashing', () => {

@@ -50,10 +50,10 @@ export function linesOf(src: string, from = 0): Line[] {
   return lines;
 }
 
-const fenceOpen = /^( {0,3})(`{3,}|~{3,})(.*)$/;
-const fenceClose = /^ {0,3}(`{3,}|~{3,})[ \t]*$/;
+const fenceOpen = /^( {0,3})(`{3,}|~{3,})(.*?)\r?$/;
+const fenceClose = /^ {0,3}(`{3,}|~{3,})[ \t\r]*$/;
 const heading = /^ {0,3}(#{1,6})(?:[ \t]+|$)/;
-const rule = /^ {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$/;
+const rule = /^ {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})\r?$/;
 const listItem = /^( {0,3})([-*+]|\d{1,9}[.)])([ \t]+|$)/;
 const quote = /^ {0,3}> ?/;
 const tableDelimiter = /^ {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$/;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { isPlain, MarkdownDoc, share } from './markdownDoc.ts';
+import { isPlain, MarkdownDoc, mayHaveMarkdown, ProseCheck, share } from './markdownDoc.ts';
 import { parse } from './markdownTesting.ts';
 import { prompts } from '../../../server/model/prompts.ts';
 import { tokenize } from '../../../server/model/tokenize.ts';
@@ -90,4 +90,44 @@ test.each([
   const out = share<unknown>(old, fresh);
   expect(out).toEqual(fresh);
   expect(out === old).toBe(same);
+});
+
+describe('mayHaveMarkdown: a text without it is never parsed', () => {
+  test.each([
+    ['prose', 'Streaming keeps the first words fast.\nA second line, with 👋🏽 and "quotes" (and brackets).', false],
+    ['a hyphen inside a line', 'well-known and 3 - 2', false],
+    ['a number starting a line with no dot', '2024 was a year', false],
+    ['bold', 'a **b**', true],
+    ['a list', 'a\n- b', true],
+    ['a numbered item', 'a\n1. b', true],
+    ['a number alone on the last line', 'a\n1', true],
+    ['a heading', '# a', true],
+    ['a quote', '> a', true],
+    ['an indented line', 'a\n  b', true],
+    ['a table', 'a | b', true],
+    ['a link', '[a](b)', true],
+  ])('%s', (_name, src, want) => {
+    expect(mayHaveMarkdown(src)).toBe(want);
+  });
+
+  // What it calls plain, the parser does too.
+  test.each(prompts.map((p) => [p.id, p.reply] as const))('%s', (_id, reply) => {
+    const tokens = tokenize(reply);
+    let text = '';
+    for (const token of tokens) {
+      text += token;
+      if (!mayHaveMarkdown(text)) expect(isPlain(parse(text, true), text)).toBe(true);
+    }
+  });
+});
+
+test('ProseCheck looks at the new tokens and the line they continue', () => {
+  const check = new ProseCheck();
+  const tokens = ['Plain', ' words', '.\n', '2024', ' was', ' fine', '\n', '-', ' item'];
+  const seen = tokens.map((_, n) => check.isProse(tokens.slice(0, n + 1)));
+  // "2024" alone on its line may start a numbered item; " was" settles it; "-" at a line start may be a list.
+  expect(seen).toEqual([true, true, true, false, true, true, true, false, false]);
+  expect(check.isProse(tokens.slice(0, 2))).toBe(true);
+  expect(check.isProse(['**', 'bold'])).toBe(false);
+  expect(check.isProse(['Other', ' text'])).toBe(true);
 });

@@ -84,6 +84,46 @@ function lineAfter(src: string, to: number): number {
 }
 
 /**
+ * Characters and line starts without which a text has no markdown this parser reads: a text
+ * with none of them is plain prose, and is not parsed at all (one native scan per token).
+ */
+const syntax = /[*_`\\[|~]|^[ \t]*(?:[-+>#=]|\d{1,9}(?:[.)]|[ \t]*$))|^[ \t]+\S/m;
+
+export function mayHaveMarkdown(src: string): boolean {
+  return syntax.test(src);
+}
+
+/**
+ * Follows a reply's growing tokens and says whether it is still prose with no markdown syntax
+ * (`mayHaveMarkdown`), looking only at the tokens that are new and the line they continue.
+ */
+export class ProseCheck {
+  /** Tokens known to be plain prose, and the text of their last line. */
+  #tokens: readonly string[] = [];
+  #line = '';
+
+  isProse(tokens: readonly string[]): boolean {
+    const known = this.#tokens;
+    // The same reply keeps the same token strings; any other is checked from its start.
+    for (let i = Math.min(tokens.length, known.length) - 1; i >= 0; i--) {
+      if (tokens[i] !== known[i]) {
+        this.#tokens = [];
+        this.#line = '';
+        break;
+      }
+    }
+    const from = this.#tokens.length;
+    // Scrubbing back: a part of prose is prose.
+    if (tokens.length <= from) return true;
+    const tail = this.#line + tokens.slice(from).join('');
+    if (mayHaveMarkdown(tail)) return false;
+    this.#tokens = tokens;
+    this.#line = tail.slice(tail.lastIndexOf('\n') + 1);
+    return true;
+  }
+}
+
+/**
  * Is this plain prose, paragraphs of text with nothing markdown would change? Then the bubble
  * draws the text as it is (its raw view, made for long prose), which looks the same.
  */

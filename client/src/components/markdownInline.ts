@@ -182,32 +182,41 @@ function findLastIndex<T>(items: readonly T[], test: (item: T) => boolean): numb
 
 /** Pairs delimiter runs into strong and em nodes, as CommonMark's "process emphasis" does (simplified). */
 function emphasis(items: Item[]): Item[] {
+  // Openers still unmatched to the left, by character: with none, a closer looks no further (no quadratic scan).
+  const openers = { '*': 0, _: 0 };
   for (let c = 0; c < items.length; c++) {
     const closer = items[c]!;
-    if (closer.t !== 'delim' || !closer.canClose || closer.length === 0) continue;
-    let o = c - 1;
-    for (; o >= 0; o--) {
-      const opener = items[o]!;
-      if (opener.t !== 'delim' || opener.ch !== closer.ch || !opener.canOpen || opener.length === 0) continue;
-      // The rule of 3: `*foo**bar*` keeps `**` inside.
-      const both = (opener.canOpen && opener.canClose) || (closer.canOpen && closer.canClose);
-      const sum = opener.length + closer.length;
-      if (both && sum % 3 === 0 && !(opener.length % 3 === 0 && closer.length % 3 === 0)) continue;
-      break;
+    if (closer.t !== 'delim') continue;
+    let o = -1;
+    if (closer.canClose && closer.length > 0 && openers[closer.ch] > 0) {
+      for (o = c - 1; o >= 0; o--) {
+        const opener = items[o]!;
+        if (opener.t !== 'delim' || opener.ch !== closer.ch || !opener.canOpen || opener.length === 0) continue;
+        // The rule of 3: `*foo**bar*` keeps `**` inside.
+        const both = (opener.canOpen && opener.canClose) || (closer.canOpen && closer.canClose);
+        const sum = opener.length + closer.length;
+        if (both && sum % 3 === 0 && !(opener.length % 3 === 0 && closer.length % 3 === 0)) continue;
+        break;
+      }
     }
-    if (o < 0) {
-      if (!closer.canOpen) closer.canClose = false;
+    if (o >= 0) {
+      const opener = items[o] as Extract<Item, { t: 'delim' }>;
+      const use = opener.length >= 2 && closer.length >= 2 ? 2 : 1;
+      const inside = items.slice(o + 1, c);
+      // Openers inside are text now.
+      for (const item of inside) if (item.t === 'delim' && item.canOpen && item.length > 0) openers[item.ch]--;
+      const children = finish(inside, false);
+      opener.length -= use;
+      opener.to -= use;
+      if (opener.length === 0) openers[opener.ch]--;
+      closer.length -= use;
+      closer.from += use;
+      items.splice(o + 1, c - o - 1, { t: 'node', node: { kind: use === 2 ? 'strong' : 'em', children, open: false } });
+      c = o + 1; // the closer, now right after the new node: look at what is left of it again
       continue;
     }
-    const opener = items[o] as Extract<Item, { t: 'delim' }>;
-    const use = opener.length >= 2 && closer.length >= 2 ? 2 : 1;
-    const children = finish(items.slice(o + 1, c), false);
-    opener.length -= use;
-    opener.to -= use;
-    closer.length -= use;
-    closer.from += use;
-    items.splice(o + 1, c - o - 1, { t: 'node', node: { kind: use === 2 ? 'strong' : 'em', children, open: false } });
-    c = o + 1; // the closer, now right after the new node: look at what is left of it again
+    if (closer.canClose && !closer.canOpen) closer.canClose = false;
+    if (closer.canOpen && closer.length > 0) openers[closer.ch]++;
   }
   return items;
 }
@@ -218,9 +227,14 @@ function emphasis(items: Item[]): Item[] {
  */
 function finish(items: Item[], open: boolean): Inline[] {
   if (open) {
+    // The newest unmatched opener of each kind only: older ones are text, as they will be if nothing closes them.
+    const wrapped = new Set<string>();
     for (let o = items.length - 1; o >= 0; o--) {
       const opener = items[o]!;
       if (opener.t !== 'delim' || !opener.canOpen || opener.length === 0 || o === items.length - 1) continue;
+      const kind = `${opener.ch}${Math.min(opener.length, 2)}`;
+      if (wrapped.has(kind)) continue;
+      wrapped.add(kind);
       const children = finish(items.slice(o + 1), false);
       const node: Inline = { kind: opener.length >= 2 ? 'strong' : 'em', children, open: true };
       items.splice(o, items.length - o, { t: 'node', node });
