@@ -131,3 +131,12 @@ test('ProseCheck looks at the new tokens and the line they continue', () => {
   expect(check.isProse(['**', 'bold'])).toBe(false);
   expect(check.isProse(['Other', ' text'])).toBe(true);
 });
+
+test('ProseCheck on a long line scans only the new text, and still sees syntax in it', () => {
+  const check = new ProseCheck();
+  const words = Array.from({ length: 200 }, (_, i) => `word${i} `);
+  for (let n = 1; n <= words.length; n++) expect(check.isProse(words.slice(0, n))).toBe(true);
+  expect(check.isProse([...words, ' -based'])).toBe(true);
+  expect(check.isProse([...words, ' -based', ' **b'])).toBe(false);
+  expect(check.isProse([...words, ' -based', '\n', '- item'])).toBe(false);
+});

@@ -97,6 +97,9 @@ export function mayHaveMarkdown(src: string): boolean {
  * Follows a reply's growing tokens and says whether it is still prose with no markdown syntax
  * (`mayHaveMarkdown`), looking only at the tokens that are new and the line they continue.
  */
+/** Characters at a line's start that can decide whether it starts a block (`1234567890. `, indentation). */
+const lineHead = 64;
+
 export class ProseCheck {
   /** Tokens known to be plain prose, and the text of their last line. */
   #tokens: readonly string[] = [];
@@ -118,7 +121,10 @@ export class ProseCheck {
     const tail = this.#line + tokens.slice(from).join('');
     if (mayHaveMarkdown(tail)) return false;
     this.#tokens = tokens;
-    this.#line = tail.slice(tail.lastIndexOf('\n') + 1);
+    // Only a line's first characters can start a block: past them, a stand-in that starts nothing
+    // keeps the check to the new text (a long line is not scanned again per token).
+    const line = tail.slice(tail.lastIndexOf('\n') + 1);
+    this.#line = line.length > lineHead && line.trim() !== '' ? 'x' : line;
     return true;
   }
 }
