@@ -234,6 +234,33 @@ The classic bug is buffering: a reverse proxy, compression middleware, or hostin
 
 That's the whole trip: one long-lived HTTP response, a trickle of small text events, and a client that stitches them back together.`,
   },
+  {
+    id: 'render-markdown',
+    title: 'How should a chat app render markdown?',
+    prompt: 'My chat app shows the raw markdown while a reply streams. How do chat apps render it as it arrives?',
+    reply: `## Render as it streams
+
+Chat apps draw the **markdown** a model writes *while* it arrives, not only at the end. The trick is to re-render only what changed:
+
+- Split the reply into **blocks**: paragraphs, lists, headings and code fences.
+- A block is *complete* once the next one starts, so keep its output and never parse it again.
+- Re-parse only the **last, open block** on each token.
+
+Unfinished syntax needs care, or markers flash on screen:
+
+1. An unclosed \`**\` is drawn bold up to the newest token.
+2. An open fence (\`\` \`\`\` \`\`) is already a code block, growing line by line.
+3. Never inject the text as HTML: build elements from the parsed structure, so a \`<script>\` stays text.
+
+\`\`\`ts
+const blocks = done.concat(parse(text.slice(openFrom)));
+render(blocks); // closed blocks keep their DOM
+\`\`\`
+
+> Keep the raw text one click away: it is what the model actually sent.
+
+See the [CommonMark spec](https://spec.commonmark.org) for the full rules.`,
+  },
 ];
 
 export const defaultPromptId = 'what-is-sse';

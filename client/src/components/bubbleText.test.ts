@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { cuttable, inBlocks, isBefore, piecesBetween, replyStart } from './bubbleText.ts';
+import { cuttable, inBlocks, isBefore, piecesBetween, piecesOfSpan, replyStart, tokenAt, tokenStarts } from './bubbleText.ts';
 
 const tokens = ['Hi', ' there', '!\n', 'Next', ' line'];
 
@@ -46,5 +46,22 @@ describe('cuttable: only paragraphs with no right-to-left letter', () => {
     ['emoji are neutral', ['👋🏽', ' hi'], 1, true],
   ])('%s', (_name, texts, token, want) => {
     expect(cuttable(texts, { token, offset: 0 })).toBe(want);
+  });
+});
+
+describe('a span of the text as token pieces', () => {
+  const texts = ['Hi', ' **', 'there', '**', '', '!'];
+  const starts = tokenStarts(texts);
+  test('tokenStarts', () => expect(starts).toEqual([0, 2, 5, 10, 12, 12, 13]));
+  test.each([
+    ['inside one token', 6, 9, [[2, 'her', 1]]],
+    ['across tokens', 1, 6, [[0, 'i', 1], [1, ' **', 0], [2, 't', 0]]],
+    ['skips empty tokens', 11, 13, [[3, '*', 1], [5, '!', 0]]],
+    ['nothing', 4, 4, []],
+  ] as const)('%s', (_name, from, to, want) => {
+    expect(piecesOfSpan(texts, starts, from, to).map((p) => [p.token, p.text, p.from])).toEqual(want);
+  });
+  test('tokenAt', () => {
+    expect([0, 1, 2, 5, 12, 13].map((at) => tokenAt(starts, at))).toEqual([0, 0, 1, 2, 5, 5]);
   });
 });

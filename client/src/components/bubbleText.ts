@@ -60,3 +60,33 @@ export function cuttable(tokens: readonly string[], pos: TextPos): boolean {
   for (let t = first; t <= last; t++) if (rtl.test(tokens[t]!)) return false;
   return true;
 }
+
+/** Where each token starts in the reply's text; the last entry is the text's length. */
+export function tokenStarts(tokens: readonly string[]): number[] {
+  const starts = [0];
+  for (const text of tokens) starts.push(starts.at(-1)! + text.length);
+  return starts;
+}
+
+/** The token that holds text offset `at` (of `tokenStarts`), or the last token for the end. */
+export function tokenAt(starts: readonly number[], at: number): number {
+  let lo = 0;
+  let hi = starts.length - 2;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  return Math.max(0, lo);
+}
+
+/** The pieces of text [from, to) of the reply, one per token it touches. */
+export function piecesOfSpan(tokens: readonly string[], starts: readonly number[], from: number, to: number): Piece[] {
+  const pieces: Piece[] = [];
+  for (let t = tokenAt(starts, from); t < tokens.length && starts[t]! < to; t++) {
+    const start = Math.max(from, starts[t]!) - starts[t]!;
+    const end = Math.min(to, starts[t + 1]!) - starts[t]!;
+    if (end > start) pieces.push({ token: t, text: tokens[t]!.slice(start, end), from: start });
+  }
+  return pieces;
+}
