@@ -24,7 +24,8 @@ const labNoise = /ERR_INCOMPLETE_CHUNKED_ENCODING/;
 
 const lane = (id: string) => page.locator(`.lane[data-lane="${id}"]`);
 const status = (id: string) => lane(id).locator('.bubble').getAttribute('data-status');
-const tokens = (id: string) => lane(id).locator('[data-token]').count();
+/** The lane's token count, from its figures (the bubble draws token spans only where they show). */
+const tokens = async (id: string) => Number(await lane(id).locator('[data-figure="tokens"]').innerText());
 const figure = (laneId: string, name: string) => page.locator(`.costs tr[data-lane="${laneId}"] [data-figure="${name}"]`).innerText();
 const bytesOf = (text: string): number => Number(/^([\d.]+) B$/.exec(text.trim())?.[1] ?? NaN);
 

@@ -56,7 +56,12 @@ describe('lesson 11: Stop generating', () => {
 
 describe('lesson 11: what POST + fetch loses', () => {
   const whole = replyFor(parseSettings({ prompt: 'what-is-sse' })).text;
-  const replyOf = (id: string) => lane(id).getByTestId('reply').evaluate((el) => el.textContent);
+  /** The reply as its source text: the bubble's Raw view (rendered markdown drops the markers). */
+  const replyOf = async (id: string) => {
+    const raw = lane(id).getByRole('button', { name: 'Raw' });
+    if ((await raw.getAttribute('aria-pressed')) !== 'true') await raw.click();
+    return lane(id).getByTestId('reply').evaluate((el) => el.textContent);
+  };
 
   it('a fetch stream cut after 15 tokens ends there, while EventSource resumes', async () => {
     await step('stop-and-resume/3', 1);
