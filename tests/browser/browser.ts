@@ -1,7 +1,7 @@
 import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { listen, type Listening } from '../../server/testing/listen.ts';
 import type { AppOptions } from '../../server/app.ts';
@@ -71,4 +71,11 @@ export async function serveLabs(options: AppOptions = {}, errors: string[] = [])
       await labs.close();
     },
   };
+}
+
+/** A lane's reply as its source text: the bubble's Raw view (the rendered markdown drops its markers). */
+export async function replySource(lane: Locator): Promise<string | null> {
+  const raw = lane.getByRole('button', { name: 'Raw' });
+  if ((await raw.getAttribute('aria-pressed')) !== 'true') await raw.click();
+  return lane.getByTestId('reply').evaluate((el) => el.textContent);
 }

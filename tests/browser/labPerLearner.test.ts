@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launch, servePage } from './browser.ts';
+import { launch, replySource, servePage } from './browser.ts';
 import type { Listening } from '../../server/testing/listen.ts';
 import { startLabs, type Labs } from '../../server/labs/labs.ts';
 import { Presenter } from '../../server/classroom/presenter.ts';
@@ -73,7 +73,7 @@ describe('lesson 6 in a class: a lab per learner', () => {
       await expect.poll(() => ws.locator('.bubble').getAttribute('data-status'), { timeout: 20_000 }).toBe('error');
       expect(await ws.innerText()).toContain('closed with code 1006');
       await expect.poll(() => sse.locator('.bubble').getAttribute('data-status'), { timeout: 30_000 }).toBe('done');
-      expect(await sse.getByTestId('reply').evaluate((el) => el.textContent)).toBe(text);
+      expect(await replySource(sse)).toBe(text);
       // Cut once, by its own kill, and resumed on another instance: exactly two instances.
       const served = (await sse.getByTestId('instances').innerText()).replace('served by instance ', '').split(' → ');
       expect(served).toHaveLength(2);

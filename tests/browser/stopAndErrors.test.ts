@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { serveLabs, type LabSetup } from './browser.ts';
+import { replySource, serveLabs, type LabSetup } from './browser.ts';
 import type { Listening } from '../../server/testing/listen.ts';
 import { replyFor } from '../../server/model/reply.ts';
 import { parseSettings } from '../../server/model/settings.ts';
@@ -56,12 +56,7 @@ describe('lesson 11: Stop generating', () => {
 
 describe('lesson 11: what POST + fetch loses', () => {
   const whole = replyFor(parseSettings({ prompt: 'what-is-sse' })).text;
-  /** The reply as its source text: the bubble's Raw view (rendered markdown drops the markers). */
-  const replyOf = async (id: string) => {
-    const raw = lane(id).getByRole('button', { name: 'Raw' });
-    if ((await raw.getAttribute('aria-pressed')) !== 'true') await raw.click();
-    return lane(id).getByTestId('reply').evaluate((el) => el.textContent);
-  };
+  const replyOf = (id: string) => replySource(lane(id));
 
   it('a fetch stream cut after 15 tokens ends there, while EventSource resumes', async () => {
     await step('stop-and-resume/3', 1);
