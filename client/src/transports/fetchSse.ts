@@ -1,6 +1,7 @@
 import { createParser } from 'eventsource-parser';
 import { settingsQuery } from '../run/settings.ts';
 import type { LaneClient } from './types.ts';
+import { feedParser } from './feedParser.ts';
 
 export interface FetchSseOptions {
   /**
@@ -55,13 +56,7 @@ export const fetchSseClient =
           },
           onRetry: (ms) => (retryMs = ms),
         });
-        const decoder = new TextDecoder();
-        const reader = response.body.getReader();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          parser.feed(decoder.decode(value, { stream: true }));
-        }
+        await feedParser(response.body.getReader(), parser);
         if (ended) return;
         throw new Error('the response ended before its done event');
       } catch (error) {

@@ -1,6 +1,7 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { Settings } from '../run/settings.ts';
 import type { LaneClient } from './types.ts';
+import { feedParser } from './feedParser.ts';
 
 /** How one LLM API frames a chat request and its streamed answer. */
 export interface ChatStreamApi {
@@ -42,6 +43,7 @@ export const postSseClient =
       }
       emit({ kind: 'open' });
       let index = 0;
+      const reader = response.body.getReader();
       const parser = createParser({
         onEvent(event) {
           if (ended) return;
@@ -60,13 +62,7 @@ export const postSseClient =
           if (text) emit({ kind: 'token', index: index++, text });
         },
       });
-      const decoder = new TextDecoder();
-      const reader = response.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        parser.feed(decoder.decode(value, { stream: true }));
-      }
+      await feedParser(reader, parser);
       // A stream that just ends, with no end event, was cut short: say so instead of showing half a reply as whole.
       if (!ended) emit({ kind: 'error', detail: 'the stream ended before its end event' });
     } catch (error) {
