@@ -8,6 +8,9 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launch, servePage } from './browser.ts';
 import type { Listening } from '../../server/testing/listen.ts';
 import { startLabs, type Labs } from '../../server/labs/labs.ts';
+import { Presenter } from '../../server/classroom/presenter.ts';
+
+const presenter = new Presenter('reflow-presenter-token');
 
 let labs: Labs;
 let server: Listening;
@@ -15,7 +18,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   labs = await startLabs();
-  [server, browser] = await Promise.all([servePage({ ...labs.options }), launch()]);
+  [server, browser] = await Promise.all([servePage({ presenter, ...labs.options }), launch()]);
 });
 afterAll(async () => {
   await browser?.close();
@@ -113,6 +116,34 @@ describe.each(sizes)('%s', (_name, width, height, deviceScaleFactor) => {
     for (const tab of ['Hex', 'Headers']) {
       await page.locator('.lane[data-lane="sse"]').getByRole('tab', { name: tab }).click();
       expect(await sideways(page), tab).toBeLessThanOrEqual(0);
+    }
+  });
+});
+
+describe('/follow on a phone', () => {
+  it('shows the step’s title and lead first, then its evidence, with no sideways scroll', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3 });
+    const desk = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    try {
+      const audience = await phone.newPage();
+      await audience.goto(`${server.url}/follow`);
+      await expect.poll(() => audience.locator('.follow-status').innerText()).toContain('Following the presenter');
+      const presenting = await desk.newPage();
+      await presenting.goto(`${server.url}/present?token=${presenter.token}`);
+      await presenting.goto(`${server.url}/lessons/chunks/2?present=1`);
+      await expect.poll(() => audience.locator('#step-title').innerText().catch(() => ''), { timeout: 10_000 }).toContain('Every chunk says its size');
+      await expect.poll(() => audience.locator('.lane').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+      const box = (selector: string) => audience.locator(selector).first().evaluate((el) => el.getBoundingClientRect().toJSON() as DOMRect);
+      const [title, lead, evidence] = await Promise.all([box('#step-title'), box('.lesson .lead'), box('.lane')]);
+      expect(title.top).toBeLessThan(lead.top);
+      expect(lead.bottom).toBeLessThanOrEqual(evidence.top);
+      // The lead is on the first screen, and the evidence starts on it.
+      expect(lead.bottom).toBeLessThan(844);
+      expect(evidence.top).toBeLessThan(844);
+      expect(await sideways(audience)).toBeLessThanOrEqual(0);
+    } finally {
+      await phone.close();
+      await desk.close();
     }
   });
 });
