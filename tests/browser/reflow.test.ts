@@ -149,7 +149,7 @@ describe('/follow on a phone', () => {
 });
 
 describe('at 1280×720', () => {
-  it('the lanes sit side by side', async () => {
+  it('the lanes sit side by side; small controls are 24×24 px targets', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
     try {
       const page = await context.newPage();
@@ -158,6 +158,11 @@ describe('at 1280×720', () => {
       const tops = await page.locator('.lane').evaluateAll((els) => els.map((el) => Math.round(el.getBoundingClientRect().top)));
       expect(new Set(tops).size).toBe(1);
       expect(await overlaps(page)).toEqual([]);
+      // Small controls are targets of at least 24×24 px (WCAG 2.5.8).
+      const small = await page.locator('input[type="checkbox"], .playback select, .playback input[type="range"], .controls select').evaluateAll((els) =>
+        els.map((el) => el.getBoundingClientRect()).filter((r) => r.width < 24 || r.height < 24).length,
+      );
+      expect(small).toBe(0);
     } finally {
       await context.close();
     }
