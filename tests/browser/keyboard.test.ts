@@ -56,9 +56,11 @@ describe('keyboard only', () => {
     // The first Tab reaches the skip link.
     await page.keyboard.press('Tab');
     expect(await focused()).toContain('Skip to the lanes');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('lanes');
 
     // Choose a prompt and set tokens/s.
-    await tabTo('.controls select');
+    await tabTo('.controls select', 80);
     const prompt = await page.locator('.controls select').inputValue();
     await page.keyboard.press('ArrowDown');
     await expect.poll(() => page.locator('.controls select').inputValue()).not.toBe(prompt);
@@ -115,6 +117,12 @@ describe('keyboard only', () => {
     expect(await page.locator('#lane-sse-tab-bytes').getAttribute('aria-selected')).toBe('true');
     expect(await time()).toBe(end);
 
+    // The skip link, with lanes on the page, leads to them.
+    await tabTo('a.skip', 200);
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.matches('.lanes#lanes'))).toBe(true);
+    await tabTo('#lane-sse-tab-bytes');
+
     // Read a byte's explanation: into the byte view, then down its segments.
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.matches('.lane[data-lane="sse"] .scroller'))).toBe(true);
@@ -123,6 +131,26 @@ describe('keyboard only', () => {
     const option = page.locator('.lane[data-lane="sse"] [role="option"][aria-selected="true"]');
     expect(await option.count()).toBe(1);
     expect(Number(await option.getAttribute('aria-posinset'))).toBeGreaterThan(0);
+
+    // What a screen reader finds there: one option per segment (wrapped or not), escapes named, no gutter arrows.
+    const tree = await page.locator('.lane[data-lane="sse"]').evaluate((lane) => {
+      const options = [...lane.querySelectorAll('[role="option"]')];
+      const positions = options.map((o) => o.getAttribute('aria-posinset'));
+      return {
+        options: options.length,
+        unique: new Set(positions).size,
+        setsize: new Set(options.map((o) => o.getAttribute('aria-setsize'))).size,
+        exposedGutters: lane.querySelectorAll('.gutter:not([aria-hidden="true"])').length,
+        crlf: [...lane.querySelectorAll('.esc[role="img"]')].some((e) => e.getAttribute('aria-label') === 'CR LF'),
+        bubble: lane.querySelector('.bubble')?.getAttribute('aria-label') ?? '',
+      };
+    });
+    expect(tree.options).toBeGreaterThan(5);
+    expect(tree.unique).toBe(tree.options);
+    expect(tree.setsize).toBe(1);
+    expect(tree.exposedGutters).toBe(0);
+    expect(tree.crlf).toBe(true);
+    expect(tree.bubble).toContain('Server-Sent Events');
 
     // Export the recording (Tab goes on past the end of the page and comes round to the top).
     await tabTo('.controls .actions button:nth-child(2)', 200);
