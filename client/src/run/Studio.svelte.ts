@@ -43,6 +43,8 @@ export class Studio {
   notice = $state<string | null>(null);
   highlight = $state<Highlight | null>(null);
   running = $state(false);
+  /** Whether the last run was stopped before its end (the status line says so). */
+  stopped = $state(false);
   /** The lab whose panel shows (`?lab=lb`, `?lab=faults`, or a lesson's step). */
   lab = $state<string | null>(null);
   /** Segment kinds a lesson step picks out in the byte views; the rest are dimmed. */
@@ -96,6 +98,7 @@ export class Studio {
 
   async #race(): Promise<void> {
     this.stop();
+    this.stopped = false;
     this.error = null;
     this.notice = null;
     const abort = new AbortController();
@@ -161,6 +164,7 @@ export class Studio {
   }
 
   stop(): void {
+    if (this.#abort && this.running) this.stopped = true;
     this.#abort?.abort();
     this.#abort = null;
   }

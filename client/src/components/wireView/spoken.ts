@@ -1,0 +1,16 @@
+/**
+ * What a screen reader says for the escapes a byte view draws: names ("CR LF"), not "backslash r
+ * backslash n". A segment's option is named by its content (so its name holds its visible text,
+ * WCAG 2.5.3), each drawn escape an image named this way; its label is its description (title).
+ */
+const names: Record<string, string> = { r: 'CR', n: 'LF', t: 'TAB' };
+
+/** `\r\n` → `CR LF`, `\x00` → `byte 00`. */
+export function escapeNames(drawn: string): string {
+  const out: string[] = [];
+  for (const [, code] of drawn.matchAll(/\\(x[0-9a-fA-F]{2}|.)/g)) {
+    if (code === undefined) continue;
+    out.push(names[code] ?? (code.startsWith('x') ? `byte ${code.slice(1).toUpperCase()}` : code));
+  }
+  return out.join(' ');
+}
