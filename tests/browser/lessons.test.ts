@@ -92,6 +92,8 @@ describe('a lesson step', () => {
     await page.keyboard.press('PageUp');
     await expect.poll(title).toContain('Every chunk says its size');
     expect(page.url()).toBe(`${server.url}/lessons/chunks/2`);
+    // Moving a step is a navigation: focus goes to the new step's heading.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('step-title');
   });
 
   it('writes its commands for the origin the page is served on, not localhost:3000', async () => {
