@@ -116,7 +116,6 @@ export class Studio {
     if (abort.signal.aborted) return stopTap();
     // Time 0 is when the lanes start, not when the tap was asked for.
     run.startedAt = pageNow();
-    this.running = true;
     const lanes = Promise.all(
       run.lanes.map((lane) =>
         laneSpec(lane.id).client(run.settings, run.id, (event) => {
@@ -136,6 +135,9 @@ export class Studio {
       if (this.#abort === null) this.running = false;
       return;
     }
+    // Running from the moment the run is on screen and its player loaded: Space on Stop pauses
+    // that run, and the status line says it started when there is something to see.
+    this.running = true;
     this.run = run;
     this.player.load(run);
     await lanes;
