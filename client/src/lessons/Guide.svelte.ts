@@ -25,11 +25,6 @@ export class Guide {
   settled = $state(false);
   /** This browser holds the presenter token: its moves are published to /follow. */
   publishes = $state(false);
-  /**
-   * This page follows a presenter (`/follow`). The labs keep a state per learner, so a follower
-   * does each step's lab actions and kills itself, on its own lab state, timed against its own run.
-   */
-  follower = false;
   readonly progress = new Progress();
   readonly studio: Studio;
   /** Predictions already answered, by `slug/step`: coming back to a step does not ask again. */
