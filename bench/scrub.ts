@@ -5,34 +5,19 @@
  */
 import { launch, openPage, servePage } from '../tests/browser/browser.ts';
 import { installProbe, readProbe, resetProbe } from './pageProbe.ts';
+import { checkScrubbed, prepareScrub, scrub } from './pageDrive.ts';
 
-// 10,000 tokens: each emoji is one token (after merging its BPE pieces).
-const text = '😀'.repeat(10_000);
 const server = await servePage();
 const browser = await launch();
 try {
   const page = await openPage(browser, []);
   await installProbe(page);
-  await page.goto(`${server.url}/?text=${encodeURIComponent(text)}&tps=1000&ttft=0&jitter=0&lanes=sse,ws,http&start=1`);
-  await page.waitForFunction(() => document.querySelector('.lane[data-lane="http"] .bubble')?.getAttribute('data-status') === 'done', null, { timeout: 120_000, polling: 500 });
-  await page.waitForTimeout(1000);
-  const tokensPerLane = Number(await page.evaluate('document.querySelector(".lane[data-lane=\\"sse\\"] [data-figure=\\"tokens\\"]").textContent'));
-  const slider = page.getByRole('slider', { name: 'Timeline: time in the run' });
-  // Below the fold at 1280×720: a drag outside the viewport would reach nothing.
-  await slider.scrollIntoViewIfNeeded();
-  const box = (await slider.boundingBox())!;
-  await page.mouse.move(box.x + 2, box.y + box.height / 2);
+  const setup = await prepareScrub(page, server.url);
   await resetProbe(page);
-  await page.mouse.down();
-  for (let i = 0; i <= 200; i++) {
-    await page.mouse.move(box.x + 2 + ((box.width - 4) * i) / 200, box.y + box.height / 2);
-    await page.waitForTimeout(16);
-  }
-  await page.mouse.up();
+  await scrub(page, setup);
   const figures = await readProbe(page);
-  const [cursor, duration] = await Promise.all([slider.getAttribute('aria-valuenow'), slider.getAttribute('aria-valuemax')]);
-  if (Number(cursor) < 0.9 * Number(duration)) throw new Error(`The drag did not move the cursor across the run (at ${cursor} of ${duration} ms): did the timeline move?`);
-  console.log(JSON.stringify({ tokensPerLane, ...figures }));
+  await checkScrubbed(page);
+  console.log(JSON.stringify({ tokensPerLane: setup.tokensPerLane, ...figures }));
 } finally {
   await browser.close();
   await server.close();
