@@ -24,6 +24,8 @@ export interface BenchConfig {
   pageSeconds: number;
   /** Run bench/scrub.ts (a 10,000-token race and a scrub: about a minute). */
   scrub: boolean;
+  /** Times the page section runs the empty page, the race and the scrub; it reports the median of each figure. */
+  repeats: number;
 }
 
 const full: Omit<BenchConfig, 'quick' | 'sections'> = {
@@ -36,6 +38,7 @@ const full: Omit<BenchConfig, 'quick' | 'sections'> = {
   tapStreams: 1000,
   pageSeconds: 30,
   scrub: true,
+  repeats: 3,
 };
 
 const quick: Omit<BenchConfig, 'quick' | 'sections'> = {
@@ -47,15 +50,19 @@ const quick: Omit<BenchConfig, 'quick' | 'sections'> = {
   tapStreams: 250,
   pageSeconds: 5,
   scrub: false,
+  repeats: 1,
 };
 
-export const usage = `Usage: npm run bench [-- --quick] [-- --only ${sectionNames.join(',')}]
+export const usage = `Usage: npm run bench [-- --quick] [-- --only ${sectionNames.join(',')}] [-- --repeats N]
   --quick        a short run for development: small ladder, short holds, 5 s page race, no scrub
-  --only LIST    run only these sections (comma-separated)`;
+  --only LIST    run only these sections (comma-separated)
+  --repeats N    run the page section's empty page, race and scrub N times and report the median
+                 of each figure (default 3, or 1 with --quick)`;
 
 /** Reads the command line; throws a message that says what is wrong and what is accepted. */
 export function parseArgs(args: readonly string[]): BenchConfig {
   let isQuick = false;
+  let repeats: number | undefined;
   let sections: SectionName[] = [...sectionNames];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -67,7 +74,12 @@ export function parseArgs(args: readonly string[]): BenchConfig {
       const unknown = wanted.filter((s) => !(sectionNames as readonly string[]).includes(s));
       if (unknown.length) throw new Error(`Unknown section ${unknown.join(', ')}; the sections are ${sectionNames.join(', ')}.\n${usage}`);
       sections = sectionNames.filter((s) => wanted.includes(s));
+    } else if (arg === '--repeats' || arg.startsWith('--repeats=')) {
+      const text = arg === '--repeats' ? args[++i] : arg.slice('--repeats='.length);
+      repeats = Number(text);
+      if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats needs a whole number of at least 1, not "${text ?? ''}".\n${usage}`);
     } else throw new Error(`Unknown argument "${arg}".\n${usage}`);
   }
-  return { quick: isQuick, sections, ...(isQuick ? quick : full) };
+  const config = { quick: isQuick, sections, ...(isQuick ? quick : full) };
+  return repeats === undefined ? config : { ...config, repeats };
 }

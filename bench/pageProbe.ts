@@ -24,6 +24,8 @@ export interface FrameFigures {
   longTasks: number;
   longestTask: number;
   frames: number;
+  /** Animation frames drawn per second of the measured time (60 when none is missed). */
+  framesPerSecond: number;
   /** ms between animation frames: 16.7 is 60 frames a second. */
   frameMedian: number;
   frameP95: number;
@@ -46,6 +48,7 @@ export async function readProbe(page: Page): Promise<FrameFigures> {
     longTasks: longTasks.length,
     longestTask: Math.round(Math.max(0, ...longTasks)),
     frames: frames.length,
+    framesPerSecond: +((1000 * frames.length) / Math.max(1, frames.reduce((a, b) => a + b, 0))).toFixed(1),
     frameMedian: +percentile(sorted, 0.5).toFixed(1),
     frameP95: +percentile(sorted, 0.95).toFixed(1),
   };
