@@ -25,6 +25,10 @@
  *    "other". Per frame = total over the traced window / the animation frames the page's probe
  *    counted in it (bench/pageProbe.ts, the same rAF probe the page bench uses). Raster runs on
  *    worker threads (software raster) and is reported beside the main thread, not in it.
+ *    Two clocks: wall time (an event's dur) and thread CPU time (its tdur: the time the thread
+ *    actually ran). On a shared, loaded machine wall time includes waiting for a CPU, so the
+ *    breakdown and the ablation use CPU time; an event without tdur gets its wall time times its
+ *    parent's CPU share.
  * 2. Script by view: the V8 sampling profiler (disabled-by-default-v8.cpu_profiler) in the same
  *    trace. A sample is charged to the first frame, walking from the leaf towards the root, whose
  *    source file belongs to a view (traceAnalyse.ts `viewOfFile`): ChatBubble/Markdown* → bubbles,
@@ -40,20 +44,23 @@
  *    code changes; the timeline keeps its slider box so the scrub can still drag it), all
  *    without the profiler (lighter tracing), plus a run with nothing hidden under the same
  *    settings. A view's style/layout/paint/compositing cost is the run with nothing hidden minus
- *    the run with that view hidden, in ms per second of trace, converted to ms per frame of the
- *    run with nothing hidden. Hiding a view also stops what it reads from the layout
+ *    the run with that view hidden, in thread CPU ms per frame drawn (the rendering lifecycle runs
+ *    once a frame; a run with a view hidden draws more frames, so per second would undercount). Hiding a view also stops what it reads from the layout
  *    (bind:clientWidth reads 0), so its script changes too: the ablation's script delta is shown
  *    only as a cross-check. One run each: on a loaded machine a small delta is within noise (a
  *    negative one says so).
  * 4. Forced synchronous style/layout: UpdateLayoutTree and Layout events that carry a JS stack
  *    (disabled-by-default-devtools.timeline.stack) or sit inside a script event, by the first
  *    client/src frame of that stack, counting those inside a requestAnimationFrame callback.
- * 5. Long tasks: main-thread tasks over 50 ms, each with its category breakdown and attributed
+ * 5. Long tasks: main-thread tasks over 50 ms (wall clock, as the Long Tasks API sees them),
+ *    each with its category breakdown (wall ms) and its thread CPU time, attributed by CPU time
  *    to GC (half or more of it GC), the page's own work (half or more script/style/layout/paint/
- *    compositing), or else the browser; with the top sampled JS inside it.
+ *    compositing), or else the browser; a task with under 50 ms on a CPU is "waiting for a CPU":
+ *    long because the machine was busy, not because of what ran in it. With the top sampled JS
+ *    inside it (profiled runs).
  * The machine is shared: the load average is recorded before and after every run.
  */
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build } from 'vite';
@@ -67,16 +74,18 @@ import { format } from './figures.ts';
 
 const scenarios = ['race', 'scrub', 'empty'] as const;
 type Scenario = (typeof scenarios)[number];
-const usage = `Usage: npm run bench:trace [-- --only race,scrub,empty] [-- --seconds 30] [-- --no-ablate] [-- --keep DIR]
+const usage = `Usage: npm run bench:trace [-- --only race,scrub,empty] [-- --seconds 30] [-- --no-ablate] [-- --keep DIR] [-- --from DIR]
   --only LIST     scenarios to trace (default all)
   --seconds N     seconds of tokens in the race (default 30); the empty page runs min(10, N) s
   --no-ablate     skip the runs with one view hidden (per-view rendering cost)
-  --keep DIR      also write every raw trace (JSON, tens of MB each) into DIR`;
+  --keep DIR      also write every raw trace (JSON, ~100 MB each; opens in DevTools) and its frame figures into DIR
+  --from DIR      measure nothing: analyse the traces a --keep run wrote (the build must be the same: same code)`;
 
 let only: Scenario[] = [...scenarios];
 let seconds = 30;
 let ablate = true;
 let keep: string | undefined;
+let from: string | undefined;
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const arg = argv[i]!;
@@ -84,6 +93,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (arg === '--seconds') seconds = Number(argv[++i]);
   else if (arg === '--no-ablate') ablate = false;
   else if (arg === '--keep') keep = argv[++i];
+  else if (arg === '--from') from = argv[++i];
   else {
     console.error(`Unknown argument "${arg}".\n${usage}`);
     process.exit(2);
@@ -112,27 +122,41 @@ const cpu = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}`;
 const log = (line: string): void => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 log(`bench:trace ${only.join(', ')}, ${seconds} s race, ablation ${ablate ? 'on' : 'off'}, on ${cpu}, load average ${load()}`);
-log('building the page (minify: false, source maps)');
-const staticDir = mkdtempSync(path.join(os.tmpdir(), 'streamscope-trace-'));
-await build({
-  configFile: path.resolve(import.meta.dirname, '../vite.config.ts'),
-  logLevel: 'silent',
-  build: { outDir: staticDir, emptyOutDir: true, minify: false, sourcemap: true },
-});
-const server = await listen({ staticDir });
+if (keep) mkdirSync(keep, { recursive: true });
+const staticDir = from ? path.join(from, 'build') : keep ? path.join(keep, 'build') : mkdtempSync(path.join(os.tmpdir(), 'streamscope-trace-'));
+if (!from) {
+  log('building the page (minify: false, source maps)');
+  await build({
+    configFile: path.resolve(import.meta.dirname, '../vite.config.ts'),
+    logLevel: 'silent',
+    build: { outDir: staticDir, emptyOutDir: true, minify: false, sourcemap: true },
+  });
+}
+const server = from ? undefined : await listen({ staticDir });
 const mapper = new SourceMapper(staticDir);
 const { text } = raceText(seconds);
-if (keep) mkdirSync(keep, { recursive: true });
 
-interface Run {
+interface Recorded {
   scenario: Scenario;
   hidden: string | null;
   profiled: boolean;
   loadBefore: string;
   loadAfter: string;
   frames: FrameFigures;
+}
+interface Run extends Recorded {
   analysis: Analysis;
 }
+
+function analysed(recorded: Recorded, buffer: Buffer): Run {
+  const parsed = JSON.parse(buffer.toString('utf8')) as { traceEvents: TraceEvent[] } | TraceEvent[];
+  const events = Array.isArray(parsed) ? parsed : parsed.traceEvents;
+  const analysis = analyse(events, mapper);
+  log(`  ${recorded.frames.frames} frames, p95 ${recorded.frames.frameP95} ms, ${events.length} trace events, main thread busy ${analysis.busyMs.toFixed(0)} ms (${analysis.busyCpuMs.toFixed(0)} ms on a CPU) of ${analysis.windowMs.toFixed(0)} ms`);
+  return { ...recorded, analysis };
+}
+const fileName = (r: { scenario: string; hidden: string | null; profiled: boolean }): string =>
+  `${r.scenario}${r.hidden ? `-no-${r.hidden.replace(/\W+/g, '-')}` : ''}${r.profiled ? '-profiled' : ''}`;
 
 async function traced(scenario: Scenario, hidden: string | null, withProfiler: boolean): Promise<Run> {
   const loadBefore = load();
@@ -143,10 +167,10 @@ async function traced(scenario: Scenario, hidden: string | null, withProfiler: b
     await installProbe(page);
     let act: () => Promise<void>;
     if (scenario === 'race') {
-      await startRace(page, server.url, text);
+      await startRace(page, server!.url, text);
       act = () => finishRace(page, seconds);
     } else if (scenario === 'scrub') {
-      const setup = await prepareScrub(page, server.url);
+      const setup = await prepareScrub(page, server!.url);
       act = async () => {
         await scrub(page, setup);
       };
@@ -167,29 +191,41 @@ async function traced(scenario: Scenario, hidden: string | null, withProfiler: b
     const frames = await readProbe(page);
     const buffer = await browser.stopTracing();
     if (scenario === 'scrub') await checkScrubbed(page);
-    if (keep) writeFileSync(path.join(keep, `${scenario}${hidden ? `-no-${hidden.replace(/\W+/g, '-')}` : ''}${withProfiler ? '-profiled' : ''}.json`), buffer);
-    const parsed = JSON.parse(buffer.toString('utf8')) as { traceEvents: TraceEvent[] } | TraceEvent[];
-    const events = Array.isArray(parsed) ? parsed : parsed.traceEvents;
-    const analysis = analyse(events, mapper);
     const loadAfter = load();
-    log(`  ${frames.frames} frames, p95 ${frames.frameP95} ms, ${events.length} trace events, main thread busy ${analysis.busyMs.toFixed(0)} of ${analysis.windowMs.toFixed(0)} ms; load average ${loadAfter}`);
-    return { scenario, hidden, profiled: withProfiler, loadBefore, loadAfter, frames, analysis };
+    const recorded: Recorded = { scenario, hidden, profiled: withProfiler, loadBefore, loadAfter, frames };
+    log(`  load average after ${loadAfter}`);
+    if (keep) {
+      writeFileSync(path.join(keep, `${fileName(recorded)}.json`), buffer);
+      writeFileSync(path.join(keep, `${fileName(recorded)}.run.json`), JSON.stringify(recorded));
+    }
+    return analysed(recorded, buffer);
   } finally {
     await browser.close();
   }
 }
 
 const runs: Run[] = [];
-try {
-  // The empty page first and last would be fairer still; first is what bench/pageRuns.ts does.
-  for (const scenario of only) {
-    runs.push(await traced(scenario, null, false));
-    if (scenario === 'empty') continue;
-    runs.push(await traced(scenario, null, true));
-    if (ablate) for (const view of Object.keys(hide)) runs.push(await traced(scenario, view, false));
+if (from) {
+  for (const name of readdirSync(from).filter((n) => n.endsWith('.run.json')).sort()) {
+    const recorded = JSON.parse(readFileSync(path.join(from, name), 'utf8')) as Recorded;
+    if (!only.includes(recorded.scenario) || (!ablate && recorded.hidden)) continue;
+    log(`analysing ${name.replace('.run.json', '.json')}`);
+    runs.push(analysed(recorded, readFileSync(path.join(from, name.replace('.run.json', '.json')))));
   }
-} finally {
-  await server.close();
+  // In the order a recording makes them.
+  const order = (r: Run) => only.indexOf(r.scenario) * 100 + (r.hidden ? 2 + Object.keys(hide).indexOf(r.hidden) : r.profiled ? 1 : 0);
+  runs.sort((a, b) => order(a) - order(b));
+} else {
+  try {
+    for (const scenario of only) {
+      runs.push(await traced(scenario, null, false));
+      if (scenario === 'empty') continue;
+      runs.push(await traced(scenario, null, true));
+      if (ablate) for (const view of Object.keys(hide)) runs.push(await traced(scenario, view, false));
+    }
+  } finally {
+    await server!.close();
+  }
 }
 
 // ---- Report -------------------------------------------------------------------------------
@@ -203,9 +239,28 @@ const f2 = (v: number): string => format(+v.toFixed(2));
 const out: string[] = [];
 out.push(`Traced on ${cpu}, headless Chromium (software rendering), 1280×720; ${new Date().toISOString()}.`);
 out.push('');
-out.push('### Main thread per frame, by category (ms per animation frame; traced without the JS profiler)');
-out.push('');
 const base = runs.filter((r) => !r.hidden && !r.profiled);
+out.push('### Main thread per frame, by category: thread CPU time (ms per animation frame; traced without the JS profiler)');
+out.push('');
+out.push('CPU time is what the work cost whatever else the machine ran; wall time (next table) adds the waits for a CPU.');
+out.push('');
+out.push(
+  mdTable([
+    ['scenario', 'frames', 'frames / s', 'frame p95', ...categories, 'total on a CPU', 'load avg before → after'],
+    ...base.map((r) => [
+      r.scenario,
+      String(r.frames.frames),
+      String(r.frames.framesPerSecond ?? +((1000 * r.frames.frames) / r.analysis.windowMs).toFixed(1)),
+      `${r.frames.frameP95} ms`,
+      ...categories.map((c) => f2(perFrame(r, r.analysis.totalCpu[c]))),
+      `${f2(perFrame(r, r.analysis.busyCpuMs))} (${((100 * r.analysis.busyCpuMs) / r.analysis.windowMs).toFixed(0)} % of ${(r.analysis.windowMs / 1000).toFixed(1)} s)`,
+      `${r.loadBefore.split(' ')[0]} → ${r.loadAfter.split(' ')[0]}`,
+    ]),
+  ]),
+);
+out.push('');
+out.push('### Main thread per frame, by category: wall time (ms per animation frame)');
+out.push('');
 out.push(
   mdTable([
     ['scenario', 'frames', 'frame p95', ...categories, 'main thread busy', 'raster (workers)', 'load avg before → after'],
@@ -232,11 +287,16 @@ for (const scenario of only.filter((s) => s !== 'empty')) {
   const ablations = runs.filter((r) => r.scenario === scenario && r.hidden);
   if (ablations.length) {
     out.push('');
-    out.push(`### ${scenario}: rendering by view (ablation: the run with nothing hidden minus the run with the view hidden, ms per frame)`);
+    out.push(`### ${scenario}: rendering by view (ablation: the run with nothing hidden minus the run with the view hidden, thread CPU ms per frame)`);
     out.push('');
-    const rate = (r: Run, c: keyof ByCategory | 'render'): number =>
-      (c === 'render' ? r.analysis.total.style + r.analysis.total.layout + r.analysis.total.paint + r.analysis.total.compositing : r.analysis.total[c]) / r.analysis.windowMs;
-    const toFrame = none.analysis.windowMs / Math.max(1, none.frames.frames);
+    // Thread CPU time (the ablation runs follow each other minutes apart on a shared machine), per
+    // frame drawn: the rendering lifecycle runs once a frame, and a run that draws more frames
+    // (because a view is hidden) does more of it per second.
+    const rate = (r: Run, c: keyof ByCategory | 'render'): number => {
+      const t = r.analysis.totalCpu;
+      return (c === 'render' ? t.style + t.layout + t.paint + t.compositing : t[c]) / Math.max(1, r.frames.frames);
+    };
+    const toFrame = 1;
     const cols = ['style', 'layout', 'paint', 'compositing', 'render'] as const;
     const totalRender = rate(none, 'render') * toFrame;
     out.push(
@@ -266,21 +326,43 @@ for (const scenario of only.filter((s) => s !== 'empty')) {
 out.push('');
 out.push('### Long tasks (> 50 ms)');
 out.push('');
-const lt = runs.flatMap((r) => r.analysis.longTasks.map((t) => ({ r, t })));
+out.push('The long tasks of the reference runs (nothing hidden) with over 50 ms on a CPU; every run, and the tasks long only by waiting for a CPU, are counted in the table after.');
+out.push('');
+const lt = runs.filter((r) => !r.hidden).flatMap((r) => r.analysis.longTasks.filter((t) => t.cpuMs > 50).map((t) => ({ r, t })));
 out.push(
   lt.length
     ? mdTable([
-        ['run', 'at', 'ms', 'attributed to', 'script / style / layout / paint / compositing / gc / other', 'top JS inside'],
+        ['run', 'at', 'ms (on a CPU)', 'attributed to', 'script / style / layout / paint / compositing / gc / other', 'top JS inside'],
         ...lt.map(({ r, t }) => [
           `${r.scenario}${r.hidden ? ` (${r.hidden} hidden)` : ''}${r.profiled ? ' (profiled)' : ''}`,
           `${(t.startMs / 1000).toFixed(1)} s`,
-          format(Math.round(t.ms)),
+          `${Math.round(t.ms)} (${Math.round(t.cpuMs)})`,
           t.attributedTo,
           [t.byCategory.script, t.byCategory.style, t.byCategory.layout, t.byCategory.paint, t.byCategory.compositing, t.byCategory.gc, t.byCategory.other + t.byCategory.parse].map((v) => v.toFixed(0)).join(' / '),
           t.topJs.join('; ') || '—',
         ]),
       ])
     : 'none',
+);
+out.push('');
+out.push(
+  mdTable([
+    ['run', 'long tasks', 'longest (ms)', "the page's own work", 'GC', 'browser', 'waiting for a CPU (< 50 ms on one)', 'most CPU in one task (ms)'],
+    ...runs.map((r) => {
+      const tasks = r.analysis.longTasks;
+      const n = (what: string) => String(tasks.filter((t) => t.attributedTo.startsWith(what)).length);
+      return [
+        `${r.scenario}${r.hidden ? ` (${r.hidden} hidden)` : ''}${r.profiled ? ' (profiled)' : ''}`,
+        String(tasks.length),
+        String(Math.round(Math.max(0, ...tasks.map((t) => t.ms)))),
+        n('the page'),
+        n('GC'),
+        n('browser'),
+        n('waiting'),
+        String(Math.round(Math.max(0, ...tasks.map((t) => t.cpuMs)))),
+      ];
+    }),
+  ]),
 );
 const report = out.join('\n');
 console.log(report);

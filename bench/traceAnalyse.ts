@@ -37,7 +37,7 @@ const byName: Record<string, Category> = {
   ParseAuthorStyleSheet: 'style',
   Layout: 'layout',
   'LocalFrameView::RunPostLifecycleSteps': 'layout',
-  IntersectionObserverController: 'layout',
+  'IntersectionObserverController::computeIntersections': 'layout',
   ComputeIntersections: 'layout',
   HitTest: 'layout',
   PrePaint: 'paint',
@@ -49,6 +49,7 @@ const byName: Record<string, Category> = {
   CompositeLayers: 'compositing',
   UpdateLayer: 'compositing',
   UpdateLayerTree: 'compositing',
+  ScrollLayer: 'compositing',
   Layerize: 'compositing',
   'PaintArtifactCompositor::Update': 'compositing',
   'LayerTreeHost::UpdateLayers': 'compositing',
@@ -71,6 +72,8 @@ export interface TraceEvent {
   dur?: number;
   pid: number;
   tid: number;
+  tts?: number;
+  tdur?: number;
   id?: string;
   cat?: string;
   args?: Record<string, any>;
@@ -80,8 +83,11 @@ interface Node {
   ev: TraceEvent;
   start: number;
   end: number;
+  /** Thread CPU time (tdur) in µs; estimated from the wall time and the parent's CPU share when the event has none. */
+  cpu: number;
   category: Category;
   self: number;
+  selfCpu: number;
   children: Node[];
   parent?: Node;
 }
@@ -191,8 +197,10 @@ function readProfile(events: TraceEvent[], pid: number, tid: number): Profile | 
 export interface LongTask {
   startMs: number;
   ms: number;
+  /** Of which the thread ran on a CPU (the rest it waited for one). */
+  cpuMs: number;
   byCategory: ByCategory;
-  /** The page's own work, GC, or the browser (task overhead, IPC, parsing). */
+  /** The page's own work, GC, or the browser (task overhead, IPC), by CPU time; "waiting for a CPU" when under 50 ms of it ran on one. */
   attributedTo: string;
   /** Top JS by sampled time inside the task (view: function file:line). */
   topJs: string[];
@@ -200,10 +208,13 @@ export interface LongTask {
 
 export interface Analysis {
   windowMs: number;
-  /** Main-thread self time by category over the window. */
+  /** Main-thread self time (wall clock) by category over the window. */
   total: ByCategory;
-  /** Renderer main-thread busy time (top-level tasks). */
+  /** The same in thread CPU time: what the work cost, whatever else the machine ran meanwhile. */
+  totalCpu: ByCategory;
+  /** Renderer main-thread busy time (top-level tasks), wall clock and thread CPU. */
   busyMs: number;
+  busyCpuMs: number;
   /** Raster work off the main thread (software raster on worker threads). */
   rasterMs: number;
   longTasks: LongTask[];
@@ -217,7 +228,8 @@ export interface Analysis {
 }
 
 export function analyse(events: TraceEvent[], mapper: SourceMapper): Analysis {
-  // The page's renderer main thread: the CrRendererMain with the most work.
+  // The page's renderer main thread: the CrRendererMain of the process that hosts the traced
+  // page's main frame (not the browser's own WebUI renderer), else the one with the most work.
   const mains = new Map<string, number>();
   const names = new Map<string, string>();
   for (const ev of events) if (ev.ph === 'M' && ev.name === 'thread_name') names.set(`${ev.pid}:${ev.tid}`, ev.args?.name);
@@ -225,21 +237,23 @@ export function analyse(events: TraceEvent[], mapper: SourceMapper): Analysis {
     const key = `${ev.pid}:${ev.tid}`;
     if (ev.ph === 'X' && names.get(key) === 'CrRendererMain') mains.set(key, (mains.get(key) ?? 0) + (ev.dur ?? 0));
   }
-  const mainKey = [...mains.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const started = events.find((ev) => ev.name === 'TracingStartedInBrowser');
+  const pagePid: number | undefined = (started?.args?.data?.frames ?? []).find((f: any) => f.isInPrimaryMainFrame || f.isOutermostMainFrame)?.processId;
+  const mainKey = [...mains.keys()].find((k) => pagePid !== undefined && k.startsWith(`${pagePid}:`)) ?? [...mains.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
   if (!mainKey) throw new Error('No renderer main thread in the trace.');
   const [pid, tid] = mainKey.split(':').map(Number) as [number, number];
   const own = events.filter((ev) => ev.pid === pid && ev.tid === tid && (ev.ph === 'X' || ev.ph === 'B' || ev.ph === 'E'));
 
   // Complete events (X, and B/E pairs) nested by time.
-  const spans: { ev: TraceEvent; start: number; end: number }[] = [];
+  const spans: { ev: TraceEvent; start: number; end: number; cpu?: number }[] = [];
   const open: TraceEvent[] = [];
   for (const ev of own.sort((a, b) => a.ts - b.ts)) {
-    if (ev.ph === 'X') spans.push({ ev, start: ev.ts, end: ev.ts + (ev.dur ?? 0) });
+    if (ev.ph === 'X') spans.push({ ev, start: ev.ts, end: ev.ts + (ev.dur ?? 0), cpu: ev.tdur });
     else if (ev.ph === 'B') open.push(ev);
     else if (ev.ph === 'E') {
       const i = open.map((o) => o.name).lastIndexOf(ev.name);
       const b = i >= 0 ? open.splice(i, 1)[0]! : open.pop();
-      if (b) spans.push({ ev: { ...b, args: { ...b.args, ...ev.args } }, start: b.ts, end: ev.ts });
+      if (b) spans.push({ ev: { ...b, args: { ...b.args, ...ev.args } }, start: b.ts, end: ev.ts, cpu: b.tts !== undefined && ev.tts !== undefined ? ev.tts - b.tts : undefined });
     }
   }
   spans.sort((a, b) => a.start - b.start || b.end - a.end);
@@ -251,10 +265,14 @@ export function analyse(events: TraceEvent[], mapper: SourceMapper): Analysis {
     // Only events inside their parent nest (a rare overlap is treated as a sibling).
     const nested = parent && s.end <= parent.end + 1 ? parent : undefined;
     const category = categoryOf(s.ev.name) ?? nested?.category ?? 'other';
-    const node: Node = { ev: s.ev, start: s.start, end: s.end, category, self: s.end - s.start, children: [], parent: nested };
+    const wall = s.end - s.start;
+    const share = nested && nested.end > nested.start ? Math.min(1, nested.cpu / (nested.end - nested.start)) : 1;
+    const cpu = Math.min(wall, s.cpu ?? wall * share);
+    const node: Node = { ev: s.ev, start: s.start, end: s.end, cpu, category, self: wall, selfCpu: cpu, children: [], parent: nested };
     if (nested) {
       nested.children.push(node);
-      nested.self -= node.end - node.start;
+      nested.self -= wall;
+      nested.selfCpu -= cpu;
     } else roots.push(node);
     if (!nested) stack.length = 0;
     stack.push(node);
@@ -266,9 +284,16 @@ export function analyse(events: TraceEvent[], mapper: SourceMapper): Analysis {
     into[node.category] += Math.max(0, node.self) / 1000;
     for (const c of node.children) sum(c, into);
   };
+  const sumCpu = (node: Node, into: ByCategory): void => {
+    into[node.category] += Math.max(0, node.selfCpu) / 1000;
+    for (const c of node.children) sumCpu(c, into);
+  };
   const total = zero();
   for (const r of roots) sum(r, total);
+  const totalCpu = zero();
+  for (const r of roots) sumCpu(r, totalCpu);
   const busyMs = roots.reduce((t, r) => t + (r.end - r.start), 0) / 1000;
+  const busyCpuMs = roots.reduce((t, r) => t + r.cpu, 0) / 1000;
 
   let rasterMs = 0;
   for (const ev of events) if (ev.pid === pid && ev.ph === 'X' && ev.name === 'RasterTask') rasterMs += (ev.dur ?? 0) / 1000;
@@ -387,16 +412,24 @@ export function analyse(events: TraceEvent[], mapper: SourceMapper): Analysis {
     const by = zero();
     sum(r, by);
     const ms = (r.end - r.start) / 1000;
-    const pageWork = by.script + by.style + by.layout + by.paint + by.compositing + by.parse;
-    const attributedTo = by.gc >= ms / 2 ? 'GC' : pageWork >= ms / 2 ? "the page's own work" : by.gc > pageWork ? 'GC' : 'browser (task overhead, IPC, nothing of the page)';
+    const cpuMs = r.cpu / 1000;
+    // By what the thread did on a CPU: a task that is long only because it waited for one (a
+    // loaded machine) is the machine's, whatever ran in it.
+    const byCpu = zero();
+    sumCpu(r, byCpu);
+    const pageWork = byCpu.script + byCpu.style + byCpu.layout + byCpu.paint + byCpu.compositing + byCpu.parse;
+    const what = byCpu.gc >= cpuMs / 2 ? 'GC' : pageWork >= cpuMs / 2 ? "the page's own work" : byCpu.gc > pageWork ? 'GC' : 'browser (task overhead, IPC)';
+    const attributedTo = cpuMs > 50 ? what : `waiting for a CPU (mostly ${what})`;
     const js = [...jsInTask(r.start, r.end).entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, v]) => `${k} (${v.toFixed(0)} ms)`);
-    longTasks.push({ startMs: (r.start - windowStart) / 1000, ms, byCategory: round(by), attributedTo, topJs: js });
+    longTasks.push({ startMs: (r.start - windowStart) / 1000, ms, cpuMs: +cpuMs.toFixed(1), byCategory: round(by), attributedTo, topJs: js });
   }
 
   return {
     windowMs: (windowEnd - windowStart) / 1000,
     total: round(total),
+    totalCpu: round(totalCpu),
     busyMs: +busyMs.toFixed(1),
+    busyCpuMs: +busyCpuMs.toFixed(1),
     rasterMs: +rasterMs.toFixed(1),
     longTasks,
     scriptByView: Object.fromEntries(Object.entries(scriptByView).map(([k, v]) => [k, +v.toFixed(1)]).sort((a, b) => (b[1] as number) - (a[1] as number))),
