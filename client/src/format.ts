@@ -14,9 +14,9 @@ export interface MsFormat {
 /** `842 ms`, `12.35 s`; `—` for a figure not known yet (no first byte yet, say). */
 export function formatMs(ms: number | undefined, { decimals = 0, secondsFrom = 10_000 }: MsFormat = {}): string {
   if (ms === undefined) return '—';
-  if (ms >= secondsFrom) return formatSeconds(ms);
-  // Math.round, not toFixed(0): a figure a hair below zero (clock offset) reads "0 ms", never "-0 ms".
-  return `${decimals === 0 ? Math.round(ms) : ms.toFixed(decimals)} ms`;
+  // Math.round, as the lane figures always did: toFixed(0) would write a hair below zero as "-0 ms".
+  if (ms < secondsFrom) return `${decimals === 0 ? Math.round(ms) : ms.toFixed(decimals)} ms`;
+  return formatSeconds(ms);
 }
 
 /** `12.35 s`: ms as seconds with two decimals (a connection's close, a long figure). */

@@ -2,27 +2,27 @@ import { describe, expect, test } from 'vitest';
 import { keyAction, perform, type KeyAction, type KeyPress, type KeyTargets, type LessonKeys } from './keyMap.ts';
 
 const press = (key: string, extra: Partial<KeyPress> = {}): KeyPress => ({ key, modified: false, inField: false, inTablist: false, onButton: false, ...extra });
-const studio: LessonKeys | null = null;
+const outside: LessonKeys | null = null;
 const lesson: LessonKeys = { moves: true, present: false };
 const presenting: LessonKeys = { moves: true, present: true };
 const audience: LessonKeys = { moves: false, present: true };
 
 describe('keyAction', () => {
   test.each<[string, KeyPress, LessonKeys | null, KeyAction | null]>([
-    ['Space plays or pauses', press(' '), studio, 'play-pause'],
-    ['Space on a button presses the button', press(' ', { onButton: true }), studio, null],
-    ['→ steps forward', press('ArrowRight'), studio, 'step-forward'],
-    ['← steps back', press('ArrowLeft'), studio, 'step-back'],
-    ['Home goes to the start', press('Home'), studio, 'to-start'],
-    ['End goes to the end', press('End'), studio, 'to-end'],
-    ['other keys are the browser’s', press('x'), studio, null],
-    ['typing is not a key of the page', press(' ', { inField: true }), studio, null],
-    ['a shortcut is not a key of the page', press('ArrowRight', { modified: true }), studio, null],
-    ['a tab list keeps its arrows', press('ArrowRight', { inTablist: true }), studio, null],
+    ['Space plays or pauses', press(' '), outside, 'play-pause'],
+    ['Space on a button presses the button', press(' ', { onButton: true }), outside, null],
+    ['→ steps forward', press('ArrowRight'), outside, 'step-forward'],
+    ['← steps back', press('ArrowLeft'), outside, 'step-back'],
+    ['Home goes to the start', press('Home'), outside, 'to-start'],
+    ['End goes to the end', press('End'), outside, 'to-end'],
+    ['other keys are the browser’s', press('x'), outside, null],
+    ['typing is not a key of the page', press(' ', { inField: true }), outside, null],
+    ['a shortcut is not a key of the page', press('ArrowRight', { modified: true }), outside, null],
+    ['a tab list keeps its arrows', press('ArrowRight', { inTablist: true }), outside, null],
     ['a tab list keeps Home', press('Home', { inTablist: true }), lesson, null],
-    ['a tab list leaves Space to the page', press(' ', { inTablist: true }), studio, 'play-pause'],
-    ['lesson keys are for lessons', press('PageDown'), studio, null],
-    ['V is for lessons only', press('v'), studio, null],
+    ['a tab list leaves Space to the page', press(' ', { inTablist: true }), outside, 'play-pause'],
+    ['lesson keys are for lessons', press('PageDown'), outside, null],
+    ['V is for lessons only', press('v'), outside, null],
     ['PageDown: next step', press('PageDown'), lesson, 'next-step'],
     ['PageUp: previous step', press('PageUp'), lesson, 'previous-step'],
     ['→ in a lesson steps through the run', press('ArrowRight'), lesson, 'step-forward'],
