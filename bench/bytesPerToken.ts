@@ -10,7 +10,7 @@ import { createParser } from 'eventsource-parser';
 import { WebSocket } from 'ws';
 import { replyFor } from '../server/model/reply.ts';
 import { defaults, parseSettings, settingsQuery } from '../server/model/settings.ts';
-import type { TapEvent } from '../server/wiretap/tapEvent.ts';
+import type { TapEvent } from '../shared/tap.ts';
 import { format, type Figure, type Log, type SectionResult } from './figures.ts';
 import { ratio } from './stats.ts';
 import { startTarget } from './capacity/targetProcess.ts';

@@ -16,6 +16,7 @@ import { anthropicRouter } from './transports/anthropic.ts';
 import { websocketTransport } from './transports/websocket.ts';
 import { WireTap, runOf } from './wiretap/wireTap.ts';
 import { tapRoute } from './wiretap/tapRoute.ts';
+import { tapPath } from '../shared/tap.ts';
 import { Presenter } from './classroom/presenter.ts';
 import { followRoutes } from './follow/followRoutes.ts';
 import { balancedTapGuard, tapGuard } from './classroom/tapGuard.ts';
@@ -122,8 +123,8 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   api.get('/stream/ws', (_req, _res) => {
     throw new Problem(400, 'This endpoint speaks WebSocket: connect with an Upgrade request (new WebSocket(url) in a browser).');
   });
-  api.get('/tap', tapRoute(tap, { guard: options.classroom ? tapGuard(presenter) : undefined }));
   app.use('/api', api);
+  app.get(tapPath, tapRoute(tap, { guard: options.classroom ? tapGuard(presenter) : undefined }));
 
   const v1 = express.Router();
   v1.get('/models', modelsRoute);
@@ -135,7 +136,7 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   app.use('/v1', v1);
   app.use('/v1', anthropicRouter(ctx));
   app.use(followRoutes(presenter));
-  if (options.classroom) app.use('/lb/api/tap', balancedTapGuard(presenter));
+  if (options.classroom) app.use(`/lb${tapPath}`, balancedTapGuard(presenter));
   options.routes?.(app, ctx);
 
   app.all(['/api/{*rest}', '/v1/{*rest}'], (req) => {

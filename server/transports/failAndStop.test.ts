@@ -11,7 +11,7 @@ import { readSseEvents } from '../testing/sseEvents.ts';
 import { replyFor } from '../model/reply.ts';
 import { parseSettings } from '../model/settings.ts';
 import { faultsRoutes } from '../labs/faults/faultsRoutes.ts';
-import type { TapEvent, TapGeneration } from '../wiretap/tapEvent.ts';
+import type { TapEvent, TapGeneration } from '../../shared/tap.ts';
 
 let server: Listening;
 beforeAll(async () => {

@@ -5,7 +5,7 @@ import { Problem } from '../problem.ts';
 import { originAllowed } from '../origin.ts';
 import { parseSettings } from '../model/settings.ts';
 import { failsAt, failureDetail, paced, replyFor, summarize } from '../model/reply.ts';
-import type { GenerationEnd } from '../wiretap/tapEvent.ts';
+import type { GenerationEnd } from '../../shared/tap.ts';
 import { drained, generationReport, type TransportContext } from './transport.ts';
 
 export interface WebSocketOptions {

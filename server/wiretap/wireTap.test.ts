@@ -13,7 +13,7 @@ import { WebSocket } from 'ws';
 import { listen, type Listening } from '../testing/listen.ts';
 import { replyFor, summarize } from '../model/reply.ts';
 import { parseSettings } from '../model/settings.ts';
-import type { TapClose, TapDropped, TapEvent, TapOpen, TapRead, TapRequest, TapWrite } from './tapEvent.ts';
+import type { TapClose, TapDropped, TapEvent, TapOpen, TapRead, TapRequest, TapWrite } from '../../shared/tap.ts';
 
 let server: Listening;
 beforeEach(async () => {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { GenerationReport, TapEvent } from './tapEvent.ts';
+import { tapPath, type GenerationReport, type TapEvent } from '../../shared/tap.ts';
 import { runPattern } from '../model/settings.ts';
 
 /** Who is listening, and for which run (`null`: every connection). */
@@ -238,7 +238,7 @@ function toBuffer(entry: unknown): Buffer {
 /** The tap's name for a request: its `run` parameter, `null` if none, `'skip'` for the tap itself. */
 export function runOf(url: string | undefined): string | null | 'skip' {
   const parsed = new URL(url ?? '/', 'http://streamscope.invalid');
-  if (parsed.pathname === '/api/tap') return 'skip';
+  if (parsed.pathname === tapPath) return 'skip';
   const run = parsed.searchParams.get('run');
   return run !== null && runPattern.test(run) ? run : null;
 }

@@ -1,7 +1,7 @@
 import type { ByteEvent, Segment, Exchange } from '../wire/types.ts';
 import { ConnectionDissector } from '../wire/dissect.ts';
 import type { AppEvent } from '../transports/types.ts';
-import type { GenerationReport } from '../../../server/wiretap/tapEvent.ts';
+import type { GenerationReport } from '../../../shared/tap.ts';
 import type { LaneId } from './lanes.ts';
 import type { Settings } from './settings.ts';
 import { nextAppTotals, noAppTotals, type AppTotals } from './appTotals.ts';
