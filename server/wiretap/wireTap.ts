@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { tapPath, type GenerationReport, type TapEvent } from '../../shared/tap.ts';
-import { runPattern } from '../model/settings.ts';
+import { runPattern } from '../../shared/replySettings.ts';
 
 /** Who is listening, and for which run (`null`: every connection). */
 export interface TapListener {
