@@ -12,7 +12,7 @@ import { listen, type Listening } from '../testing/listen.ts';
 import { startLabs, labSocketPath, type Labs } from './labs.ts';
 import { anonymousLearner, learnerCookie, learnerOf, newLearnerId } from './learner.ts';
 import { LearnerStates } from './LearnerStates.ts';
-import type { BalancerState } from './loadBalancer/LoadBalancer.ts';
+import type { BalancerState } from '../../shared/loadBalancer.ts';
 import { cookieFetch, until } from './loadBalancer/testLab.ts';
 
 let labs: Labs;
