@@ -13,7 +13,7 @@ import { listen, type Listening } from '../testing/listen.ts';
 import { Presenter, presenterCookie } from './presenter.ts';
 import { contentSecurityPolicy } from './contentSecurityPolicy.ts';
 import type { TapEvent, TapOpen } from '../../shared/tap.ts';
-import { until } from '../hardening/until.ts';
+import { until } from '../testing/until.ts';
 
 const token = 'the-presenters-token';
 const studentA = '127.0.0.2';

@@ -21,7 +21,7 @@ import { replyFor } from '../model/reply.ts';
 import { parseSettings } from '../model/settings.ts';
 import type { TapEvent } from '../../shared/tap.ts';
 import { heapAfterGc, mib } from './heap.ts';
-import { until } from './until.ts';
+import { until } from '../testing/until.ts';
 
 const presenter = new Presenter('bounded-presenter');
 const student = '127.0.0.2';
