@@ -3,7 +3,7 @@ import { prompts } from './prompts.ts';
 import type { Pacing } from './schedule.ts';
 import { replyBounds, replyDefaults, runPattern, runRule } from '../../shared/replySettings.ts';
 
-/** The reply settings every stream endpoint takes (DESIGN.md, "Public HTTP interface"). */
+/** The reply settings every stream endpoint takes (README, "The HTTP API"). */
 export interface ReplySettings extends Pacing {
   /** Id of a scripted prompt; ignored when `text` is given. */
   prompt: string;

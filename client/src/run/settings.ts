@@ -1,6 +1,6 @@
 import { replyDefaults } from '../../../shared/replySettings.ts';
 
-/** The reply settings, with the API's own names (DESIGN.md, "Public HTTP interface"). */
+/** The reply settings, with the API's own names (README, "The HTTP API"). */
 export interface Settings {
   /** A scripted prompt id; used when `text` is empty. */
   prompt: string;
