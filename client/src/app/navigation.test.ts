@@ -14,6 +14,7 @@ test.each<[string, Click, Link, string | null]>([
   ['another path of this origin (the API, a file)', plain, link('/api/prompts'), null],
   ['the audience view (a page load of its own)', plain, link('/follow'), null],
   ['an anchor on this page', plain, link('#lanes'), null],
+  ['an <a> without href (no link at all)', plain, { href: '', target: '', written: null }, null],
   ['a target', plain, link('/lessons', { target: '_blank' }), null],
   ['the middle button', { ...plain, button: 1 }, link('/lessons'), null],
   ['Ctrl-click (a new tab)', { ...plain, ctrlKey: true }, link('/lessons'), null],
