@@ -1,6 +1,6 @@
 /**
  * One line of the HTTP features lab's access log, as `GET /api/labs/http/log` streams it
- * (README, "Labs"): the server writes it, the page lists it.
+ * (docs/labs.md): the server writes it, the page lists it.
  */
 
 /** How a request proved it has a session. */

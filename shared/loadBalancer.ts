@@ -1,5 +1,5 @@
 /**
- * The load-balancer lab's API shapes (README, "Labs"): what `GET /api/labs/lb` (and its `events` stream) and
+ * The load-balancer lab's API shapes (docs/labs.md): what `GET /api/labs/lb` (and its `events` stream) and
  * `POST /api/labs/lb/simulate` answer, and the balancing modes they name. The server builds
  * them, the page draws them.
  */
