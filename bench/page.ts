@@ -22,7 +22,10 @@ try {
   await resetProbe(page);
   await finishRace(page, seconds);
   const figures = await readProbe(page);
-  const { heap, nodes } = (await page.evaluate('({ heap: performance.memory?.usedJSHeapSize ?? 0, nodes: document.querySelectorAll("*").length })')) as { heap: number; nodes: number };
+  const { heap, nodes } = (await page.evaluate('({ heap: performance.memory?.usedJSHeapSize ?? 0, nodes: document.querySelectorAll("*").length })')) as {
+    heap: number;
+    nodes: number;
+  };
   console.log(
     JSON.stringify({
       seconds: (Date.now() - started) / 1000,

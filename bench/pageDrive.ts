@@ -13,9 +13,12 @@ const maxText = 20_000;
 /** The race's reply: prose cut to `seconds` of tokens at 100 tokens/s (the server splits it into the same BPE tokens). */
 export function raceText(seconds: number): { text: string; tokensPerLane: number } {
   const prose = 'Streaming keeps the first words fast while the rest is still being generated. '.repeat(maxText / 50).slice(0, maxText);
-  const text = tokenize(prose).slice(0, seconds * raceTps).join('');
+  const text = tokenize(prose)
+    .slice(0, seconds * raceTps)
+    .join('');
   const tokensPerLane = tokenize(text).length;
-  if (tokensPerLane < seconds * raceTps) console.error(`${seconds} s of tokens do not fit in the API's ${maxText} characters: racing ${tokensPerLane} tokens (${tokensPerLane / raceTps} s).`);
+  if (tokensPerLane < seconds * raceTps)
+    console.error(`${seconds} s of tokens do not fit in the API's ${maxText} characters: racing ${tokensPerLane} tokens (${tokensPerLane / raceTps} s).`);
   return { text, tokensPerLane };
 }
 
@@ -44,7 +47,10 @@ export async function prepareScrub(page: Page, baseUrl: string): Promise<ScrubSe
   // 10,000 tokens: each emoji is one token (after merging its BPE pieces).
   const text = '😀'.repeat(10_000);
   await page.goto(`${baseUrl}/?text=${encodeURIComponent(text)}&tps=1000&ttft=0&jitter=0&lanes=sse,ws,http&start=1`);
-  await page.waitForFunction(() => document.querySelector('.lane[data-lane="http"] .bubble')?.getAttribute('data-status') === 'done', null, { timeout: 120_000, polling: 500 });
+  await page.waitForFunction(() => document.querySelector('.lane[data-lane="http"] .bubble')?.getAttribute('data-status') === 'done', null, {
+    timeout: 120_000,
+    polling: 500,
+  });
   await page.waitForTimeout(1000);
   const tokensPerLane = Number(await page.evaluate('document.querySelector(".lane[data-lane=\\"sse\\"] [data-figure=\\"tokens\\"]").textContent'));
   const slider = page.getByRole('slider', { name: 'Timeline: time in the run' });
@@ -68,5 +74,6 @@ export async function scrub(page: Page, { box }: ScrubSetup): Promise<void> {
 export async function checkScrubbed(page: Page): Promise<void> {
   const slider = page.getByRole('slider', { name: 'Timeline: time in the run' });
   const [cursor, duration] = await Promise.all([slider.getAttribute('aria-valuenow'), slider.getAttribute('aria-valuemax')]);
-  if (Number(cursor) < 0.9 * Number(duration)) throw new Error(`The drag did not move the cursor across the run (at ${cursor} of ${duration} ms): did the timeline move?`);
+  if (Number(cursor) < 0.9 * Number(duration))
+    throw new Error(`The drag did not move the cursor across the run (at ${cursor} of ${duration} ms): did the timeline move?`);
 }

@@ -48,7 +48,13 @@ export async function readProbe(page: Page): Promise<FrameFigures> {
     longTasks: longTasks.length,
     longestTask: Math.round(Math.max(0, ...longTasks)),
     frames: frames.length,
-    framesPerSecond: +((1000 * frames.length) / Math.max(1, frames.reduce((a, b) => a + b, 0))).toFixed(1),
+    framesPerSecond: +(
+      (1000 * frames.length) /
+      Math.max(
+        1,
+        frames.reduce((a, b) => a + b, 0),
+      )
+    ).toFixed(1),
     frameMedian: +percentile(sorted, 0.5).toFixed(1),
     frameP95: +percentile(sorted, 0.95).toFixed(1),
   };

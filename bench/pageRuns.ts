@@ -36,7 +36,11 @@ const notFigures = new Set(['seconds', 'tokensPerLane', 'frames']);
 
 /** The machine the page figures come from, shown next to each of them: "Intel(R) Xeon(R) Processor ×2". */
 const cpu = `${os.cpus()[0]?.model.trim() ?? 'unknown CPU'} ×${os.cpus().length}`;
-const load = (): string => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = (): string =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 export async function pageRuns(config: BenchConfig, log: Log): Promise<SectionResult> {
   const idleSeconds = Math.min(10, config.pageSeconds);
@@ -70,7 +74,10 @@ export async function pageRuns(config: BenchConfig, log: Log): Promise<SectionRe
       const base = idle.median[key];
       const unit = about?.unit ?? '';
       const range = repeats > 1 && spread[key] && spread[key]![0] !== spread[key]![1] ? ` (${format(spread[key]![0])}–${format(spread[key]![1])})` : '';
-      const baseRange = repeats > 1 && idle.spread[key] && idle.spread[key]![0] !== idle.spread[key]![1] ? ` (${format(idle.spread[key]![0])}–${format(idle.spread[key]![1])})` : '';
+      const baseRange =
+        repeats > 1 && idle.spread[key] && idle.spread[key]![0] !== idle.spread[key]![1]
+          ? ` (${format(idle.spread[key]![0])}–${format(idle.spread[key]![1])})`
+          : '';
       const met = about?.goal?.met(value, base);
       figures.push({
         section: `${section} [${cpu}${of}]`,
@@ -78,7 +85,9 @@ export async function pageRuns(config: BenchConfig, log: Log): Promise<SectionRe
         value,
         unit,
         ...(range ? { text: `${format(value, unit)}${range}` } : {}),
-        ...(base !== undefined ? { baseline: { label: 'empty page', value: base, ...(baseRange ? { text: `${format(base, unit)}${baseRange}` } : {}) }, ratio: ratio(value, base) } : {}),
+        ...(base !== undefined
+          ? { baseline: { label: 'empty page', value: base, ...(baseRange ? { text: `${format(base, unit)}${baseRange}` } : {}) }, ratio: ratio(value, base) }
+          : {}),
         ...(about?.goal ? { goal: { text: about.goal.text, met: met ?? null } } : {}),
       });
     }

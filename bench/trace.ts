@@ -117,7 +117,11 @@ const hide: Record<string, string> = {
 const light = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame', 'toplevel', 'v8.execute'];
 const profiled = [...light, 'disabled-by-default-devtools.timeline.stack', 'disabled-by-default-v8.cpu_profiler'];
 
-const load = (): string => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = (): string =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 const cpu = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}`;
 const log = (line: string): void => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
@@ -152,7 +156,9 @@ function analysed(recorded: Recorded, buffer: Buffer): Run {
   const parsed = JSON.parse(buffer.toString('utf8')) as { traceEvents: TraceEvent[] } | TraceEvent[];
   const events = Array.isArray(parsed) ? parsed : parsed.traceEvents;
   const analysis = analyse(events, mapper);
-  log(`  ${recorded.frames.frames} frames, p95 ${recorded.frames.frameP95} ms, ${events.length} trace events, main thread busy ${analysis.busyMs.toFixed(0)} ms (${analysis.busyCpuMs.toFixed(0)} ms on a CPU) of ${analysis.windowMs.toFixed(0)} ms`);
+  log(
+    `  ${recorded.frames.frames} frames, p95 ${recorded.frames.frameP95} ms, ${events.length} trace events, main thread busy ${analysis.busyMs.toFixed(0)} ms (${analysis.busyCpuMs.toFixed(0)} ms on a CPU) of ${analysis.windowMs.toFixed(0)} ms`,
+  );
   return { ...recorded, analysis };
 }
 const fileName = (r: { scenario: string; hidden: string | null; profiled: boolean }): string =>
@@ -206,7 +212,9 @@ async function traced(scenario: Scenario, hidden: string | null, withProfiler: b
 
 const runs: Run[] = [];
 if (from) {
-  for (const name of readdirSync(from).filter((n) => n.endsWith('.run.json')).sort()) {
+  for (const name of readdirSync(from)
+    .filter((n) => n.endsWith('.run.json'))
+    .sort()) {
     const recorded = JSON.parse(readFileSync(path.join(from, name), 'utf8')) as Recorded;
     if (!only.includes(recorded.scenario) || (!ablate && recorded.hidden)) continue;
     log(`analysing ${name.replace('.run.json', '.json')}`);
@@ -283,7 +291,12 @@ for (const scenario of only.filter((s) => s !== 'empty')) {
   out.push(`### ${scenario}: script by view (V8 sampling profiler, ${full.analysis.sampleIntervalUs} µs interval; ${full.frames.frames} frames)`);
   out.push('');
   const js = Object.values(full.analysis.scriptByView).reduce((a, b) => a + b, 0);
-  out.push(mdTable([['charged to', 'ms', 'ms / frame', 'share of sampled JS'], ...Object.entries(full.analysis.scriptByView).map(([v, ms]) => [v, format(ms), f2(perFrame(full, ms)), `${((100 * ms) / js).toFixed(1)} %`])]));
+  out.push(
+    mdTable([
+      ['charged to', 'ms', 'ms / frame', 'share of sampled JS'],
+      ...Object.entries(full.analysis.scriptByView).map(([v, ms]) => [v, format(ms), f2(perFrame(full, ms)), `${((100 * ms) / js).toFixed(1)} %`]),
+    ]),
+  );
   const ablations = runs.filter((r) => r.scenario === scenario && r.hidden);
   if (ablations.length) {
     out.push('');
@@ -301,11 +314,36 @@ for (const scenario of only.filter((s) => s !== 'empty')) {
     const totalRender = rate(none, 'render') * toFrame;
     out.push(
       mdTable([
-        ['view hidden', 'style', 'layout', 'paint', 'compositing', 'rendering total', 'share of rendering', 'script (cross-check)', 'frame p95 with it hidden', 'load avg'],
-        ['(none: reference)', ...cols.map((c) => f2(rate(none, c) * toFrame)), '100 %', f2(rate(none, 'script') * toFrame), `${none.frames.frameP95} ms`, none.loadBefore.split(' ')[0]!],
+        [
+          'view hidden',
+          'style',
+          'layout',
+          'paint',
+          'compositing',
+          'rendering total',
+          'share of rendering',
+          'script (cross-check)',
+          'frame p95 with it hidden',
+          'load avg',
+        ],
+        [
+          '(none: reference)',
+          ...cols.map((c) => f2(rate(none, c) * toFrame)),
+          '100 %',
+          f2(rate(none, 'script') * toFrame),
+          `${none.frames.frameP95} ms`,
+          none.loadBefore.split(' ')[0]!,
+        ],
         ...ablations.map((r) => {
           const d = (c: (typeof cols)[number] | 'script') => (rate(none, c) - rate(r, c)) * toFrame;
-          return [r.hidden!, ...cols.map((c) => f2(d(c))), `${((100 * d('render')) / totalRender).toFixed(0)} %`, f2(d('script')), `${r.frames.frameP95} ms`, r.loadBefore.split(' ')[0]!];
+          return [
+            r.hidden!,
+            ...cols.map((c) => f2(d(c))),
+            `${((100 * d('render')) / totalRender).toFixed(0)} %`,
+            f2(d('script')),
+            `${r.frames.frameP95} ms`,
+            r.loadBefore.split(' ')[0]!,
+          ];
         }),
       ]),
     );
@@ -313,20 +351,30 @@ for (const scenario of only.filter((s) => s !== 'empty')) {
   out.push('');
   out.push(`### ${scenario}: top functions by self time (profiled run)`);
   out.push('');
-  out.push(mdTable([['function', 'file:line', 'view', 'self ms', 'ms / frame'], ...full.analysis.topFunctions.slice(0, 15).map((f) => [f.name, `${f.file}:${f.line}`, f.view, format(f.ms), f2(perFrame(full, f.ms))])]));
+  out.push(
+    mdTable([
+      ['function', 'file:line', 'view', 'self ms', 'ms / frame'],
+      ...full.analysis.topFunctions.slice(0, 15).map((f) => [f.name, `${f.file}:${f.line}`, f.view, format(f.ms), f2(perFrame(full, f.ms))]),
+    ]),
+  );
   out.push('');
   out.push(`### ${scenario}: style and layout forced by JS (profiled run)`);
   out.push('');
   out.push(
     full.analysis.forced.length
-      ? mdTable([['event', 'asked for by', 'view', 'count', 'in a rAF callback', 'ms'], ...full.analysis.forced.map((f) => [f.kind, f.at, f.view, String(f.count), String(f.inAnimationFrame), format(f.ms)])])
+      ? mdTable([
+          ['event', 'asked for by', 'view', 'count', 'in a rAF callback', 'ms'],
+          ...full.analysis.forced.map((f) => [f.kind, f.at, f.view, String(f.count), String(f.inAnimationFrame), format(f.ms)]),
+        ])
       : 'none',
   );
 }
 out.push('');
 out.push('### Long tasks (> 50 ms)');
 out.push('');
-out.push('The long tasks of the reference runs (nothing hidden) with over 50 ms on a CPU; every run, and the tasks long only by waiting for a CPU, are counted in the table after.');
+out.push(
+  'The long tasks of the reference runs (nothing hidden) with over 50 ms on a CPU; every run, and the tasks long only by waiting for a CPU, are counted in the table after.',
+);
 out.push('');
 const lt = runs.filter((r) => !r.hidden).flatMap((r) => r.analysis.longTasks.filter((t) => t.cpuMs > 50).map((t) => ({ r, t })));
 out.push(
@@ -338,7 +386,17 @@ out.push(
           `${(t.startMs / 1000).toFixed(1)} s`,
           `${Math.round(t.ms)} (${Math.round(t.cpuMs)})`,
           t.attributedTo,
-          [t.byCategory.script, t.byCategory.style, t.byCategory.layout, t.byCategory.paint, t.byCategory.compositing, t.byCategory.gc, t.byCategory.other + t.byCategory.parse].map((v) => v.toFixed(0)).join(' / '),
+          [
+            t.byCategory.script,
+            t.byCategory.style,
+            t.byCategory.layout,
+            t.byCategory.paint,
+            t.byCategory.compositing,
+            t.byCategory.gc,
+            t.byCategory.other + t.byCategory.parse,
+          ]
+            .map((v) => v.toFixed(0))
+            .join(' / '),
           t.topJs.join('; ') || '—',
         ]),
       ])

@@ -60,7 +60,8 @@ const byName: Record<string, Category> = {
 function categoryOf(name: string): Category | undefined {
   const known = byName[name];
   if (known) return known;
-  if (name.startsWith('V8.GC') || name.startsWith('BlinkGC') || name.startsWith('CppGC') || name.startsWith('MinorMS') || name.includes('GarbageCollect')) return 'gc';
+  if (name.startsWith('V8.GC') || name.startsWith('BlinkGC') || name.startsWith('CppGC') || name.startsWith('MinorMS') || name.includes('GarbageCollect'))
+    return 'gc';
   return undefined;
 }
 const isTask = (name: string): boolean => name === 'RunTask' || name === 'ThreadControllerImpl::RunTask';
@@ -147,7 +148,8 @@ export function viewOfFile(file: string): string | undefined {
   return undefined;
 }
 function groupOfFile(file: string): string {
-  if (file.startsWith('client/src/run/') || file.startsWith('client/src/transports/') || file.startsWith('client/src/wire/')) return 'run model, transports, dissectors';
+  if (file.startsWith('client/src/run/') || file.startsWith('client/src/transports/') || file.startsWith('client/src/wire/'))
+    return 'run model, transports, dissectors';
   if (file.startsWith('client/src/')) return 'app shell (App, Visualizer, controls)';
   if (file.startsWith('svelte/')) return 'Svelte runtime (no app frame on the stack)';
   if (file.startsWith('(garbage collector)')) return '(garbage collector)';
@@ -166,7 +168,8 @@ export interface Profile {
 function readProfile(events: TraceEvent[], pid: number, tid: number): Profile | undefined {
   const byId = new Map<string, { start: number; pid: number; tid: number; profile: Profile }>();
   for (const ev of events) {
-    if (ev.name === 'Profile' && ev.id) byId.set(ev.id, { start: ev.args?.data?.startTime ?? ev.ts, pid: ev.pid, tid: ev.tid, profile: { times: [], leaves: [], nodes: new Map() } });
+    if (ev.name === 'Profile' && ev.id)
+      byId.set(ev.id, { start: ev.args?.data?.startTime ?? ev.ts, pid: ev.pid, tid: ev.tid, profile: { times: [], leaves: [], nodes: new Map() } });
   }
   for (const ev of events) {
     if (ev.name !== 'ProfileChunk' || !ev.id) continue;
@@ -175,7 +178,10 @@ function readProfile(events: TraceEvent[], pid: number, tid: number): Profile | 
     const data = ev.args?.data ?? {};
     for (const n of data.cpuProfile?.nodes ?? []) {
       const cf = n.callFrame ?? {};
-      p.profile.nodes.set(n.id, { frame: { functionName: cf.functionName ?? '', url: cf.url ?? '', line: cf.lineNumber ?? 0, column: cf.columnNumber ?? 0 }, parent: n.parent });
+      p.profile.nodes.set(n.id, {
+        frame: { functionName: cf.functionName ?? '', url: cf.url ?? '', line: cf.lineNumber ?? 0, column: cf.columnNumber ?? 0 },
+        parent: n.parent,
+      });
     }
     const samples: number[] = data.cpuProfile?.samples ?? [];
     const deltas: number[] = data.timeDeltas ?? [];
@@ -187,7 +193,9 @@ function readProfile(events: TraceEvent[], pid: number, tid: number): Profile | 
     }
   }
   const candidates = [...byId.values()].filter((p) => p.profile.times.length);
-  const same = candidates.find((p) => p.pid === pid && p.tid === tid) ?? candidates.filter((p) => p.pid === pid).sort((a, b) => b.profile.times.length - a.profile.times.length)[0];
+  const same =
+    candidates.find((p) => p.pid === pid && p.tid === tid) ??
+    candidates.filter((p) => p.pid === pid).sort((a, b) => b.profile.times.length - a.profile.times.length)[0];
   if (!same) return undefined;
   // Samples come in time order per chunk; sort in case chunks interleave.
   const order = same.profile.times.map((_, i) => i).sort((a, b) => same.profile.times[a]! - same.profile.times[b]!);
@@ -239,7 +247,8 @@ export function analyse(events: TraceEvent[], mapper: SourceMapper): Analysis {
   }
   const started = events.find((ev) => ev.name === 'TracingStartedInBrowser');
   const pagePid: number | undefined = (started?.args?.data?.frames ?? []).find((f: any) => f.isInPrimaryMainFrame || f.isOutermostMainFrame)?.processId;
-  const mainKey = [...mains.keys()].find((k) => pagePid !== undefined && k.startsWith(`${pagePid}:`)) ?? [...mains.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const mainKey =
+    [...mains.keys()].find((k) => pagePid !== undefined && k.startsWith(`${pagePid}:`)) ?? [...mains.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
   if (!mainKey) throw new Error('No renderer main thread in the trace.');
   const [pid, tid] = mainKey.split(':').map(Number) as [number, number];
   const own = events.filter((ev) => ev.pid === pid && ev.tid === tid && (ev.ph === 'X' || ev.ph === 'B' || ev.ph === 'E'));
@@ -253,7 +262,13 @@ export function analyse(events: TraceEvent[], mapper: SourceMapper): Analysis {
     else if (ev.ph === 'E') {
       const i = open.map((o) => o.name).lastIndexOf(ev.name);
       const b = i >= 0 ? open.splice(i, 1)[0]! : open.pop();
-      if (b) spans.push({ ev: { ...b, args: { ...b.args, ...ev.args } }, start: b.ts, end: ev.ts, cpu: b.tts !== undefined && ev.tts !== undefined ? ev.tts - b.tts : undefined });
+      if (b)
+        spans.push({
+          ev: { ...b, args: { ...b.args, ...ev.args } },
+          start: b.ts,
+          end: ev.ts,
+          cpu: b.tts !== undefined && ev.tts !== undefined ? ev.tts - b.tts : undefined,
+        });
     }
   }
   spans.sort((a, b) => a.start - b.start || b.end - a.end);
@@ -389,7 +404,9 @@ export function analyse(events: TraceEvent[], mapper: SourceMapper): Analysis {
         if (p.ev.name === 'FireAnimationFrame') inFrame = true;
       }
       if (st?.length || inScript) {
-        const frames = (st ?? []).map((f) => mapper.locate({ functionName: f.functionName ?? '', url: f.url ?? '', line: f.lineNumber ?? 0, column: f.columnNumber ?? 0 }));
+        const frames = (st ?? []).map((f) =>
+          mapper.locate({ functionName: f.functionName ?? '', url: f.url ?? '', line: f.lineNumber ?? 0, column: f.columnNumber ?? 0 }),
+        );
         const app = frames.find((f) => f.file.startsWith('client/src/'));
         const top = app ?? frames[0];
         const at = top ? `${top.name || '(anonymous)'} ${top.file}:${top.line}` : '(no stack)';
@@ -420,7 +437,10 @@ export function analyse(events: TraceEvent[], mapper: SourceMapper): Analysis {
     const pageWork = byCpu.script + byCpu.style + byCpu.layout + byCpu.paint + byCpu.compositing + byCpu.parse;
     const what = byCpu.gc >= cpuMs / 2 ? 'GC' : pageWork >= cpuMs / 2 ? "the page's own work" : byCpu.gc > pageWork ? 'GC' : 'browser (task overhead, IPC)';
     const attributedTo = cpuMs > 50 ? what : `waiting for a CPU (mostly ${what})`;
-    const js = [...jsInTask(r.start, r.end).entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, v]) => `${k} (${v.toFixed(0)} ms)`);
+    const js = [...jsInTask(r.start, r.end).entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([k, v]) => `${k} (${v.toFixed(0)} ms)`);
     longTasks.push({ startMs: (r.start - windowStart) / 1000, ms, cpuMs: +cpuMs.toFixed(1), byCategory: round(by), attributedTo, topJs: js });
   }
 
@@ -432,9 +452,19 @@ export function analyse(events: TraceEvent[], mapper: SourceMapper): Analysis {
     busyCpuMs: +busyCpuMs.toFixed(1),
     rasterMs: +rasterMs.toFixed(1),
     longTasks,
-    scriptByView: Object.fromEntries(Object.entries(scriptByView).map(([k, v]) => [k, +v.toFixed(1)]).sort((a, b) => (b[1] as number) - (a[1] as number))),
-    topFunctions: [...selfByFn.values()].sort((a, b) => b.ms - a.ms).slice(0, 25).map((f) => ({ ...f, ms: +f.ms.toFixed(1) })),
-    forced: [...forcedMap.values()].sort((a, b) => b.ms - a.ms).slice(0, 15).map((f) => ({ ...f, ms: +f.ms.toFixed(1) })),
+    scriptByView: Object.fromEntries(
+      Object.entries(scriptByView)
+        .map(([k, v]) => [k, +v.toFixed(1)])
+        .sort((a, b) => (b[1] as number) - (a[1] as number)),
+    ),
+    topFunctions: [...selfByFn.values()]
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 25)
+      .map((f) => ({ ...f, ms: +f.ms.toFixed(1) })),
+    forced: [...forcedMap.values()]
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 15)
+      .map((f) => ({ ...f, ms: +f.ms.toFixed(1) })),
     sampleIntervalUs: intervals ? Math.round((intervalSum / intervals) * 1000) : 0,
   };
 }
