@@ -9,15 +9,16 @@ import { once } from 'node:events';
 import { createParser } from 'eventsource-parser';
 import { WebSocket } from 'ws';
 import { replyFor } from '../server/model/reply.ts';
-import { defaults, parseSettings, settingsQuery } from '../server/model/settings.ts';
-import type { TapEvent } from '../server/wiretap/tapEvent.ts';
+import { parseSettings, settingsQuery } from '../server/model/settings.ts';
+import { replyDefaults } from '../shared/replySettings.ts';
+import type { TapEvent } from '../shared/tap.ts';
 import { format, type Figure, type Log, type SectionResult } from './figures.ts';
 import { ratio } from './stats.ts';
 import { startTarget } from './capacity/targetProcess.ts';
 import { startMessage } from './capacity/workload.ts';
 
 const texts = {
-  short: replyFor(parseSettings({ prompt: defaults.prompt })).text,
+  short: replyFor(parseSettings({ prompt: replyDefaults.prompt })).text,
   // Words o200k keeps whole: about 14 bytes a token.
   long: ' understanding international responsibility communication implementation organization environmental administration representative characteristics relationships infrastructure recommendations opportunities professionals transportation independently configuration documentation acknowledgement'.repeat(4),
 };

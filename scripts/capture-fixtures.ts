@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createParser } from 'eventsource-parser';
 import WebSocket from 'ws';
 import { listen } from '../server/testing/listen.ts';
-import type { TapEvent } from '../server/wiretap/tapEvent.ts';
+import type { TapEvent } from '../shared/tap.ts';
 
 export const fixtureText = 'Hello, wire!\nSecond line 👋🏽 with data: inside\r\nand a Japanese 日本語 end.';
 const settings = { text: fixtureText, tps: '1000', ttft: '0', jitter: '0', seed: '1' };

@@ -6,7 +6,8 @@ import express, { type RequestHandler } from 'express';
 import { Problem, problemHandler } from './problem.ts';
 import { prompts } from './model/prompts.ts';
 import { replyFor } from './model/reply.ts';
-import { parseSettings, bounds, defaults } from './model/settings.ts';
+import { parseSettings } from './model/settings.ts';
+import { replyBounds, replyDefaults } from '../shared/replySettings.ts';
 import { StreamLimiter } from './transports/streamLimiter.ts';
 import type { TransportContext } from './transports/transport.ts';
 import { sseTransport } from './transports/sse.ts';
@@ -16,6 +17,8 @@ import { anthropicRouter } from './transports/anthropic.ts';
 import { websocketTransport } from './transports/websocket.ts';
 import { WireTap, runOf } from './wiretap/wireTap.ts';
 import { tapRoute } from './wiretap/tapRoute.ts';
+import { tapPath } from '../shared/tap.ts';
+import { instanceHeader } from '../shared/instanceHeader.ts';
 import { Presenter } from './classroom/presenter.ts';
 import { followRoutes } from './follow/followRoutes.ts';
 import { balancedTapGuard, tapGuard } from './classroom/tapGuard.ts';
@@ -101,7 +104,7 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   if (options.instance) {
     const instance = options.instance;
     app.use((_req, res, next) => {
-      res.set('X-Streamscope-Instance', instance);
+      res.set(instanceHeader, instance);
       next();
     });
   }
@@ -111,8 +114,8 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   let promptList: object | undefined;
   api.get('/prompts', (_req, res) => {
     promptList ??= {
-      defaults,
-      bounds,
+      defaults: replyDefaults,
+      bounds: replyBounds,
       prompts: prompts.map((p) => ({ id: p.id, title: p.title, prompt: p.prompt, tokens: replyFor(parseSettings({ prompt: p.id })).tokens.length })),
     };
     res.json(promptList);
@@ -122,8 +125,8 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   api.get('/stream/ws', (_req, _res) => {
     throw new Problem(400, 'This endpoint speaks WebSocket: connect with an Upgrade request (new WebSocket(url) in a browser).');
   });
-  api.get('/tap', tapRoute(tap, { guard: options.classroom ? tapGuard(presenter) : undefined }));
   app.use('/api', api);
+  app.get(tapPath, tapRoute(tap, { guard: options.classroom ? tapGuard(presenter) : undefined }));
 
   const v1 = express.Router();
   v1.get('/models', modelsRoute);
@@ -135,7 +138,7 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   app.use('/v1', v1);
   app.use('/v1', anthropicRouter(ctx));
   app.use(followRoutes(presenter));
-  if (options.classroom) app.use('/lb/api/tap', balancedTapGuard(presenter));
+  if (options.classroom) app.use(`/lb${tapPath}`, balancedTapGuard(presenter));
   options.routes?.(app, ctx);
 
   app.all(['/api/{*rest}', '/v1/{*rest}'], (req) => {

@@ -2,7 +2,7 @@ import { readdirSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
-const sources = ['client', 'lessons', 'vite.config.ts', 'package-lock.json'];
+const sources = ['client', 'shared', 'lessons', 'vite.config.ts', 'package-lock.json'];
 const builtPage = path.join(root, 'dist', 'index.html');
 
 /** Newest modification time under the given paths (files and folders, recursively). */

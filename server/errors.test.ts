@@ -1,6 +1,6 @@
 /**
  * Bad inputs, over real sockets: each gets the exact status, `application/problem+json`, and a
- * `detail` a person can act on that names the parameter (DESIGN.md, "Public HTTP interface").
+ * `detail` a person can act on that names the parameter (README, "The HTTP API": errors).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';

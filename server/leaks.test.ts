@@ -9,6 +9,7 @@ import http from 'node:http';
 import net, { type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { listen, type Listening } from './testing/listen.ts';
+import { until } from './testing/until.ts';
 import { heapAfterGc, mib } from './hardening/heap.ts';
 
 let server: Listening;
@@ -57,17 +58,6 @@ async function settled(baseline: ReturnType<typeof resources>): Promise<boolean>
   closeUnusedConnections();
   const now = resources();
   return server.limiter.open === 0 && (await connections()) === 0 && now.timers <= baseline.timers && now.sockets <= baseline.sockets && now.all <= baseline.all;
-}
-
-/** Polls `check` until it returns true; on timeout fails with what `describe` says about the state. */
-async function until(check: () => boolean | Promise<boolean>, describe: () => unknown, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  let wait = 5;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`still not settled after ${timeoutMs} ms: ${JSON.stringify(await describe())}`);
-    await new Promise((resolve) => setTimeout(resolve, wait));
-    wait = Math.min(wait * 2, 100);
-  }
 }
 
 async function state(): Promise<object> {

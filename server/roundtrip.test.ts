@@ -1,5 +1,5 @@
 /**
- * The reassembly promise (DESIGN.md, "Public HTTP interface"): for every input, the text joined
+ * The reassembly promise (README, "How it works"): for every input, the text joined
  * from the tokens equals the source text exactly, on every transport — checked over real sockets
  * with random nasty texts, and the four transports must agree on the token list itself.
  */

@@ -12,8 +12,8 @@ import { createParser } from 'eventsource-parser';
 import { listen, type Listening } from '../testing/listen.ts';
 import { Presenter, presenterCookie } from './presenter.ts';
 import { contentSecurityPolicy } from './contentSecurityPolicy.ts';
-import type { TapEvent, TapOpen } from '../wiretap/tapEvent.ts';
-import { until } from '../hardening/until.ts';
+import type { TapEvent, TapOpen } from '../../shared/tap.ts';
+import { until } from '../testing/until.ts';
 
 const token = 'the-presenters-token';
 const studentA = '127.0.0.2';

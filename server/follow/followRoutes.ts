@@ -8,13 +8,7 @@ import express, { type Response } from 'express';
 import { Problem } from '../problem.ts';
 import { sseHeaders } from '../transports/sseHeaders.ts';
 import { presenterCookie, type Presenter } from '../classroom/presenter.ts';
-
-/** Where the class is: a lesson's step (0-based), and whether the blank screen is on. */
-export interface ClassPosition {
-  slug: string;
-  step: number;
-  blank: boolean;
-}
+import type { ClassPosition } from '../../shared/follow.ts';
 
 export interface FollowOptions {
   /** ms of quiet before a `:` comment keeps idle followers' connections alive. @default 15000 */

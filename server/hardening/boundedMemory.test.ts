@@ -19,9 +19,9 @@ import { dechunk } from '../testing/rawHttp.ts';
 import { Presenter } from '../classroom/presenter.ts';
 import { replyFor } from '../model/reply.ts';
 import { parseSettings } from '../model/settings.ts';
-import type { TapEvent } from '../wiretap/tapEvent.ts';
+import type { TapEvent } from '../../shared/tap.ts';
 import { heapAfterGc, mib } from './heap.ts';
-import { until } from './until.ts';
+import { until } from '../testing/until.ts';
 
 const presenter = new Presenter('bounded-presenter');
 const student = '127.0.0.2';

@@ -16,7 +16,7 @@ import { listen, type Listening } from '../testing/listen.ts';
 import { Presenter } from '../classroom/presenter.ts';
 import { maxHeaderSize } from '../app.ts';
 import { exchange, notAProblem, type Answer } from './exchange.ts';
-import { until } from './until.ts';
+import { until } from '../testing/until.ts';
 
 const presenter = new Presenter('fuzz-presenter');
 let server: Listening;

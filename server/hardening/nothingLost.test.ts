@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import { createParser } from 'eventsource-parser';
 import { listen, type Listening } from '../testing/listen.ts';
 import { startLab, type Lab } from '../labs/loadBalancer/testLab.ts';
-import { until } from './until.ts';
+import { until } from '../testing/until.ts';
 import { replyFor } from '../model/reply.ts';
 import { parseSettings } from '../model/settings.ts';
 import { seededRandom } from '../model/random.ts';

@@ -12,8 +12,9 @@ import { listen, type Listening } from '../testing/listen.ts';
 import { startLabs, labSocketPath, type Labs } from './labs.ts';
 import { anonymousLearner, learnerCookie, learnerOf, newLearnerId } from './learner.ts';
 import { LearnerStates } from './LearnerStates.ts';
-import type { BalancerState } from './loadBalancer/LoadBalancer.ts';
-import { cookieFetch, until } from './loadBalancer/testLab.ts';
+import type { BalancerState } from '../../shared/loadBalancer.ts';
+import { cookieFetch } from './loadBalancer/testLab.ts';
+import { until } from '../testing/until.ts';
 
 let labs: Labs;
 let server: Listening;

@@ -262,5 +262,3 @@ render(blocks); // closed blocks keep their DOM
 See the [CommonMark spec](https://spec.commonmark.org) for the full rules.`,
   },
 ];
-
-export const defaultPromptId = 'what-is-sse';

@@ -1,8 +1,9 @@
 import { Problem } from '../problem.ts';
-import { prompts, defaultPromptId } from './prompts.ts';
+import { prompts } from './prompts.ts';
 import type { Pacing } from './schedule.ts';
+import { replyBounds, replyDefaults, runPattern, runRule } from '../../shared/replySettings.ts';
 
-/** The reply settings every stream endpoint takes (DESIGN.md, "Public HTTP interface"). */
+/** The reply settings every stream endpoint takes (README, "The HTTP API"). */
 export interface ReplySettings extends Pacing {
   /** Id of a scripted prompt; ignored when `text` is given. */
   prompt: string;
@@ -18,27 +19,7 @@ export interface ReplySettings extends Pacing {
   fail: number | null;
 }
 
-export const bounds = {
-  tps: { min: 0.5, max: 1000 },
-  ttft: { min: 0, max: 30_000 },
-  jitter: { min: 0, max: 1 },
-  /** Tokens before the simulated failure. */
-  fail: { min: 0, max: 100_000 },
-  /** Characters (code points) of `text`. */
-  textMax: 20_000,
-} as const;
-
-export const defaults: Omit<ReplySettings, 'run' | 'text' | 'fail'> = {
-  prompt: defaultPromptId,
-  tps: 20,
-  ttft: 600,
-  jitter: 0.3,
-  seed: 1,
-};
-
 const known = ['prompt', 'text', 'tps', 'ttft', 'jitter', 'seed', 'run', 'fail'] as const;
-/** What a `run` id may be: short, and safe in a URL and a file name. */
-export const runPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Reads and checks reply settings from a query string or a JSON object. Every value out of
@@ -55,8 +36,8 @@ export function parseSettings(input: Record<string, unknown>, alsoAllowed: reado
   if (text !== null) {
     if (text === '') throw new Problem(400, 'Parameter "text" is empty; give some text to stream, or leave it out to use a scripted prompt.', 'text');
     const length = countCodePoints(text);
-    if (length > bounds.textMax) {
-      throw new Problem(413, `Parameter "text" is ${length} characters long; the limit is ${bounds.textMax}.`, 'text');
+    if (length > replyBounds.textMax) {
+      throw new Problem(413, `Parameter "text" is ${length} characters long; the limit is ${replyBounds.textMax}.`, 'text');
     }
   }
   const prompt = optionalString(input, 'prompt');
@@ -68,17 +49,17 @@ export function parseSettings(input: Record<string, unknown>, alsoAllowed: reado
   }
   const run = optionalString(input, 'run');
   if (run !== null && !runPattern.test(run)) {
-    throw new Problem(400, 'Parameter "run" must be 1 to 64 letters, digits, "-" or "_".', 'run');
+    throw new Problem(400, `Parameter "run" must be ${runRule}.`, 'run');
   }
   return {
-    prompt: prompt ?? defaults.prompt,
+    prompt: prompt ?? replyDefaults.prompt,
     text,
     run,
-    tps: number(input, 'tps', bounds.tps, defaults.tps),
-    ttft: number(input, 'ttft', bounds.ttft, defaults.ttft),
-    jitter: number(input, 'jitter', bounds.jitter, defaults.jitter),
-    seed: integer(input, 'seed', defaults.seed),
-    fail: wholeNumber(input, 'fail', bounds.fail),
+    tps: number(input, 'tps', replyBounds.tps, replyDefaults.tps),
+    ttft: number(input, 'ttft', replyBounds.ttft, replyDefaults.ttft),
+    jitter: number(input, 'jitter', replyBounds.jitter, replyDefaults.jitter),
+    seed: integer(input, 'seed', replyDefaults.seed),
+    fail: wholeNumber(input, 'fail', replyBounds.fail),
   };
 }
 
@@ -86,9 +67,9 @@ export function parseSettings(input: Record<string, unknown>, alsoAllowed: reado
 export function settingsQuery(settings: ReplySettings): string {
   const query = new URLSearchParams();
   if (settings.text !== null) query.set('text', settings.text);
-  else if (settings.prompt !== defaults.prompt) query.set('prompt', settings.prompt);
+  else if (settings.prompt !== replyDefaults.prompt) query.set('prompt', settings.prompt);
   for (const key of ['tps', 'ttft', 'jitter', 'seed'] as const) {
-    if (settings[key] !== defaults[key]) query.set(key, String(settings[key]));
+    if (settings[key] !== replyDefaults[key]) query.set(key, String(settings[key]));
   }
   if (settings.fail !== null) query.set('fail', String(settings.fail));
   if (settings.run !== null) query.set('run', settings.run);

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import net from 'node:net';
 
 /** One `'data'` event of the client socket: the bytes the kernel handed over together. */
@@ -99,4 +100,39 @@ export function payloadAfterEachRead(response: RawResponse): Buffer[] {
     const body = Buffer.concat(seen);
     return chunked ? dechunk(body).payload : body;
   });
+}
+
+/**
+ * Sends `request` on a fresh TCP connection to `port`, reads until `complete(received)` holds,
+ * then ends the connection and waits for it to close. Returns the exact bytes received.
+ */
+export async function exchangeBytes(port: number, request: string, complete: (received: Buffer) => boolean): Promise<{ received: Buffer; localPort: number }> {
+  const socket = net.connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  const chunks: Buffer[] = [];
+  const done = new Promise<void>((resolve, reject) => {
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      if (complete(Buffer.concat(chunks))) resolve();
+    });
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error(`the server closed the connection after ${Buffer.concat(chunks).length} bytes`)));
+  });
+  socket.write(request);
+  await done;
+  const localPort = socket.localPort!;
+  socket.end();
+  await once(socket, 'close');
+  return { received: Buffer.concat(chunks), localPort };
+}
+
+/** The last chunk of a chunked body has arrived. */
+export const chunkedComplete = (received: Buffer): boolean => received.subarray(-7).toString('latin1') === '\r\n0\r\n\r\n';
+
+/** As many body bytes as the head's `Content-Length` have arrived. */
+export function contentLengthComplete(received: Buffer): boolean {
+  const end = received.indexOf('\r\n\r\n');
+  if (end < 0) return false;
+  const length = /\r\nContent-Length: (\d+)\r\n/i.exec(received.subarray(0, end + 2).toString('latin1'));
+  return length !== null && received.length - end - 4 >= Number(length[1]);
 }

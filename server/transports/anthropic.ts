@@ -48,7 +48,7 @@ function anthropicTransport(ctx: TransportContext): RequestHandler {
     // The simulated model fails before max_tokens is reached (the `fail` setting).
     const failed = failsAt(reply) !== null && failsAt(reply)! < outputTokens;
     const stopReason = outputTokens < reply.tokens.length ? 'max_tokens' : 'end_turn';
-    // Seeded, not random, so the same settings give the same bytes (DESIGN.md, "Determinism").
+    // Seeded, not random, so the same settings give the same bytes (README, "Using the page").
     const message = { id: `msg_streamscope_${request.settings.seed}`, type: 'message', role: 'assistant', model: request.model };
     const tokens = pacedResponse(ctx, req, res, reply);
 

@@ -7,11 +7,12 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { WebSocket } from 'ws';
 import OpenAI from 'openai';
 import { listen, type Listening } from '../testing/listen.ts';
+import { until } from '../testing/until.ts';
 import { readSseEvents } from '../testing/sseEvents.ts';
 import { replyFor } from '../model/reply.ts';
 import { parseSettings } from '../model/settings.ts';
 import { faultsRoutes } from '../labs/faults/faultsRoutes.ts';
-import type { TapEvent, TapGeneration } from '../wiretap/tapEvent.ts';
+import type { TapEvent, TapGeneration } from '../../shared/tap.ts';
 
 let server: Listening;
 beforeAll(async () => {
@@ -22,14 +23,6 @@ afterAll(() => server.close());
 const fast = { tps: 1000, ttft: 0, jitter: 0 };
 const reply = replyFor(parseSettings({ prompt: 'what-is-sse' }));
 const detail = 'The model failed after 7 tokens (the fail=7 setting).';
-
-async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const start = performance.now();
-  while (!check()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** Listens to `/api/tap?run=<run>` and collects its events until `stop()`. */
 async function tap(run: string): Promise<{ events: TapEvent[]; generations: () => TapGeneration[]; stop: () => void }> {

@@ -6,8 +6,8 @@ import { sseHeaders } from './sseHeaders.ts';
 import { pacedResponse, send, type TransportContext } from './transport.ts';
 
 /**
- * `created` is fixed, not the clock, so the same settings give the same bytes
- * (DESIGN.md, "Determinism"). Real APIs send the current Unix time here.
+ * `created` is fixed, not the clock, so the same settings give the same bytes (README, "Using
+ * the page"). Real APIs send the current Unix time here.
  */
 const created = 1_700_000_000;
 

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { StreamLimiter } from './streamLimiter.ts';
 import { failsAt, paced, type Reply } from '../model/reply.ts';
 import type { PacedTokens } from '../model/pacedTokens.ts';
-import type { GenerationEnd, GenerationReport } from '../wiretap/tapEvent.ts';
+import type { GenerationEnd, GenerationReport } from '../../shared/tap.ts';
 
 /**
  * What every transport is given. Each transport (sse.ts, buffered.ts, websocket.ts, openai.ts, anthropic.ts)

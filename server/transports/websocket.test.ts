@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, type ClientOptions, type RawData } from 'ws';
 import { listen, type Listening } from '../testing/listen.ts';
+import { until } from '../testing/until.ts';
 import { replyFor, summarize } from '../model/reply.ts';
 import { parseSettings } from '../model/settings.ts';
 
@@ -15,15 +16,6 @@ beforeAll(async () => {
   server = await listen();
 });
 afterAll(() => server.close());
-
-/** Polls `check` every few ms until it holds; fails with `what` after `timeoutMs`. */
-async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const start = performance.now();
-  while (!check()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 type Message =
   | { type: 'token'; index: number; text: string }

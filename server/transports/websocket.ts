@@ -5,7 +5,8 @@ import { Problem } from '../problem.ts';
 import { originAllowed } from '../origin.ts';
 import { parseSettings } from '../model/settings.ts';
 import { failsAt, failureDetail, paced, replyFor, summarize } from '../model/reply.ts';
-import type { GenerationEnd } from '../wiretap/tapEvent.ts';
+import type { GenerationEnd } from '../../shared/tap.ts';
+import { instanceHeader } from '../../shared/instanceHeader.ts';
 import { drained, generationReport, type TransportContext } from './transport.ts';
 
 export interface WebSocketOptions {
@@ -42,7 +43,7 @@ const maxPayload = 256 * 1024;
  */
 export function websocketTransport(ctx: TransportContext, { allowedOrigins = [], pingMs = 30_000, instance, originAllowed: allowed = (req) => originAllowed(req.headers, allowedOrigins) }: WebSocketOptions = {}) {
   const wss = new WebSocketServer({ noServer: true, maxPayload });
-  if (instance) wss.on('headers', (headers) => headers.push(`X-Streamscope-Instance: ${instance}`));
+  if (instance) wss.on('headers', (headers) => headers.push(`${instanceHeader}: ${instance}`));
   const alive = new WeakMap<WebSocket, boolean>();
 
   // Peers that vanish without a FIN (a closed laptop lid) are found by ping/pong.

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import { Problem } from '../problem.ts';
-import { runPattern } from '../model/settings.ts';
+import { runPattern, runRule } from '../../shared/replySettings.ts';
 import { sseHeaders } from '../transports/sseHeaders.ts';
 import type { TapListener, WireTap } from './wireTap.ts';
 import { now } from './wireTap.ts';
@@ -24,7 +24,7 @@ export function tapRoute(tap: WireTap, { maxBufferedBytes = 1024 * 1024, guard }
   return (req, res) => {
     const run = req.query.run;
     if (run !== undefined && (typeof run !== 'string' || !runPattern.test(run))) {
-      throw new Problem(400, 'Parameter "run" must be 1 to 64 letters, digits, "-" or "_".', 'run');
+      throw new Problem(400, `Parameter "run" must be ${runRule}.`, 'run');
     }
     res.writeHead(200, sseHeaders);
     res.flushHeaders();

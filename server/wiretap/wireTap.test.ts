@@ -11,9 +11,17 @@ import net from 'node:net';
 import { createParser } from 'eventsource-parser';
 import { WebSocket } from 'ws';
 import { listen, type Listening } from '../testing/listen.ts';
+import { until } from '../testing/until.ts';
+import { subscribeTap } from '../testing/tapReader.ts';
+import { closed, connOf, decode, ofType, onConn, partsOf, readBytes, writeBytes } from '../testing/tapEvents.ts';
+import { headerValues, parseChunks, parseHead } from '../testing/httpBytes.ts';
+import { chunkedComplete, contentLengthComplete, exchangeBytes } from '../testing/rawHttp.ts';
+import { httpGet } from '../testing/httpGet.ts';
+import { parseFrames } from '../testing/wsFrames.ts';
+import { expectedSse } from '../testing/expectedSse.ts';
 import { replyFor, summarize } from '../model/reply.ts';
 import { parseSettings } from '../model/settings.ts';
-import type { TapClose, TapDropped, TapEvent, TapOpen, TapRead, TapRequest, TapWrite } from './tapEvent.ts';
+import type { TapClose, TapDropped, TapEvent, TapOpen, TapRead, TapRequest, TapWrite } from '../../shared/tap.ts';
 
 let server: Listening;
 beforeEach(async () => {
@@ -22,224 +30,6 @@ beforeEach(async () => {
 });
 afterEach(() => server.close());
 
-// ---------------------------------------------------------------------------------------------
-// Helpers
-
-/** Polls `check` every few ms until it holds; fails with `what` after `timeoutMs`. */
-async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const start = performance.now();
-  while (!check()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-interface TapReader {
-  events: TapEvent[];
-  /** The SSE `retry:` hint the tap stream sent, if any. */
-  retry: number | undefined;
-  stop(): void;
-}
-
-/** Subscribes to `/api/tap` and resolves once its response head has arrived (the tap is listening then). */
-async function subscribe(url: string, run?: string): Promise<TapReader> {
-  const controller = new AbortController();
-  const response = await fetch(`${url}/api/tap${run === undefined ? '' : `?run=${run}`}`, { signal: controller.signal });
-  expect(response.status).toBe(200);
-  expect(response.headers.get('content-type')).toBe('text/event-stream');
-  const reader: TapReader = { events: [], retry: undefined, stop: () => controller.abort() };
-  const parser = createParser({
-    onEvent: (event) => reader.events.push(JSON.parse(event.data) as TapEvent),
-    onRetry: (ms) => (reader.retry = ms),
-  });
-  const body = response.body!.getReader();
-  const decoder = new TextDecoder();
-  void (async () => {
-    try {
-      for (;;) {
-        const { done, value } = await body.read();
-        if (done) return;
-        parser.feed(decoder.decode(value, { stream: true }));
-      }
-    } catch {
-      // aborted by stop()
-    }
-  })();
-  return reader;
-}
-
-const ofType =
-  <T extends TapEvent['type']>(type: T) =>
-  (event: TapEvent): event is Extract<TapEvent, { type: T }> =>
-    event.type === type;
-
-function onConn<T extends TapEvent>(events: readonly TapEvent[], type: T['type'], conn: number): T[] {
-  return events.filter((e) => e.type === type && 'conn' in e && e.conn === conn) as T[];
-}
-
-/** The one connection a run's request arrived on. */
-function connOf(events: readonly TapEvent[], pathPrefix: string): number {
-  const requests = events.filter(ofType('request')).filter((e) => e.path.startsWith(pathPrefix));
-  expect(requests, `one request for ${pathPrefix}`).toHaveLength(1);
-  return requests[0]!.conn;
-}
-
-const decode = (data: string): Buffer => Buffer.from(data, 'base64');
-const readBytes = (events: readonly TapEvent[], conn: number): Buffer => Buffer.concat(onConn<TapRead>(events, 'read', conn).map((e) => decode(e.data)));
-const writeBytes = (events: readonly TapEvent[], conn: number): Buffer => Buffer.concat(onConn<TapWrite>(events, 'write', conn).map((e) => decode(e.data)));
-const closed = (reader: TapReader, conn: number) => () => onConn<TapClose>(reader.events, 'close', conn).length > 0;
-
-/** Splits a write's bytes into the buffers that were written together. */
-function partsOf(write: TapWrite): Buffer[] {
-  const bytes = decode(write.data);
-  const parts: Buffer[] = [];
-  let at = 0;
-  for (const size of write.parts) {
-    parts.push(bytes.subarray(at, at + size));
-    at += size;
-  }
-  return parts;
-}
-
-interface Head {
-  startLine: string;
-  /** Header lines exactly as sent, without CRLF. */
-  lines: string[];
-  headBytes: number;
-  body: Buffer;
-}
-
-function parseHead(bytes: Buffer): Head {
-  const end = bytes.indexOf('\r\n\r\n');
-  expect(end, 'the end of the head').toBeGreaterThan(0);
-  const [startLine, ...lines] = bytes.subarray(0, end).toString('latin1').split('\r\n');
-  return { startLine: startLine!, lines, headBytes: end + 4, body: bytes.subarray(end + 4) };
-}
-
-function headerValues(head: Head, name: string): string[] {
-  return head.lines.filter((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`)).map((line) => line.slice(name.length + 1).trim());
-}
-
-/**
- * Parses a chunked body by hand: each size line is lowercase hex, followed by CRLF, exactly that
- * many payload bytes and CRLF; the body ends with the last chunk `0\r\n\r\n` and nothing after.
- */
-function dechunk(body: Buffer): Buffer[] {
-  const payloads: Buffer[] = [];
-  let at = 0;
-  for (;;) {
-    const eol = body.indexOf('\r\n', at);
-    expect(eol, `a chunk-size line at byte ${at}`).toBeGreaterThan(at);
-    const sizeLine = body.subarray(at, eol).toString('latin1');
-    expect(sizeLine).toMatch(/^[0-9a-f]+$/);
-    const size = Number.parseInt(sizeLine, 16);
-    at = eol + 2;
-    if (size === 0) {
-      expect(body.subarray(at).toString('latin1'), 'no trailers and nothing after the last chunk').toBe('\r\n');
-      return payloads;
-    }
-    const payload = body.subarray(at, at + size);
-    expect(payload.length).toBe(size);
-    expect(body.subarray(at + size, at + size + 2).toString('latin1'), `CRLF after the chunk at byte ${at}`).toBe('\r\n');
-    payloads.push(payload);
-    at += size + 2;
-  }
-}
-
-/** The SSE text the server must send for a reply, written out from DESIGN.md. */
-function expectedSse(settings: Record<string, unknown>): string {
-  const reply = replyFor(parseSettings(settings));
-  const tokens = reply.tokens.map((text, index) => `id: ${index}\nevent: token\ndata: ${JSON.stringify({ index, text })}\n\n`);
-  return `retry: 1000\n\n${tokens.join('')}event: done\ndata: ${JSON.stringify(summarize(reply))}\n\n`;
-}
-
-/**
- * Sends `request` on a fresh TCP connection, reads until `complete(received)` holds, then ends
- * the connection and waits for it to close. Returns the exact bytes received.
- */
-async function exchange(request: string, complete: (received: Buffer) => boolean): Promise<{ received: Buffer; localPort: number }> {
-  const socket = net.connect(server.port, '127.0.0.1');
-  await once(socket, 'connect');
-  const chunks: Buffer[] = [];
-  const done = new Promise<void>((resolve, reject) => {
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      if (complete(Buffer.concat(chunks))) resolve();
-    });
-    socket.on('error', reject);
-    socket.on('close', () => reject(new Error(`the server closed the connection after ${Buffer.concat(chunks).length} bytes`)));
-  });
-  socket.write(request);
-  await done;
-  const localPort = socket.localPort!;
-  socket.end();
-  await once(socket, 'close');
-  return { received: Buffer.concat(chunks), localPort };
-}
-
-const chunkedComplete = (received: Buffer): boolean => received.subarray(-7).toString('latin1') === '\r\n0\r\n\r\n';
-
-function contentLengthComplete(received: Buffer): boolean {
-  const end = received.indexOf('\r\n\r\n');
-  if (end < 0) return false;
-  const length = /\r\nContent-Length: (\d+)\r\n/i.exec(received.subarray(0, end + 2).toString('latin1'));
-  return length !== null && received.length - end - 4 >= Number(length[1]);
-}
-
-/** A whole GET with node:http; `reusedSocket` tells whether a keep-alive agent reused a connection. */
-function get(url: string, options: http.RequestOptions): Promise<{ res: IncomingMessage; body: Buffer; reusedSocket: boolean }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, options, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ res, body: Buffer.concat(chunks), reusedSocket: req.reusedSocket }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-  });
-}
-
-interface Frame {
-  fin: boolean;
-  rsv: number;
-  opcode: number;
-  masked: boolean;
-  maskKey: Buffer | null;
-  /** Unmasked. */
-  payload: Buffer;
-  headerLength: number;
-}
-
-/** Parses RFC 6455 frames (https://www.rfc-editor.org/rfc/rfc6455#section-5.2), unmasking as it goes. */
-function parseFrames(bytes: Buffer): Frame[] {
-  const frames: Frame[] = [];
-  let at = 0;
-  while (at < bytes.length) {
-    const b0 = bytes.readUInt8(at);
-    const b1 = bytes.readUInt8(at + 1);
-    let p = at + 2;
-    let length = b1 & 0x7f;
-    if (length === 126) {
-      length = bytes.readUInt16BE(p);
-      p += 2;
-    } else if (length === 127) {
-      length = Number(bytes.readBigUInt64BE(p));
-      p += 8;
-    }
-    const masked = (b1 & 0x80) !== 0;
-    const maskKey = masked ? Buffer.from(bytes.subarray(p, p + 4)) : null;
-    if (masked) p += 4;
-    const payload = Buffer.from(bytes.subarray(p, p + length));
-    expect(payload.length, `frame at byte ${at} is complete`).toBe(length);
-    if (maskKey) for (let i = 0; i < payload.length; i++) payload[i] = payload.readUInt8(i) ^ maskKey.readUInt8(i % 4);
-    frames.push({ fin: (b0 & 0x80) !== 0, rsv: b0 & 0x70, opcode: b0 & 0x0f, masked, maskKey, payload, headerLength: p - at });
-    at = p + length;
-  }
-  return frames;
-}
-
-// ---------------------------------------------------------------------------------------------
-
 describe('the wire tap on an SSE stream', () => {
   const prompt = 'emoji-glitches'; // multi-byte text, emoji split across BPE tokens, code with \n and \\
   const settings = { prompt, tps: 1000, ttft: 0 };
@@ -247,9 +37,9 @@ describe('the wire tap on an SSE stream', () => {
   const short = 'arabic-word-by-word'; // 68 tokens of two-byte characters
 
   it('reports exactly the bytes that crossed the connection, and announces it first', async () => {
-    const tap = await subscribe(server.url, 'sse1');
+    const tap = await subscribeTap(server.url, 'sse1');
     const request = `GET ${path('sse1', short)} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`;
-    const { received, localPort } = await exchange(request, chunkedComplete);
+    const { received, localPort } = await exchangeBytes(server.port, request, chunkedComplete);
     const conn = connOf(tap.events, '/api/stream/sse?');
     await until(closed(tap, conn), 'the close event');
     tap.stop();
@@ -266,8 +56,8 @@ describe('the wire tap on an SSE stream', () => {
   });
 
   it('shows the SSE response head, the chunk framing and token events that reassemble the reply exactly', async () => {
-    const tap = await subscribe(server.url, 'sse2');
-    const { received } = await exchange(`GET ${path('sse2')} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`, chunkedComplete);
+    const tap = await subscribeTap(server.url, 'sse2');
+    const { received } = await exchangeBytes(server.port, `GET ${path('sse2')} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`, chunkedComplete);
     const conn = connOf(tap.events, '/api/stream/sse?');
     await until(closed(tap, conn), 'the close event');
     tap.stop();
@@ -288,7 +78,7 @@ describe('the wire tap on an SSE stream', () => {
     expect(headerValues(head, 'Content-Length')).toEqual([]);
 
     expect(head.body.subarray(-5).toString('latin1')).toBe('0\r\n\r\n');
-    const sse = Buffer.concat(dechunk(head.body)).toString('utf8');
+    const sse = Buffer.concat(parseChunks(head.body)).toString('utf8');
     expect(sse).toBe(expectedSse(settings));
 
     // Read as a client would: the token events reassemble the reply, byte for byte.
@@ -303,8 +93,8 @@ describe('the wire tap on an SSE stream', () => {
   });
 
   it('reports each write with the sizes of the buffers Node wrote together', async () => {
-    const tap = await subscribe(server.url, 'sse3');
-    await exchange(`GET ${path('sse3')} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`, chunkedComplete);
+    const tap = await subscribeTap(server.url, 'sse3');
+    await exchangeBytes(server.port, `GET ${path('sse3')} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`, chunkedComplete);
     const conn = connOf(tap.events, '/api/stream/sse?');
     await until(closed(tap, conn), 'the close event');
     tap.stop();
@@ -353,10 +143,10 @@ describe('the wire tap on an SSE stream', () => {
   });
 
   it('same settings, same bytes: two runs differ only in the Date header', async () => {
-    const tap = await subscribe(server.url);
+    const tap = await subscribeTap(server.url);
     const request = (run: string) => `GET ${path(run, short)} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`;
-    const first = await exchange(request('same'), chunkedComplete);
-    const second = await exchange(request('same'), chunkedComplete);
+    const first = await exchangeBytes(server.port, request('same'), chunkedComplete);
+    const second = await exchangeBytes(server.port, request('same'), chunkedComplete);
     const withoutDate = (bytes: Buffer) => bytes.toString('latin1').replace(/\r\nDate: [^\r]*\r\n/, '\r\nDate: *\r\n');
     expect(withoutDate(second.received)).toBe(withoutDate(first.received));
     await until(() => tap.events.filter(ofType('close')).length === 2, 'both connections to close');
@@ -400,8 +190,8 @@ describe('the wire tap on an SSE stream', () => {
   // as open, request, read, write; the other tap tests here still pass).
   // Remove `.fails` once fixed.
   it('reports the request bytes before the response bytes they caused', async () => {
-    const tap = await subscribe(server.url, 'order');
-    await exchange(`GET ${path('order', short)} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`, chunkedComplete);
+    const tap = await subscribeTap(server.url, 'order');
+    await exchangeBytes(server.port, `GET ${path('order', short)} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`, chunkedComplete);
     const conn = connOf(tap.events, '/api/stream/sse?');
     await until(closed(tap, conn), 'the close event');
     tap.stop();
@@ -415,11 +205,11 @@ describe('the wire tap on an SSE stream', () => {
 
 describe('the wire tap on the buffered endpoint', () => {
   it('shows one Content-Length equal to the body, and the body in a single write at the end', async () => {
-    const tap = await subscribe(server.url, 'buf');
+    const tap = await subscribeTap(server.url, 'buf');
     const prompt = 'arabic-word-by-word';
     const path = `/api/stream/http?run=buf&tps=1000&ttft=0&prompt=${prompt}`;
     const request = `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`;
-    const { received } = await exchange(request, contentLengthComplete);
+    const { received } = await exchangeBytes(server.port, request, contentLengthComplete);
     const conn = connOf(tap.events, '/api/stream/http?');
     await until(closed(tap, conn), 'the close event');
     tap.stop();
@@ -449,7 +239,7 @@ describe('the wire tap on the buffered endpoint', () => {
 
 describe('the wire tap on a WebSocket', () => {
   it('shows the handshake, the masked client frames and the unmasked server frames, byte for byte', async () => {
-    const tap = await subscribe(server.url, 'ws1');
+    const tap = await subscribeTap(server.url, 'ws1');
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/stream/ws?run=ws1`);
     await once(ws, 'open');
     const start = JSON.stringify({ type: 'start', prompt: 'what-is-sse', tps: 1000, ttft: 0 });
@@ -521,14 +311,14 @@ describe('the wire tap on a WebSocket', () => {
 
 describe('the wire tap on a keep-alive connection', () => {
   it('gives each run only its own request and response, though they share one socket', async () => {
-    const everything = await subscribe(server.url);
-    const first = await subscribe(server.url, 'ka1');
-    const second = await subscribe(server.url, 'ka2');
+    const everything = await subscribeTap(server.url);
+    const first = await subscribeTap(server.url, 'ka1');
+    const second = await subscribeTap(server.url, 'ka2');
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     let conn: number;
     try {
-      const one = await get(`${server.url}/api/stream/sse?run=ka1&tps=1000&ttft=0&prompt=what-is-sse`, { agent });
-      const two = await get(`${server.url}/api/stream/http?run=ka2&tps=1000&ttft=0&prompt=arabic-word-by-word`, { agent });
+      const one = await httpGet(`${server.url}/api/stream/sse?run=ka1&tps=1000&ttft=0&prompt=what-is-sse`, { agent });
+      const two = await httpGet(`${server.url}/api/stream/http?run=ka2&tps=1000&ttft=0&prompt=arabic-word-by-word`, { agent });
       expect(one.res.statusCode).toBe(200);
       expect(two.res.statusCode).toBe(200);
       expect(two.reusedSocket).toBe(true);
@@ -570,11 +360,11 @@ describe('the wire tap on a keep-alive connection', () => {
 
 describe('the tap itself', () => {
   it('is not tapped: a subscriber to every run sees no bytes of /api/tap requests', async () => {
-    const everything = await subscribe(server.url);
-    const another = await subscribe(server.url, 'own');
-    const more = await subscribe(server.url);
+    const everything = await subscribeTap(server.url);
+    const another = await subscribeTap(server.url, 'own');
+    const more = await subscribeTap(server.url);
     more.stop();
-    const { res } = await get(`${server.url}/api/stream/sse?run=own&tps=1000&ttft=0&text=hi`, { agent: false });
+    const { res } = await httpGet(`${server.url}/api/stream/sse?run=own&tps=1000&ttft=0&text=hi`, { agent: false });
     expect(res.statusCode).toBe(200);
     const conn = connOf(everything.events, '/api/stream/sse?');
     await until(closed(everything, conn), 'the close event');
@@ -617,7 +407,7 @@ describe('the tap itself', () => {
     let requests = 0;
     let maxWritable = 0;
     const flood = async (): Promise<void> => {
-      const { res } = await get(`${server.url}/api/prompts?run=flood&pad=${pad}`, { agent });
+      const { res } = await httpGet(`${server.url}/api/prompts?run=flood&pad=${pad}`, { agent });
       expect(res.statusCode).toBe(200);
       requests++;
       maxWritable = Math.max(maxWritable, tapResponse!.writableLength);
@@ -643,7 +433,7 @@ describe('the tap itself', () => {
       // Announced as soon as the reader catches up, before anything else happens.
       await until(() => events.some((e) => e.type === 'dropped'), 'the dropped announcement');
 
-      await get(`${server.url}/api/prompts?run=flood&after=1`, { agent });
+      await httpGet(`${server.url}/api/prompts?run=flood&after=1`, { agent });
       await until(() => events.some((e) => e.type === 'request' && e.path === '/api/prompts?run=flood&after=1'), 'the next request');
       const dropped = events.filter(ofType('dropped'));
       expect(dropped).toHaveLength(1);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { GenerationReport, TapEvent } from './tapEvent.ts';
-import { runPattern } from '../model/settings.ts';
+import { tapPath, type GenerationReport, type TapEvent } from '../../shared/tap.ts';
+import { runPattern } from '../../shared/replySettings.ts';
 
 /** Who is listening, and for which run (`null`: every connection). */
 export interface TapListener {
@@ -33,7 +33,8 @@ export interface WireTapOptions {
   secrets?: () => SecretFinder;
 }
 
-interface Record {
+/** One read, write or close seen on a socket, before it becomes a tap event. */
+interface SocketRecord {
   type: 'read' | 'write' | 'close';
   t: number;
   bytes?: Buffer;
@@ -55,7 +56,7 @@ interface Connection {
   /** True while serving a request that must not be tapped (the tap's own stream). */
   skip: boolean;
   /** Records read before we knew which run they belong to (the start of a request head). */
-  pending: Record[];
+  pending: SocketRecord[];
   pendingBytes: number;
   /** Runs this connection has been announced to (an `open` event was sent for). */
   announced: Set<string | null>;
@@ -172,7 +173,7 @@ export class WireTap {
     return this.#listeners.size;
   }
 
-  #record(connection: Connection, record: Record): void {
+  #record(connection: Connection, record: SocketRecord): void {
     // Every chunk, delivered or not: a secret field may start in a chunk nobody listened to.
     if (connection.finders && record.bytes) {
       const ranges = connection.finders[record.type === 'read' ? 'read' : 'write'].scan(record.bytes);
@@ -193,7 +194,7 @@ export class WireTap {
     if (!connection.skip) this.#deliver(connection, record);
   }
 
-  #deliver(connection: Connection, record: Record): void {
+  #deliver(connection: Connection, record: SocketRecord): void {
     const run = connection.run === undefined ? connection.lastRun : connection.run;
     // Encoding to base64 is the copy: it happens here, synchronously, before ws unmasks.
     const secrets = record.secrets;
@@ -238,7 +239,7 @@ function toBuffer(entry: unknown): Buffer {
 /** The tap's name for a request: its `run` parameter, `null` if none, `'skip'` for the tap itself. */
 export function runOf(url: string | undefined): string | null | 'skip' {
   const parsed = new URL(url ?? '/', 'http://streamscope.invalid');
-  if (parsed.pathname === '/api/tap') return 'skip';
+  if (parsed.pathname === tapPath) return 'skip';
   const run = parsed.searchParams.get('run');
   return run !== null && runPattern.test(run) ? run : null;
 }

@@ -27,13 +27,33 @@ export async function axeContext(browser: Browser, options: { dark?: boolean; wi
   });
 }
 
-/** axe's serious and critical violations of WCAG 2.1 A/AA on the page as it is now. */
-export async function seriousViolations(page: Page): Promise<Finding[]> {
+export interface Undecided {
+  mark: string;
+  target: string;
+}
+
+export interface Audit {
+  /** axe's serious and critical violations of WCAG 2.1 A/AA. */
+  serious: Finding[];
+  /** Nodes whose colour contrast axe could not decide (see contrast.ts): a selector for each as marked now, and axe's. */
+  contrastUndecided: Undecided[];
+}
+
+/** axe on the page as it is now. */
+export async function audit(page: Page): Promise<Audit> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
   const found = await page.evaluate(async (tags) => {
-    const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
-    return result.violations.map((v) => ({ rule: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
+    interface Result { id: string; impact: string; help: string; nodes: { target: string[]; element?: HTMLElement }[] }
+    const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Result[]; incomplete: Result[] }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations', 'incomplete'], elementRef: true });
+    // Marked now, while they are the nodes axe saw: a live page re-renders them (contrast.ts).
+    const undecided = result.incomplete.filter((v) => v.id === 'color-contrast').flatMap((v) => v.nodes);
+    for (const old of document.querySelectorAll('[data-contrast-undecided]')) old.removeAttribute('data-contrast-undecided');
+    undecided.forEach((n, i) => n.element?.setAttribute('data-contrast-undecided', String(i)));
+    return {
+      violations: result.violations.map((v) => ({ rule: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) })),
+      contrastUndecided: undecided.map((n, i) => ({ mark: `[data-contrast-undecided="${i}"]`, target: n.target.join(' ') })),
+    };
   }, wcagTags);
-  return found.filter((f) => f.impact === 'serious' || f.impact === 'critical');
+  return { serious: found.violations.filter((f) => f.impact === 'serious' || f.impact === 'critical'), contrastUndecided: found.contrastUndecided };
 }

@@ -12,7 +12,7 @@ import { launch, replySource, servePage } from './browser.ts';
 import type { Listening } from '../../server/testing/listen.ts';
 import { startLabs, type Labs } from '../../server/labs/labs.ts';
 import { Presenter } from '../../server/classroom/presenter.ts';
-import type { BalancerState } from '../../server/labs/loadBalancer/LoadBalancer.ts';
+import type { BalancerState } from '../../shared/loadBalancer.ts';
 import { replyFor } from '../../server/model/reply.ts';
 import { parseSettings } from '../../server/model/settings.ts';
 

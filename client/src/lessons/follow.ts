@@ -1,6 +1,6 @@
 /** The audience channel: the presenter publishes where the class is; followers get it over SSE. */
 
-import type { ClassPosition } from '../../../server/follow/followRoutes.ts';
+import type { ClassPosition } from '../../../shared/follow.ts';
 
 /** Whether this browser holds the presenter token (its cookie, set by the printed /present URL). */
 export async function amPresenter(): Promise<boolean> {

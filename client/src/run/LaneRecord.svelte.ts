@@ -1,7 +1,8 @@
 import type { ByteEvent, Segment, Exchange } from '../wire/types.ts';
 import { ConnectionDissector } from '../wire/dissect.ts';
 import type { AppEvent } from '../transports/types.ts';
-import type { GenerationReport } from '../../../server/wiretap/tapEvent.ts';
+import type { GenerationReport } from '../../../shared/tap.ts';
+import { instanceHeader } from '../../../shared/instanceHeader.ts';
 import type { LaneId } from './lanes.ts';
 import { nextAppTotals, noAppTotals, type AppTotals } from './appTotals.ts';
 
@@ -232,7 +233,7 @@ export class LaneRecord {
     for (const { exchanges } of this.exchanges()) {
       for (const { response } of exchanges) {
         if (!response || !answeredBy(response.t)) continue;
-        const id = response.headers.find((h) => h.name.toLowerCase() === 'x-streamscope-instance')?.value;
+        const id = response.headers.find((h) => h.name.toLowerCase() === instanceHeader.toLowerCase())?.value;
         if (id) seen.push(id);
       }
     }

@@ -1,4 +1,4 @@
-import type { GenerationEnd } from '../../../server/wiretap/tapEvent.ts';
+import type { GenerationEnd } from '../../../shared/tap.ts';
 import type { GenerationRecord } from './Run.svelte.ts';
 
 /** What a lane says about the server's side of its reply: how far generation got, and why it stopped. */

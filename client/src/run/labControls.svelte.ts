@@ -6,8 +6,7 @@
  * browser's own lab state on the server (its learner cookie, set when the page loaded): a kill
  * here cuts this browser's connections, not the class's.
  */
-import type { BalancerState } from '../../../server/labs/loadBalancer/LoadBalancer.ts';
-import type { BalancerMode } from '../../../server/labs/loadBalancer/balancingRule.ts';
+import type { BalancerMode, BalancerState } from '../../../shared/loadBalancer.ts';
 import type { Run } from './Run.svelte.ts';
 import { laneSpec } from './lanes.ts';
 import type { LabAction } from '../lessons/lesson.ts';

@@ -1,4 +1,6 @@
-/** The reply settings, with the API's own names (DESIGN.md, "Public HTTP interface"). */
+import { replyDefaults } from '../../../shared/replySettings.ts';
+
+/** The reply settings, with the API's own names (README, "The HTTP API"). */
 export interface Settings {
   /** A scripted prompt id; used when `text` is empty. */
   prompt: string;
@@ -12,7 +14,7 @@ export interface Settings {
   fail?: number | null;
 }
 
-export const defaultSettings: Settings = { prompt: 'what-is-sse', text: '', tps: 20, ttft: 600, jitter: 0.3, seed: 1 };
+export const defaultSettings: Settings = { prompt: replyDefaults.prompt, text: '', tps: replyDefaults.tps, ttft: replyDefaults.ttft, jitter: replyDefaults.jitter, seed: replyDefaults.seed };
 
 /** The stream endpoints' query string for these settings and a run id. */
 export function settingsQuery(settings: Settings, run?: string): URLSearchParams {

@@ -1,4 +1,4 @@
-import type { TapEvent } from '../../../server/wiretap/tapEvent.ts';
+import { tapPath, type TapEvent } from '../../../shared/tap.ts';
 import { laneOfPath, type LaneId } from './lanes.ts';
 import type { Run } from './Run.svelte.ts';
 import { decodeBase64 } from '../wire/byteEvent.ts';
@@ -10,14 +10,14 @@ import { decodeBase64 } from '../wire/byteEvent.ts';
  */
 export function tapRun(run: Run): Promise<() => void> {
   return new Promise((resolve, reject) => {
-    const source = new EventSource(`/api/tap?run=${encodeURIComponent(run.id)}`);
+    const source = new EventSource(`${tapPath}?run=${encodeURIComponent(run.id)}`);
     const laneOf = new Map<number, LaneId>();
     const opened = new Map<number, Extract<TapEvent, { type: 'open' }>>();
     const stop = (): void => source.close();
 
     source.onopen = () => resolve(stop);
     source.onerror = () => {
-      if (source.readyState === EventSource.CLOSED) reject(new Error('The wire tap (/api/tap) is not reachable.'));
+      if (source.readyState === EventSource.CLOSED) reject(new Error(`The wire tap (${tapPath}) is not reachable.`));
     };
     source.onmessage = (message) => {
       const event = JSON.parse(message.data) as TapEvent;

@@ -1,4 +1,5 @@
 import { postSseClient } from './postSse.ts';
+import { replyBounds } from '../../../shared/replySettings.ts';
 
 /**
  * Anthropic's Messages API: named events (`event: content_block_delta`) whose JSON repeats the
@@ -10,9 +11,9 @@ export const anthropicClient = postSseClient({
   headers: { 'x-api-key': 'sk-ant-streamscope-demo', 'anthropic-version': '2023-06-01' },
   body: ({ text, prompt }) => ({
     model: text ? 'echo' : 'streamscope',
-    // Required by the API. 20,000: the most tokens a reply here can have (one per character of
-    // the longest `text`), so this lane is never cut short.
-    max_tokens: 20_000,
+    // Required by the API. The most tokens a reply here can have (one per character of the
+    // longest `text`), so this lane is never cut short.
+    max_tokens: replyBounds.textMax,
     messages: [{ role: 'user', content: text || prompt }],
     ...(text ? {} : { prompt }),
   }),

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import type { TapEvent } from '../../../server/wiretap/tapEvent.ts';
+import type { TapEvent } from '../../../shared/tap.ts';
 import { byteEventFromJson, byteEventToJson, byteEventsFromTap, decodeBase64, encodeBase64 } from './byteEvent.ts';
 
 test.each([

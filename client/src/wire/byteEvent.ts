@@ -1,4 +1,4 @@
-import type { TapEvent, TapRead, TapWrite } from '../../../server/wiretap/tapEvent.ts';
+import type { TapEvent, TapRead, TapWrite } from '../../../shared/tap.ts';
 import type { ByteEvent, ByteEventJson } from './types.ts';
 
 /** Base64 to bytes, with `atob` (browsers and Node ≥ 16). */

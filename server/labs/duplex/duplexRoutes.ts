@@ -1,6 +1,7 @@
 import express, { type RequestHandler } from 'express';
 import { Problem } from '../../problem.ts';
-import { parseSettings, runPattern } from '../../model/settings.ts';
+import { parseSettings } from '../../model/settings.ts';
+import { runPattern, runRule } from '../../../shared/replySettings.ts';
 import { replyFor } from '../../model/reply.ts';
 import type { TransportContext } from '../../transports/transport.ts';
 import { responseSink, streamSse } from '../../transports/sse.ts';
@@ -72,6 +73,6 @@ function onlyRun(query: Record<string, unknown>): string | null {
   }
   const run = query.run;
   if (run === undefined) return null;
-  if (typeof run !== 'string' || !runPattern.test(run)) throw new Problem(400, 'Parameter "run" must be 1 to 64 letters, digits, "-" or "_".', 'run');
+  if (typeof run !== 'string' || !runPattern.test(run)) throw new Problem(400, `Parameter "run" must be ${runRule}.`, 'run');
   return run;
 }

@@ -17,7 +17,7 @@ import { idleProxyRoute } from './idleProxy.ts';
  *
  * The page tells its lanes apart by request path, so each lane of the lab has a path of its own,
  * with the fault built in (its parameters still apply):
- * - `GET /slow/sse`: `/sse` with `throttle=800&latency=50` by default.
+ * - `GET /slow/sse`: `/sse` with `throttle=1000&latency=50` by default (`slowLink`).
  * - `GET /accel-proxy/sse`: `/buffering-proxy/sse` with `honourAccel=true` by default.
  * - `GET /gzip/sse`, `GET /gzip-flushed/sse`: gzip only (what a browser gets is then the coding
  *   the lesson names, not brotli), without and with a flush after each event.

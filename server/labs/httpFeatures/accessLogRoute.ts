@@ -1,7 +1,8 @@
 import type { RequestHandler } from 'express';
 import { sseHeaders } from '../../transports/sseHeaders.ts';
 import type { TransportContext } from '../../transports/transport.ts';
-import type { AccessLog, AccessLogEntry } from './accessLog.ts';
+import type { AccessLog } from './accessLog.ts';
+import type { AccessLogEntry } from '../../../shared/accessLog.ts';
 
 /**
  * `GET /api/labs/http/log`: the access log, live, as SSE. It opens with the recent entries in

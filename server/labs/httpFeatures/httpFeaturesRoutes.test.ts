@@ -6,7 +6,7 @@ import { listen, type Listening } from '../../testing/listen.ts';
 import { rawGet } from '../../testing/rawHttp.ts';
 import { httpFeaturesRoutes } from './httpFeaturesRoutes.ts';
 import { HttpLab } from './httpLab.ts';
-import type { AccessLogEntry } from './accessLog.ts';
+import type { AccessLogEntry } from '../../../shared/accessLog.ts';
 
 const printed: string[] = [];
 const lab = new HttpLab({ accessLog: { print: (line) => printed.push(line) } });

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { AccessLog, type AccessLogEntry, type AccessLogOptions } from './accessLog.ts';
+import { AccessLog, type AccessLogOptions } from './accessLog.ts';
+import type { AccessLogEntry } from '../../../shared/accessLog.ts';
 import { CorsPolicy } from './cors.ts';
 import { Sessions } from './sessions.ts';
 import { wsOriginAllowed } from './wsOrigin.ts';

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { AuthMethod } from '../../../shared/accessLog.ts';
 
 /** The demo login's cookie. */
 export const sessionCookie = 'streamscope_session';
-
-/** How a request proved it has a session. */
-export type AuthMethod = 'cookie' | 'bearer' | 'none';
 
 export interface Identity {
   method: AuthMethod;

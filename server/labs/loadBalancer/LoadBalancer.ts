@@ -1,37 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { createApp, type AppOptions, type StreamscopeApp } from '../../app.ts';
-import { BalancingRule, balancerModes, type BalancerMode } from './balancingRule.ts';
+import { BalancingRule } from './balancingRule.ts';
+import { balancerModes, type BalancerMode, type BalancerState } from '../../../shared/loadBalancer.ts';
 import { anonymousLearner, learnerOf } from '../learner.ts';
 import { LearnerStates } from '../LearnerStates.ts';
 
 /** The cookie that pins a client to an instance in `sticky` mode (the usual `SERVERID` idea). */
 export const stickyCookie = 'streamscope_lb';
-
-/** One instance as one learner sees it. */
-export interface InstanceState {
-  id: string;
-  /** Up for this learner: it runs, and this learner has not killed it (or has revived it since). */
-  alive: boolean;
-  /** The instance itself runs. A learner's kill leaves it running for everyone else; `LoadBalancer.kill` stops it. */
-  running: boolean;
-  /** Its loopback port; a revived instance listens on the same one again. */
-  port: number;
-  /** This learner's requests and WebSockets the balancer is carrying to it right now. */
-  open: number;
-  /** This learner's requests and WebSockets the balancer has sent it, in all. */
-  served: number;
-  /** Everyone's: open right now, and served in all. */
-  everyone: { open: number; served: number };
-}
-
-/** The balancer as one learner sees it: their mode, their dead instances, their connections. */
-export interface BalancerState {
-  mode: BalancerMode;
-  instances: InstanceState[];
-  /** Learners with a lab state of their own on this server (cookieless clients are one more). */
-  learners: number;
-}
 
 /** Where one request goes. */
 export interface Route {

@@ -1,11 +1,4 @@
-/**
- * How the balancer picks an instance for a request.
- * - `round-robin`: the next live instance in turn, whoever asks.
- * - `sticky`: the instance named in the client's `streamscope_lb` cookie while it lives; a
- *   client without one (or whose instance died) gets the next in turn and a cookie naming it.
- */
-export type BalancerMode = 'round-robin' | 'sticky';
-export const balancerModes: readonly BalancerMode[] = ['round-robin', 'sticky'];
+import type { BalancerMode } from '../../../shared/loadBalancer.ts';
 
 /** Where a request goes, and whether the client must be (re)pinned there (sticky mode). */
 export interface Pick {

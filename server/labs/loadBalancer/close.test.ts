@@ -4,7 +4,8 @@
  */
 import { expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { startLab, until } from './testLab.ts';
+import { startLab } from './testLab.ts';
+import { until } from '../../testing/until.ts';
 
 function resources(): { timers: number; immediates: number; sockets: number; servers: number } {
   const all = process.getActiveResourcesInfo();

@@ -9,9 +9,10 @@ import { WebSocket } from 'ws';
 import { createParser } from 'eventsource-parser';
 import { replyFor } from '../../model/reply.ts';
 import { parseSettings } from '../../model/settings.ts';
-import type { BalancerState } from './LoadBalancer.ts';
-import { simulateSessions, type SimulationResult } from './sessionSimulation.ts';
-import { cookieFetch, startLab, until, type Lab } from './testLab.ts';
+import type { BalancerState, SimulationResult } from '../../../shared/loadBalancer.ts';
+import { simulateSessions } from './sessionSimulation.ts';
+import { cookieFetch, startLab, type Lab } from './testLab.ts';
+import { until } from '../../testing/until.ts';
 
 let lab: Lab;
 beforeAll(async () => {

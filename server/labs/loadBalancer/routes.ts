@@ -4,7 +4,7 @@ import { sseHeaders } from '../../transports/sseHeaders.ts';
 import type { StreamLimiter } from '../../transports/streamLimiter.ts';
 import type { LoadBalancer } from './LoadBalancer.ts';
 import { learnerOf } from '../learner.ts';
-import { balancerModes, type BalancerMode } from './balancingRule.ts';
+import { balancerModes, type BalancerMode } from '../../../shared/loadBalancer.ts';
 import { simulateSessions } from './sessionSimulation.ts';
 
 export interface LabRoutesOptions {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { scenario, simulateSessions, type SimulationResult } from './sessionSimulation.ts';
+import { scenario, simulateSessions } from './sessionSimulation.ts';
+import type { SimulationResult } from '../../../shared/loadBalancer.ts';
 import { BalancingRule } from './balancingRule.ts';
 
 const at = (result: SimulationResult, t: number) => result.samples.find((s) => s.t === t)!.instances;

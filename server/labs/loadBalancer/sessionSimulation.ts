@@ -1,5 +1,6 @@
 import { seededRandom } from '../../model/random.ts';
-import { BalancingRule, type BalancerMode } from './balancingRule.ts';
+import { BalancingRule } from './balancingRule.ts';
+import type { BalancerMode, SimulationResult, SimulationSample } from '../../../shared/loadBalancer.ts';
 
 export interface SimulationOptions {
   mode: BalancerMode;
@@ -9,37 +10,6 @@ export interface SimulationOptions {
   ids?: readonly string[];
   /** The instance that crashes and comes back. @default the first */
   kill?: string;
-}
-
-/** One instance at one moment of the simulation. */
-export interface SimulatedInstance {
-  id: string;
-  alive: boolean;
-  /** Streams open on it. */
-  open: number;
-  /** Clients whose sticky cookie names it (sticky mode; 0 in round robin). */
-  pinned: number;
-}
-
-export interface SimulationSample {
-  /** Seconds of simulated time. */
-  t: number;
-  instances: SimulatedInstance[];
-}
-
-export interface SimulationResult {
-  mode: BalancerMode;
-  seed: number;
-  /** Simulated seconds. */
-  duration: number;
-  kill: { id: string; at: number; reviveAt: number };
-  /** One sample a second, from 0 to `duration`. */
-  samples: SimulationSample[];
-  /** From `settledFrom` to the end: each instance's share of the open streams, 0–1. */
-  share: Record<string, number>;
-  settledFrom: number;
-  clients: number;
-  requests: number;
 }
 
 /**

@@ -59,11 +59,3 @@ export function cookieFetch(): { fetch: typeof fetch; cookies: Map<string, strin
   return { fetch: jarFetch as typeof fetch, cookies, seen };
 }
 
-/** Polls `check` until it holds; fails with what `describe` says after `timeoutMs`. */
-export async function until(check: () => boolean | Promise<boolean>, describe: () => unknown, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${JSON.stringify(await describe())}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

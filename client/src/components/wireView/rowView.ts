@@ -4,6 +4,7 @@ import type { Direction } from '../../wire/types.ts';
 import { escapeChars, hexBytes } from '../../wire/escape.ts';
 import { category, drawnAsHex, type Category } from './categories.ts';
 import type { Piece, RowModel } from './RowModel.ts';
+import { spokenRuns } from './spoken.ts';
 
 export interface TextRun {
   text: string;
@@ -36,6 +37,11 @@ export interface PieceView {
   parts: { cls: string; runs: TextRun[] }[];
   unmasked?: TextRun[];
   badge?: string;
+  /**
+   * On the head of a segment wrapped onto further rows: the rest of its bytes, spoken. The rows
+   * below draw them, hidden from the tree, so the option's name is the whole segment.
+   */
+  rest?: string;
 }
 
 export interface RowView {
@@ -52,6 +58,7 @@ export function pieceView(p: Piece, s: LaneSegment, hexMode: boolean): PieceView
   const hex = drawnAsHex(s, hexMode);
   const bytes = s.bytes.subarray(p.start, p.end);
   const draw = (b: Uint8Array): TextRun[] => (b.length === 0 ? [] : hex ? [{ text: hexBytes(b), esc: false }] : textRuns(b));
+  const wrapped = p.start === 0 && p.end < s.bytes.length;
   const parts =
     p.nameEnd > 0
       ? [
@@ -71,6 +78,7 @@ export function pieceView(p: Piece, s: LaneSegment, hexMode: boolean): PieceView
     parts,
     unmasked: s.unmasked ? textRuns(s.unmasked.subarray(p.start, p.end)) : undefined,
     badge: p.badge,
+    rest: wrapped ? spokenRuns(draw(s.bytes.subarray(p.end))) : undefined,
   };
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { escapeNames } from './spoken.ts';
+import { escapeNames, spokenRuns } from './spoken.ts';
+import { textRuns } from './rowView.ts';
 
 describe('escapeNames', () => {
   it.each([
@@ -10,5 +11,16 @@ describe('escapeNames', () => {
     ['\\x1b\\r', 'byte 1B CR'],
   ])('%s is read as %s', (drawn, spoken) => {
     expect(escapeNames(drawn)).toBe(spoken);
+  });
+});
+
+describe('spokenRuns', () => {
+  it.each([
+    ['data: hi\r\n', 'data: hi CR LF'],
+    ['\r\n', 'CR LF'],
+    ['a\tb', 'a TAB b'],
+    ['{"text":"x"}', '{"text":"x"}'],
+  ])('%j is read as %s', (bytes, spoken) => {
+    expect(spokenRuns(textRuns(new TextEncoder().encode(bytes)))).toBe(spoken);
   });
 });

@@ -1,4 +1,10 @@
 /**
+ * Where the wire tap streams its events (`GET /api/tap?run=<id>`, README "The HTTP API"). The
+ * server mounts it and keeps it out of its own capture; the page subscribes to it.
+ */
+export const tapPath = '/api/tap';
+
+/**
  * The events `/api/tap` streams, one JSON object per SSE `data:` line.
  * Shared by the server (which emits them) and the page (which dissects them).
  *

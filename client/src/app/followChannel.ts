@@ -1,0 +1,41 @@
+/**
+ * The follow channel from the page's side: the audience view (`/follow`) shows the step the
+ * presenter publishes; every other page offers to be the presenter, if this browser is.
+ */
+import type { Guide } from '../lessons/Guide.svelte.ts';
+import { amPresenter, follow } from '../lessons/follow.ts';
+
+/** The audience view's link to the presenter: not yet open, open, or lost (the browser reconnects by itself). */
+export type FollowStatus = 'waiting' | 'connected' | 'lost';
+
+/**
+ * Follows the presenter: presenter mode, the presenter's step (loaded with `showStep` when it is
+ * another) and blank screen; `onstatus` hears how the link is. Returns the way to stop.
+ * `subscribe` is the channel itself (a test passes its own).
+ */
+export function followPresenter(
+  guide: Pick<Guide, 'lesson' | 'step' | 'present' | 'blank'>,
+  showStep: (slug: string, step: number) => void,
+  onstatus: (status: FollowStatus) => void,
+  subscribe: typeof follow = follow,
+): () => void {
+  guide.present = true;
+  return subscribe(
+    (position) => {
+      if (position.slug !== guide.lesson?.slug || position.step !== guide.step) showStep(position.slug, position.step);
+      guide.blank = position.blank;
+    },
+    (connected) => onstatus(connected ? 'connected' : 'lost'),
+  );
+}
+
+/**
+ * If this browser holds the presenter token, its moves are published from now on, and where it
+ * is now at once. `presenter` asks the server (a test passes its own answer).
+ */
+export function leadIfPresenter(guide: Pick<Guide, 'publishes' | 'announce'>, presenter: typeof amPresenter = amPresenter): Promise<void> {
+  return presenter().then((yes) => {
+    guide.publishes = yes;
+    guide.announce();
+  });
+}
