@@ -8,7 +8,29 @@ import type { LaneSegment } from './LaneRecord.svelte.ts';
 const tokenTexts = (segments: readonly LaneSegment[]): string[] =>
   segments.filter((s) => s.dir === 'down' && s.tokenText !== undefined && (s.part === 'whole' || s.part === 'last')).map((s) => s.tokenText!);
 
-const sseTokens = ['Hello', ',', ' wire', '!\n', 'Second', ' line', ' ', '👋', '🏽', ' with', ' data', ':', ' inside', '\r\n', 'and', ' a', ' Japanese', ' 日本', '語', ' end', '.'];
+const sseTokens = [
+  'Hello',
+  ',',
+  ' wire',
+  '!\n',
+  'Second',
+  ' line',
+  ' ',
+  '👋',
+  '🏽',
+  ' with',
+  ' data',
+  ':',
+  ' inside',
+  '\r\n',
+  'and',
+  ' a',
+  ' Japanese',
+  ' 日本',
+  '語',
+  ' end',
+  '.',
+];
 
 describe('LaneRecord: the tap events of a captured connection in, segments and totals out', () => {
   test.each([

@@ -32,7 +32,12 @@ interface LanePlan {
 }
 
 function raceOf(plans: LanePlan[]): Run {
-  const run = new Run('r', defaultSettings, plans.map((p) => p.id), 0);
+  const run = new Run(
+    'r',
+    defaultSettings,
+    plans.map((p) => p.id),
+    0,
+  );
   plans.forEach((plan, i) => {
     const lane = run.lane(plan.id)!;
     if (plan.server !== undefined) for (const e of captured(plan.fixture, plan.server, i + 1).wire) lane.addWire(e);
@@ -57,14 +62,34 @@ describe('Run.estimateOffset', () => {
     // lower = 1000 + head − 420; the lowest offset that fits, and the room up to 600
     [
       'request and response: the lowest that fits',
-      [{ id: 'sse', fixture: 'sse', server: 1000, app: [{ t: 400, kind: 'request' }, { t: 420, kind: 'open' }] }],
+      [
+        {
+          id: 'sse',
+          fixture: 'sse',
+          server: 1000,
+          app: [
+            { t: 400, kind: 'request' },
+            { t: 420, kind: 'open' },
+          ],
+        },
+      ],
       580 + sseHead,
       20 - sseHead,
     ],
     // lower = 1000 + head − 405 > upper = 600: some pairing is wrong, take the middle, claim no spread
     [
       'bounds that cross',
-      [{ id: 'sse', fixture: 'sse', server: 1000, app: [{ t: 400, kind: 'request' }, { t: 405, kind: 'open' }] }],
+      [
+        {
+          id: 'sse',
+          fixture: 'sse',
+          server: 1000,
+          app: [
+            { t: 400, kind: 'request' },
+            { t: 405, kind: 'open' },
+          ],
+        },
+      ],
       (595 + sseHead + 600) / 2,
       null,
     ],
@@ -91,8 +116,24 @@ describe('Run.estimateOffset', () => {
     [
       'two lanes: the tightest bounds of both',
       [
-        { id: 'sse', fixture: 'sse', server: 1000, app: [{ t: 400, kind: 'request' }, { t: 420, kind: 'open' }] },
-        { id: 'ws', fixture: 'ws', server: 2000, app: [{ t: 1402, kind: 'request' }, { t: 1415, kind: 'open' }] },
+        {
+          id: 'sse',
+          fixture: 'sse',
+          server: 1000,
+          app: [
+            { t: 400, kind: 'request' },
+            { t: 420, kind: 'open' },
+          ],
+        },
+        {
+          id: 'ws',
+          fixture: 'ws',
+          server: 2000,
+          app: [
+            { t: 1402, kind: 'request' },
+            { t: 1415, kind: 'open' },
+          ],
+        },
       ],
       580 + sseHead,
       18 - sseHead,
@@ -106,7 +147,17 @@ describe('Run.estimateOffset', () => {
   });
 
   test('the WebSocket lane alone', () => {
-    const run = raceOf([{ id: 'ws', fixture: 'ws', server: 2000, app: [{ t: 1402, kind: 'request' }, { t: 1415, kind: 'open' }] }]);
+    const run = raceOf([
+      {
+        id: 'ws',
+        fixture: 'ws',
+        server: 2000,
+        app: [
+          { t: 1402, kind: 'request' },
+          { t: 1415, kind: 'open' },
+        ],
+      },
+    ]);
     run.estimateOffset();
     expect(run.offset).toBeCloseTo(585 + wsHead, 9);
     expect(run.offsetUncertainty).toBeCloseTo(13 - wsHead, 9);

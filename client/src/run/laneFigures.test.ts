@@ -15,7 +15,29 @@ function sseRun(state: Run['state']): Run {
   run.state = state;
   const lane = run.lane('sse')!;
   for (const e of captured('sse', 1000).wire) lane.addWire(e);
-  const tokens = ['Hello', ',', ' wire', '!\n', 'Second', ' line', ' ', '👋', '🏽', ' with', ' data', ':', ' inside', '\r\n', 'and', ' a', ' Japanese', ' 日本', '語', ' end', '.'];
+  const tokens = [
+    'Hello',
+    ',',
+    ' wire',
+    '!\n',
+    'Second',
+    ' line',
+    ' ',
+    '👋',
+    '🏽',
+    ' with',
+    ' data',
+    ':',
+    ' inside',
+    '\r\n',
+    'and',
+    ' a',
+    ' Japanese',
+    ' 日本',
+    '語',
+    ' end',
+    '.',
+  ];
   for (const e of pageEvents(tokens, 400)) lane.addApp(e);
   return run;
 }
@@ -37,7 +59,18 @@ describe('laneState: a lane at the cursor', () => {
   ] as const)('nothing recorded yet, %s: %s', (state, status) => {
     const run = new Run('r', defaultSettings, ['sse'], 400);
     run.state = state;
-    expect(laneState(run, run.lane('sse')!, 0)).toEqual({ tokens: 0, status, note: undefined, firstByte: undefined, firstToken: undefined, lastToken: undefined, bytesDown: 0, bytesUp: 0, textBytes: 0, overheadPerToken: undefined });
+    expect(laneState(run, run.lane('sse')!, 0)).toEqual({
+      tokens: 0,
+      status,
+      note: undefined,
+      firstByte: undefined,
+      firstToken: undefined,
+      lastToken: undefined,
+      bytesDown: 0,
+      bytesUp: 0,
+      textBytes: 0,
+      overheadPerToken: undefined,
+    });
   });
 
   test('first byte and the wire overhead per token', () => {

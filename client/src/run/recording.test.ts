@@ -10,7 +10,15 @@ function recordedRun(): Run {
   for (const [i, lane] of run.lanes.entries()) {
     const fixture = lane.id === 'ws' ? 'ws' : 'sse';
     const conn = i + 1;
-    lane.addConn({ conn, method: 'GET', path: `/api/stream/${fixture}`, remoteAddress: '127.0.0.1', remotePort: 50_000 + i, localPort: 8080, opened: 1_700_000_000_100 });
+    lane.addConn({
+      conn,
+      method: 'GET',
+      path: `/api/stream/${fixture}`,
+      remoteAddress: '127.0.0.1',
+      remotePort: 50_000 + i,
+      localPort: 8080,
+      opened: 1_700_000_000_100,
+    });
     for (const e of captured(fixture, 1_700_000_000_100, conn).wire) lane.addWire(e);
     for (const e of pageEvents(['Hello', ','], 1_700_000_000_000)) lane.addApp(e);
     lane.addGeneration({ conn, t: 1_700_000_000_200, from: 0, generated: 21, of: 21, reason: 'complete' });
@@ -59,7 +67,13 @@ describe('recordings', () => {
 
   test('a recording made before generation reports and `reconnecting` still loads', () => {
     const recording = toRecording(recordedRun()) as Recording;
-    const old = { ...recording, lanes: recording.lanes.map(({ generation: _, ...lane }) => ({ ...lane, app: [...lane.app, { t: 1, kind: 'error' as const, detail: 'EventSource reconnects with Last-Event-ID' }] })) };
+    const old = {
+      ...recording,
+      lanes: recording.lanes.map(({ generation: _, ...lane }) => ({
+        ...lane,
+        app: [...lane.app, { t: 1, kind: 'error' as const, detail: 'EventSource reconnects with Last-Event-ID' }],
+      })),
+    };
     const run = fromRecording(JSON.parse(JSON.stringify(old)));
     expect(run.lane('sse')!.generation).toEqual([]);
     expect(run.lane('sse')!.app.at(-1)!.kind).toBe('reconnecting');
