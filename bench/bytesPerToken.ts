@@ -20,7 +20,9 @@ import { startMessage } from './capacity/workload.ts';
 const texts = {
   short: replyFor(parseSettings({ prompt: replyDefaults.prompt })).text,
   // Words o200k keeps whole: about 14 bytes a token.
-  long: ' understanding international responsibility communication implementation organization environmental administration representative characteristics relationships infrastructure recommendations opportunities professionals transportation independently configuration documentation acknowledgement'.repeat(4),
+  long: ' understanding international responsibility communication implementation organization environmental administration representative characteristics relationships infrastructure recommendations opportunities professionals transportation independently configuration documentation acknowledgement'.repeat(
+    4,
+  ),
 };
 type Kind = keyof typeof texts;
 const transports = ['sse', 'ws', 'http', 'openai'] as const;
@@ -44,7 +46,9 @@ export async function bytesPerToken(_config: unknown, log: Log): Promise<Section
       for (const transport of transports) {
         const result = await measure(server.port, transport, kind);
         measured.push(result);
-        log(`bytes per token ${transport}, ${kind} tokens: ${format(result.bodyBytes / result.tokens)} B on the wire for ${format(result.textBytes / result.tokens)} B of text (head ${result.headBytes} B)`);
+        log(
+          `bytes per token ${transport}, ${kind} tokens: ${format(result.bodyBytes / result.tokens)} B on the wire for ${format(result.textBytes / result.tokens)} B of text (head ${result.headBytes} B)`,
+        );
       }
     }
   } finally {

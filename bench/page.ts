@@ -16,9 +16,12 @@ const maxText = 20_000;
 
 // Prose cut to the tokens asked for: the server splits it into the same BPE tokens.
 const prose = 'Streaming keeps the first words fast while the rest is still being generated. '.repeat(maxText / 50).slice(0, maxText);
-const text = tokenize(prose).slice(0, seconds * tps).join('');
+const text = tokenize(prose)
+  .slice(0, seconds * tps)
+  .join('');
 const tokensPerLane = tokenize(text).length;
-if (tokensPerLane < seconds * tps) console.error(`${seconds} s of tokens do not fit in the API's ${maxText} characters: racing ${tokensPerLane} tokens (${tokensPerLane / tps} s).`);
+if (tokensPerLane < seconds * tps)
+  console.error(`${seconds} s of tokens do not fit in the API's ${maxText} characters: racing ${tokensPerLane} tokens (${tokensPerLane / tps} s).`);
 
 const server = await servePage();
 const browser = await launch();
@@ -35,7 +38,10 @@ try {
     polling: 1000,
   });
   const figures = await readProbe(page);
-  const { heap, nodes } = (await page.evaluate('({ heap: performance.memory?.usedJSHeapSize ?? 0, nodes: document.querySelectorAll("*").length })')) as { heap: number; nodes: number };
+  const { heap, nodes } = (await page.evaluate('({ heap: performance.memory?.usedJSHeapSize ?? 0, nodes: document.querySelectorAll("*").length })')) as {
+    heap: number;
+    nodes: number;
+  };
   console.log(
     JSON.stringify({
       seconds: (Date.now() - started) / 1000,

@@ -34,8 +34,18 @@ try {
 
 const started = performance.now();
 const log: Log = (line) => console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
-const load = (): string => os.loadavg().map((l) => l.toFixed(2)).join(' ');
-const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadBefore: os.loadavg() };
+const load = (): string =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const machine = {
+  cpus: os.cpus().length,
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  memoryGB: Math.round(os.totalmem() / 2 ** 30),
+  node: process.version,
+  loadBefore: os.loadavg(),
+};
 log(`bench ${config.quick ? '--quick' : '(full)'}: ${config.sections.join(', ')} on ${machine.cpus} cores, load average ${load()}`);
 
 const figures: Figure[] = [];
@@ -55,10 +65,15 @@ for (const name of config.sections) {
 const seconds = Math.round((performance.now() - started) / 1000);
 const complete = !config.quick && config.sections.length === Object.keys(sections).length;
 const out = path.join(import.meta.dirname, complete ? 'results.json' : 'results.quick.json');
-writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), mode: config.quick ? 'quick' : 'full', seconds, machine: { ...machine, loadAfter: os.loadavg() }, config, figures, errors, details }, null, 2)}\n`);
+writeFileSync(
+  out,
+  `${JSON.stringify({ date: new Date().toISOString(), mode: config.quick ? 'quick' : 'full', seconds, machine: { ...machine, loadAfter: os.loadavg() }, config, figures, errors, details }, null, 2)}\n`,
+);
 
 console.log(`\n${table(figures)}\n`);
-console.log(`${seconds} s on ${machine.cpus} cores (${machine.cpu}), load average before ${machine.loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${load()}.`);
+console.log(
+  `${seconds} s on ${machine.cpus} cores (${machine.cpu}), load average before ${machine.loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${load()}.`,
+);
 console.log(`Figures written to ${path.relative(process.cwd(), out)}.`);
 for (const [name, message] of Object.entries(errors)) console.error(`Section ${name} failed: ${message}`);
 process.exit(Object.keys(errors).length ? 1 : 0);

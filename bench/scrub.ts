@@ -14,7 +14,10 @@ try {
   const page = await openPage(browser, []);
   await installProbe(page);
   await page.goto(`${server.url}/?text=${encodeURIComponent(text)}&tps=1000&ttft=0&jitter=0&lanes=sse,ws,http&start=1`);
-  await page.waitForFunction(() => document.querySelector('.lane[data-lane="http"] .bubble')?.getAttribute('data-status') === 'done', null, { timeout: 120_000, polling: 500 });
+  await page.waitForFunction(() => document.querySelector('.lane[data-lane="http"] .bubble')?.getAttribute('data-status') === 'done', null, {
+    timeout: 120_000,
+    polling: 500,
+  });
   await page.waitForTimeout(1000);
   const tokensPerLane = Number(await page.evaluate('document.querySelector(".lane[data-lane=\\"sse\\"] [data-figure=\\"tokens\\"]").textContent'));
   const slider = page.getByRole('slider', { name: 'Timeline: time in the run' });
@@ -31,7 +34,8 @@ try {
   await page.mouse.up();
   const figures = await readProbe(page);
   const [cursor, duration] = await Promise.all([slider.getAttribute('aria-valuenow'), slider.getAttribute('aria-valuemax')]);
-  if (Number(cursor) < 0.9 * Number(duration)) throw new Error(`The drag did not move the cursor across the run (at ${cursor} of ${duration} ms): did the timeline move?`);
+  if (Number(cursor) < 0.9 * Number(duration))
+    throw new Error(`The drag did not move the cursor across the run (at ${cursor} of ${duration} ms): did the timeline move?`);
   console.log(JSON.stringify({ tokensPerLane, ...figures }));
 } finally {
   await browser.close();

@@ -42,7 +42,8 @@ describe('the figures the lessons quote', () => {
 
 describe('figure markers', () => {
   it('take the figure written just before them, through tags and punctuation', () => {
-    const html = '<p>A <code>Content-Length: 759</code><!-- figure: http content-length -->. The first, <code>d</code><!-- figure: sse chunk-size 1 -->, is 13<!-- figure: sse chunk-bytes 1 -->: about 3,300<!-- figure about: sse body-bytes --> bytes.</p>';
+    const html =
+      '<p>A <code>Content-Length: 759</code><!-- figure: http content-length -->. The first, <code>d</code><!-- figure: sse chunk-size 1 -->, is 13<!-- figure: sse chunk-bytes 1 -->: about 3,300<!-- figure about: sse body-bytes --> bytes.</p>';
     expect(marksIn(html).map((m) => [m.quoted, m.about, m.words.join(' ')])).toEqual([
       ['759', false, 'http content-length'],
       ['d', false, 'sse chunk-size 1'],

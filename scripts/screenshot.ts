@@ -14,7 +14,11 @@ try {
   const page = await openPage(browser, errors);
   await page.goto(`${server.url}/?${query}`);
   // Pause part-way, while the buffered lane still waits: the picture the page is about.
-  await page.waitForFunction(() => document.querySelectorAll('.lane[data-lane="sse"] [data-token]').length >= Number(new URLSearchParams(location.search).get('pauseAt') ?? 25), null, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => document.querySelectorAll('.lane[data-lane="sse"] [data-token]').length >= Number(new URLSearchParams(location.search).get('pauseAt') ?? 25),
+    null,
+    { timeout: 30_000 },
+  );
   await page.keyboard.press('Space');
   await page.screenshot({ path: path.join(root, 'docs/screenshot.png') });
   if (process.env.FULL) await page.screenshot({ path: process.env.FULL, fullPage: true });

@@ -167,7 +167,9 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
         ? [431, 'Request Header Fields Too Large', `The request head is over ${maxHeaderSize / 1024} KiB. Parameter "text" takes up to 20,000 characters.`]
         : [400, 'Bad Request', 'The request is not valid HTTP/1.1.'];
     const body = JSON.stringify({ type: 'about:blank', title: reason, status, detail });
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   });
   server.on('upgrade', (req, socket, head) => {
     options.onUpgrade?.(req);

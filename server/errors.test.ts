@@ -68,7 +68,13 @@ const cases: Case[] = [
   { name: 'unknown prompt (buffered)', path: '/api/stream/http?prompt=nope', status: 404, param: 'prompt', detail: 'GET /api/prompts' },
   { name: 'both prompt and text', path: '/api/stream/sse?prompt=what-is-sse&text=hi', status: 400, param: 'prompt', detail: 'not both' },
   { name: 'empty text', path: '/api/stream/sse?text=', status: 400, param: 'text', detail: '"text" is empty' },
-  { name: 'text of 20,001 characters', path: `/api/stream/sse?text=${'a'.repeat(20_001)}`, status: 413, param: 'text', detail: '20001 characters long; the limit is 20000' },
+  {
+    name: 'text of 20,001 characters',
+    path: `/api/stream/sse?text=${'a'.repeat(20_001)}`,
+    status: 413,
+    param: 'text',
+    detail: '20001 characters long; the limit is 20000',
+  },
   {
     name: 'text of 20,001 emoji (a ~240 KB request head)',
     path: `/api/stream/http?${new URLSearchParams({ text: '😀'.repeat(20_001) })}`,
@@ -79,9 +85,30 @@ const cases: Case[] = [
   { name: 'run with a space', path: q('run=my%20run'), status: 400, param: 'run', detail: 'Parameter "run" must be 1 to 64' },
   { name: 'run too long', path: q(`run=${'r'.repeat(65)}`), status: 400, param: 'run', detail: '"run"' },
   { name: 'run empty', path: q('run='), status: 400, param: 'run', detail: '"run"' },
-  { name: 'Last-Event-ID not a number', path: '/api/stream/sse?text=hello%20world', headers: { 'Last-Event-ID': 'abc' }, status: 400, param: 'Last-Event-ID', detail: 'got "abc"' },
-  { name: 'Last-Event-ID negative', path: '/api/stream/sse?text=hello%20world', headers: { 'Last-Event-ID': '-1' }, status: 400, param: 'Last-Event-ID', detail: '"Last-Event-ID"' },
-  { name: 'Last-Event-ID past the end', path: '/api/stream/sse?text=hello', headers: { 'Last-Event-ID': '1' }, status: 400, param: 'Last-Event-ID', detail: 'from 0 to 0; got "1"' },
+  {
+    name: 'Last-Event-ID not a number',
+    path: '/api/stream/sse?text=hello%20world',
+    headers: { 'Last-Event-ID': 'abc' },
+    status: 400,
+    param: 'Last-Event-ID',
+    detail: 'got "abc"',
+  },
+  {
+    name: 'Last-Event-ID negative',
+    path: '/api/stream/sse?text=hello%20world',
+    headers: { 'Last-Event-ID': '-1' },
+    status: 400,
+    param: 'Last-Event-ID',
+    detail: '"Last-Event-ID"',
+  },
+  {
+    name: 'Last-Event-ID past the end',
+    path: '/api/stream/sse?text=hello',
+    headers: { 'Last-Event-ID': '1' },
+    status: 400,
+    param: 'Last-Event-ID',
+    detail: 'from 0 to 0; got "1"',
+  },
   { name: 'unknown /api path', path: '/api/nope', status: 404, param: null, detail: 'There is no GET /api/nope' },
   { name: 'unknown /api stream', path: '/api/stream/grpc', status: 404, param: null, detail: '/api/stream/grpc' },
   { name: 'unknown /v1 path', path: '/v1/embeddings', status: 404, param: null, detail: 'There is no GET /v1/embeddings' },
@@ -92,7 +119,14 @@ const cases: Case[] = [
   { name: 'chat: body not JSON', ...chat('{"model": "echo",'), status: 400, param: 'body', detail: 'not valid JSON' },
   { name: 'chat: body a JSON array', ...chat([{ model: 'echo' }]), status: 400, param: 'body', detail: 'must be a JSON object' },
   { name: 'chat: body a JSON string', ...chat('"hello"'), status: 400, param: 'body', detail: 'JSON' },
-  { name: 'chat: body not declared JSON', ...chat({ model: 'echo', messages: hi }), headers: { 'content-type': 'text/plain' }, status: 415, param: 'body', detail: 'application/json' },
+  {
+    name: 'chat: body not declared JSON',
+    ...chat({ model: 'echo', messages: hi }),
+    headers: { 'content-type': 'text/plain' },
+    status: 415,
+    param: 'body',
+    detail: 'application/json',
+  },
   { name: 'chat: missing model', ...chat({ messages: hi }), status: 400, param: 'model', detail: 'Field "model" is required' },
   { name: 'chat: model not a string', ...chat({ model: 7, messages: hi }), status: 400, param: 'model', detail: '"model"' },
   { name: 'chat: unknown model', ...chat({ model: 'gpt-4o', messages: hi }), status: 404, param: 'model', detail: 'Unknown model "gpt-4o"' },
@@ -100,19 +134,80 @@ const cases: Case[] = [
   { name: 'chat: messages not an array', ...chat({ model: 'echo', messages: 'hi' }), status: 400, param: 'messages', detail: '"messages"' },
   { name: 'chat: messages empty', ...chat({ model: 'echo', messages: [] }), status: 400, param: 'messages', detail: 'non-empty' },
   { name: 'chat: a message without role', ...chat({ model: 'echo', messages: [{ content: 'hi' }] }), status: 400, param: 'messages', detail: 'messages[0]' },
-  { name: 'chat: content a number', ...chat({ model: 'echo', messages: [{ role: 'user', content: 5 }] }), status: 400, param: 'messages', detail: 'messages[0].content' },
-  { name: 'chat: stream not boolean', ...chat({ model: 'echo', messages: hi, stream: 'yes' }), status: 400, param: 'stream', detail: 'Field "stream" must be true or false' },
-  { name: 'chat: unknown field', ...chat({ model: 'echo', messages: hi, temprature: 1 }), status: 400, param: 'temprature', detail: 'Unknown field "temprature"' },
-  { name: 'chat: echo without a user message', ...chat({ model: 'echo', messages: [{ role: 'system', content: 'be brief' }] }), status: 400, param: 'messages', detail: 'needs a user message' },
-  { name: 'chat: echo with empty user text', ...chat({ model: 'echo', messages: [{ role: 'user', content: '' }] }), status: 400, param: 'messages', detail: 'Model "echo"' },
-  { name: 'chat: echo with a prompt', ...chat({ model: 'echo', messages: hi, prompt: 'what-is-sse' }), status: 400, param: 'prompt', detail: 'takes no "prompt"' },
-  { name: 'chat: body over 1 MB', ...chat({ model: 'echo', messages: [{ role: 'user', content: 'x'.repeat(1_100_000) }] }), status: 413, param: 'body', detail: 'larger than the limit' },
-  { name: 'chat: tps above bounds in the body', ...chat({ model: 'echo', messages: hi, tps: 5000 }), status: 400, param: 'tps', detail: 'Parameter "tps" must be a number from 0.5 to 1000; got 5000' },
+  {
+    name: 'chat: content a number',
+    ...chat({ model: 'echo', messages: [{ role: 'user', content: 5 }] }),
+    status: 400,
+    param: 'messages',
+    detail: 'messages[0].content',
+  },
+  {
+    name: 'chat: stream not boolean',
+    ...chat({ model: 'echo', messages: hi, stream: 'yes' }),
+    status: 400,
+    param: 'stream',
+    detail: 'Field "stream" must be true or false',
+  },
+  {
+    name: 'chat: unknown field',
+    ...chat({ model: 'echo', messages: hi, temprature: 1 }),
+    status: 400,
+    param: 'temprature',
+    detail: 'Unknown field "temprature"',
+  },
+  {
+    name: 'chat: echo without a user message',
+    ...chat({ model: 'echo', messages: [{ role: 'system', content: 'be brief' }] }),
+    status: 400,
+    param: 'messages',
+    detail: 'needs a user message',
+  },
+  {
+    name: 'chat: echo with empty user text',
+    ...chat({ model: 'echo', messages: [{ role: 'user', content: '' }] }),
+    status: 400,
+    param: 'messages',
+    detail: 'Model "echo"',
+  },
+  {
+    name: 'chat: echo with a prompt',
+    ...chat({ model: 'echo', messages: hi, prompt: 'what-is-sse' }),
+    status: 400,
+    param: 'prompt',
+    detail: 'takes no "prompt"',
+  },
+  {
+    name: 'chat: body over 1 MB',
+    ...chat({ model: 'echo', messages: [{ role: 'user', content: 'x'.repeat(1_100_000) }] }),
+    status: 413,
+    param: 'body',
+    detail: 'larger than the limit',
+  },
+  {
+    name: 'chat: tps above bounds in the body',
+    ...chat({ model: 'echo', messages: hi, tps: 5000 }),
+    status: 400,
+    param: 'tps',
+    detail: 'Parameter "tps" must be a number from 0.5 to 1000; got 5000',
+  },
   { name: 'chat: ttft below bounds in the body', ...chat({ model: 'echo', messages: hi, ttft: -1 }), status: 400, param: 'ttft', detail: '"ttft"' },
   { name: 'chat: tps a string in the body', ...chat({ model: 'echo', messages: hi, tps: 'fast' }), status: 400, param: 'tps', detail: 'got "fast"' },
   { name: 'chat: seed a fraction in the body', ...chat({ model: 'echo', messages: hi, seed: 0.5 }), status: 400, param: 'seed', detail: '"seed"' },
-  { name: 'chat: tps out of bounds in the query', ...chat({ model: 'echo', messages: hi }), path: '/v1/chat/completions?tps=0', status: 400, param: 'tps', detail: '"tps"' },
-  { name: 'chat: echo text over 20,000 characters', ...chat({ model: 'echo', messages: [{ role: 'user', content: 'y'.repeat(20_001) }] }), status: 413, param: 'messages', detail: 'The last user message is 20001 characters long; the limit is 20000' },
+  {
+    name: 'chat: tps out of bounds in the query',
+    ...chat({ model: 'echo', messages: hi }),
+    path: '/v1/chat/completions?tps=0',
+    status: 400,
+    param: 'tps',
+    detail: '"tps"',
+  },
+  {
+    name: 'chat: echo text over 20,000 characters',
+    ...chat({ model: 'echo', messages: [{ role: 'user', content: 'y'.repeat(20_001) }] }),
+    status: 413,
+    param: 'messages',
+    detail: 'The last user message is 20001 characters long; the limit is 20000',
+  },
 ];
 
 describe('bad inputs get a problem+json that names the parameter', () => {
@@ -122,7 +217,14 @@ describe('bad inputs get a problem+json that names the parameter', () => {
     expect(res.status, text).toBe(c.status);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json(;|$)/);
     expect(res.headers.get('cache-control')).toBe('no-store');
-    const problem = JSON.parse(text) as { type: string; title: string; status: number; detail: string; param?: string; error?: { message: string; param: string | null } };
+    const problem = JSON.parse(text) as {
+      type: string;
+      title: string;
+      status: number;
+      detail: string;
+      param?: string;
+      error?: { message: string; param: string | null };
+    };
     expect(problem.type).toBe('about:blank');
     expect(problem.status).toBe(c.status);
     expect(problem.title).toBeTruthy();

@@ -57,7 +57,9 @@ function closeUnusedConnections(): void {
 async function settled(baseline: ReturnType<typeof resources>): Promise<boolean> {
   closeUnusedConnections();
   const now = resources();
-  return server.limiter.open === 0 && (await connections()) === 0 && now.timers <= baseline.timers && now.sockets <= baseline.sockets && now.all <= baseline.all;
+  return (
+    server.limiter.open === 0 && (await connections()) === 0 && now.timers <= baseline.timers && now.sockets <= baseline.sockets && now.all <= baseline.all
+  );
 }
 
 async function state(): Promise<object> {
@@ -89,7 +91,8 @@ type Kind = (i: number) => Promise<void>;
 
 const kinds: Record<string, Kind> = {
   /** EventSource-style reader that leaves after a few tokens. */
-  sseAfterTokens: (i) => fetchThenAbort(`${server.url}/api/stream/sse?prompt=${prompts[i % prompts.length]}&${slow}`, {}, (s) => s.split('event: token').length > 1 + (i % 4)),
+  sseAfterTokens: (i) =>
+    fetchThenAbort(`${server.url}/api/stream/sse?prompt=${prompts[i % prompts.length]}&${slow}`, {}, (s) => s.split('event: token').length > 1 + (i % 4)),
   /** Leaves while the model is still "thinking": the head arrived, no token yet. */
   sseWhileThinking: (i) => fetchThenAbort(`${server.url}/api/stream/sse?text=hello&tps=20&ttft=5000`, {}, (s) => s.includes('retry:') && i >= 0),
   /** Buffered: nothing arrives until the end, so leave after a while. */
@@ -108,13 +111,27 @@ const kinds: Record<string, Kind> = {
   openaiStream: (i) =>
     fetchThenAbort(
       `${server.url}/v1/chat/completions`,
-      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'streamscope', stream: true, messages: [{ role: 'user', content: `question ${i}` }], tps: 20, ttft: 0 }) },
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'streamscope', stream: true, messages: [{ role: 'user', content: `question ${i}` }], tps: 20, ttft: 0 }),
+      },
       (s) => s.split('"content"').length > 2 + (i % 3),
     ),
   openaiBuffered: async (i) => {
     const abort = new AbortController();
-    const body = JSON.stringify({ model: 'echo', messages: [{ role: 'user', content: 'a few words to echo back, slowly '.repeat(3) }], tps: 20, ttft: i % 2 ? 0 : 2000 });
-    const done = fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: abort.signal }).then(
+    const body = JSON.stringify({
+      model: 'echo',
+      messages: [{ role: 'user', content: 'a few words to echo back, slowly '.repeat(3) }],
+      tps: 20,
+      ttft: i % 2 ? 0 : 2000,
+    });
+    const done = fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      signal: abort.signal,
+    }).then(
       () => {
         throw new Error('unstreamed completion finished before it was aborted');
       },
@@ -165,7 +182,9 @@ const kinds: Record<string, Kind> = {
     new Promise<void>((resolve, reject) => {
       const body = JSON.stringify({ model: 'echo', stream: i % 2 === 0, messages: [{ role: 'user', content: 'gone before you answer' }], tps: 20, ttft: 0 });
       const socket = net.connect(server.port, '127.0.0.1', () => {
-        socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        socket.write(
+          `POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
         if (i % 3 === 0) socket.destroy();
         else if (i % 3 === 1) setImmediate(() => socket.destroy());
         else socket.end(); // half-close: the client sends FIN and waits
@@ -236,7 +255,10 @@ it('thousands of streams and WebSocket sessions abandoned mid-way leave no strea
   const heaps: number[] = [];
   for (let round = 0; round < 2; round++) {
     jobs += await abandon(perRound, round * perRound);
-    await until(() => settled(baseline), async () => ({ round, baseline, ...(await state()) }));
+    await until(
+      () => settled(baseline),
+      async () => ({ round, baseline, ...(await state()) }),
+    );
     heaps.push(heapAfterGc());
   }
   expect(jobs).toBe(2400);

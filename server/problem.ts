@@ -24,7 +24,8 @@ export class Problem extends Error {
   toJSON(openai = false): Record<string, unknown> {
     const body: Record<string, unknown> = { type: 'about:blank', title: this.title, status: this.status, detail: this.detail };
     if (this.param) body.param = this.param;
-    if (openai) body.error = { message: this.detail, type: this.status >= 500 ? 'server_error' : 'invalid_request_error', param: this.param ?? null, code: null };
+    if (openai)
+      body.error = { message: this.detail, type: this.status >= 500 ? 'server_error' : 'invalid_request_error', param: this.param ?? null, code: null };
     return body;
   }
 }

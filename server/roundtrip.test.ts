@@ -165,9 +165,17 @@ async function viaOpenAiStream(text: string): Promise<string[]> {
 
 /** `POST /v1/chat/completions` with `stream: false`: one chat.completion. */
 async function viaOpenAiBuffered(text: string): Promise<string> {
-  const res = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chatBody(text, false) });
+  const res = await fetch(`${server.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: chatBody(text, false),
+  });
   expect(res.status).toBe(200);
-  const body = (await res.json()) as { object: string; choices: { message: { role: string; content: string }; finish_reason: string }[]; usage: { completion_tokens: number } };
+  const body = (await res.json()) as {
+    object: string;
+    choices: { message: { role: string; content: string }; finish_reason: string }[];
+    usage: { completion_tokens: number };
+  };
   expect(body.object).toBe('chat.completion');
   expect(body.choices[0]?.finish_reason).toBe('stop');
   return body.choices[0]!.message.content;
@@ -175,11 +183,25 @@ async function viaOpenAiBuffered(text: string): Promise<string> {
 
 /** Streams `text` on all four transports (and OpenAI unstreamed) and checks every promise. */
 async function checkAllTransports(text: string): Promise<void> {
-  const [sse, buffered, ws, openai, openaiText] = await Promise.all([viaSse(text), viaBuffered(text), viaWebSocket(text), viaOpenAiStream(text), viaOpenAiBuffered(text)]);
+  const [sse, buffered, ws, openai, openaiText] = await Promise.all([
+    viaSse(text),
+    viaBuffered(text),
+    viaWebSocket(text),
+    viaOpenAiStream(text),
+    viaOpenAiBuffered(text),
+  ]);
   // Exact reassembly, compared as code point arrays first so a failure shows where it differs.
-  for (const [name, tokens] of [['sse', sse.tokens], ['buffered', buffered.tokens], ['websocket', ws.tokens], ['openai', openai]] as const) {
+  for (const [name, tokens] of [
+    ['sse', sse.tokens],
+    ['buffered', buffered.tokens],
+    ['websocket', ws.tokens],
+    ['openai', openai],
+  ] as const) {
     expect(tokens.join(''), `${name} reassembles the text`).toBe(text);
-    expect(tokens.every((t) => t !== ''), `${name} sends no empty tokens`).toBe(true);
+    expect(
+      tokens.every((t) => t !== ''),
+      `${name} sends no empty tokens`,
+    ).toBe(true);
   }
   expect(openaiText).toBe(text);
   // One tokenization, the same pieces on every wire.
@@ -195,16 +217,110 @@ async function checkAllTransports(text: string): Promise<void> {
 
 /** Pieces that break naive SSE encoders, JSON encoders, query strings or UTF-8 chunking. */
 const nasty = [
-  '\r', '\n', '\r\n', '\n\r', '\r\r', '\n\n', '\r\n\r\n', '\n\n\n',
-  'data: x', 'data:', 'data:{"index":0,"text":"x"}', 'event: done', 'event:token', 'id: 7', 'id:', ':', ': keep-alive',
-  'retry: 0', 'retry:', '[DONE]', 'data: [DONE]', '\ndata: ', '\nevent: ', '\nid: ', '\n:', '\nretry: 1\n',
-  '\t', '\t\t', '\0', '\u0001', '\u0007', '\b', '\v', '\f', '\u001b[31m', '\u001f', '\u007f', '\u0080', '\u0085', '\u009f',
-  '\u00a0', '\u2028', '\u2029', '\ufeff', '\u200b', '\u200d', '\u200e', '\u200f', '\ufffd', '\uffff',
-  '\\', '\\n', '\\r', '\\u0000', '"', "'", '\\"', '`', '{', '}', '</script>', '%', '%20', '%00', '+', '&', '=', '?', '#', ';',
-  '👩‍💻', '👨‍👩‍👧‍👦', '🧑🏽‍🚀', '👋🏽', '👍🏿', '🇯🇵', '🇸🇦', '🏳️‍🌈', '🏴‍☠️', '🏴󠁧󠁢󠁳󠁣󠁴󠁿', '❤️', '☀', '1️⃣', '😀',
-  'e\u0301', 'n\u0303\u0323', 'Z\u0351\u036b\u0343\u036a\u0302\u036b\u033d\u034f\u0334\u0319\u0324',
-  'こんにちは、世界。', 'ｶﾀｶﾅ', '漢字', 'مرحبا بالعالم', 'لماذا؟', 'שלום', 'Ελληνικά', '𝕳𝖊𝖑𝖑𝖔', '𠀋',
-  ' ', '  ', '    ', 'a', 'the', ' hello', 'Hello, world!', '1234567890',
+  '\r',
+  '\n',
+  '\r\n',
+  '\n\r',
+  '\r\r',
+  '\n\n',
+  '\r\n\r\n',
+  '\n\n\n',
+  'data: x',
+  'data:',
+  'data:{"index":0,"text":"x"}',
+  'event: done',
+  'event:token',
+  'id: 7',
+  'id:',
+  ':',
+  ': keep-alive',
+  'retry: 0',
+  'retry:',
+  '[DONE]',
+  'data: [DONE]',
+  '\ndata: ',
+  '\nevent: ',
+  '\nid: ',
+  '\n:',
+  '\nretry: 1\n',
+  '\t',
+  '\t\t',
+  '\0',
+  '\u0001',
+  '\u0007',
+  '\b',
+  '\v',
+  '\f',
+  '\u001b[31m',
+  '\u001f',
+  '\u007f',
+  '\u0080',
+  '\u0085',
+  '\u009f',
+  '\u00a0',
+  '\u2028',
+  '\u2029',
+  '\ufeff',
+  '\u200b',
+  '\u200d',
+  '\u200e',
+  '\u200f',
+  '\ufffd',
+  '\uffff',
+  '\\',
+  '\\n',
+  '\\r',
+  '\\u0000',
+  '"',
+  "'",
+  '\\"',
+  '`',
+  '{',
+  '}',
+  '</script>',
+  '%',
+  '%20',
+  '%00',
+  '+',
+  '&',
+  '=',
+  '?',
+  '#',
+  ';',
+  '👩‍💻',
+  '👨‍👩‍👧‍👦',
+  '🧑🏽‍🚀',
+  '👋🏽',
+  '👍🏿',
+  '🇯🇵',
+  '🇸🇦',
+  '🏳️‍🌈',
+  '🏴‍☠️',
+  '🏴󠁧󠁢󠁳󠁣󠁴󠁿',
+  '❤️',
+  '☀',
+  '1️⃣',
+  '😀',
+  'e\u0301',
+  'n\u0303\u0323',
+  'Z\u0351\u036b\u0343\u036a\u0302\u036b\u033d\u034f\u0334\u0319\u0324',
+  'こんにちは、世界。',
+  'ｶﾀｶﾅ',
+  '漢字',
+  'مرحبا بالعالم',
+  'لماذا؟',
+  'שלום',
+  'Ελληνικά',
+  '𝕳𝖊𝖑𝖑𝖔',
+  '𠀋',
+  ' ',
+  '  ',
+  '    ',
+  'a',
+  'the',
+  ' hello',
+  'Hello, world!',
+  '1234567890',
 ];
 
 const piece = fc.oneof(
@@ -269,7 +385,11 @@ describe('determinism', () => {
   }
 
   it('the same settings twice give byte-identical SSE bodies', async () => {
-    for (const q of [query('data: 👩‍💻\r\n\r\n[DONE] こんにちは', { jitter: 0.9, seed: 42 }), query('x', { jitter: 1, seed: -7 }), 'prompt=emoji-glitches&tps=1000&ttft=0&seed=3']) {
+    for (const q of [
+      query('data: 👩‍💻\r\n\r\n[DONE] こんにちは', { jitter: 0.9, seed: 42 }),
+      query('x', { jitter: 1, seed: -7 }),
+      'prompt=emoji-glitches&tps=1000&ttft=0&seed=3',
+    ]) {
       const [a, b] = await Promise.all([sseBytes(q), sseBytes(q)]);
       expect(a.length).toBeGreaterThan(0);
       expect(a.equals(b), `SSE bodies for ${q.slice(0, 60)} differ`).toBe(true);

@@ -12,14 +12,7 @@ export const tapPath = '/api/tap';
  * Timestamps `t` are milliseconds since the Unix epoch with sub-millisecond precision
  * (`performance.timeOrigin + performance.now()`), so a page can estimate its clock offset.
  */
-export type TapEvent =
-  | TapOpen
-  | TapRequest
-  | TapRead
-  | TapWrite
-  | TapClose
-  | TapGeneration
-  | TapDropped;
+export type TapEvent = TapOpen | TapRequest | TapRead | TapWrite | TapClose | TapGeneration | TapDropped;
 
 /** A TCP connection was accepted (sent once per connection and run). */
 export interface TapOpen {

@@ -48,7 +48,16 @@ export async function capacity(config: BenchConfig, log: Log): Promise<SectionRe
       async (n, attempt): Promise<Measured> => {
         const what = `capacity ${target.label} N=${n}${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
         try {
-          const step = await runStep(target.server, { transport: target.transport, streams: n, rampMs: config.rampMs, holdMs: config.holdMs, graceMs: config.graceMs, query, run, tap: target.tap });
+          const step = await runStep(target.server, {
+            transport: target.transport,
+            streams: n,
+            rampMs: config.rampMs,
+            holdMs: config.holdMs,
+            graceMs: config.graceMs,
+            query,
+            run,
+            tap: target.tap,
+          });
           log(`${what}: ${describeStep(step)} → ${held(step, config.p99LimitMs) ? 'held' : 'failed'}`);
           return { step, error: null };
         } catch (error) {
@@ -63,7 +72,16 @@ export async function capacity(config: BenchConfig, log: Log): Promise<SectionRe
     log(`capacity ${target.label}: largest N held ${climbed.largestHeld || 'none'}`);
   }
 
-  const figures = targets.filter((t) => t.baseline).flatMap((target) => compare(target, targets.find((t) => t.id === target.baseline)!, climbs, config));
+  const figures = targets
+    .filter((t) => t.baseline)
+    .flatMap((target) =>
+      compare(
+        target,
+        targets.find((t) => t.id === target.baseline)!,
+        climbs,
+        config,
+      ),
+    );
   return { figures, details: Object.fromEntries(targets.map((t) => [t.id, { ...t, ...climbs.get(t.id) }])) };
 }
 
@@ -95,10 +113,40 @@ function compare(target: Target, baseline: Target, climbs: Map<string, Climbed>,
   const lateness = (s: StepResult): string => `${format(s.lateness.p50)} / ${format(s.lateness.p99)} / ${format(s.lateness.max)} ms`;
   const memory = (s: StepResult): string => `${format(s.rssMB)} MB, ${format(s.kbPerStream)} KB/stream`;
   figures.push(
-    { section, name: `${at}: lateness p50 / p99 / max`, value: a.lateness.p99, unit: 'ms', text: lateness(a), baseline: { label: baseline.label, value: b.lateness.p99, text: lateness(b) }, ratio: ratio(a.lateness.p99, b.lateness.p99) },
-    { section, name: `${at}: tokens lost / streams failed`, value: a.lost, unit: 'tokens', text: `${a.lost} / ${a.failed}`, baseline: { label: baseline.label, value: b.lost, text: `${b.lost} / ${b.failed}` } },
-    { section, name: `${at}: server CPU`, value: a.cpuPercent, unit: '%', baseline: { label: baseline.label, value: b.cpuPercent }, ratio: ratio(a.cpuPercent, b.cpuPercent) },
-    { section, name: `${at}: server RSS (per stream)`, value: a.kbPerStream, unit: 'KB', text: memory(a), baseline: { label: baseline.label, value: b.kbPerStream, text: memory(b) }, ratio: ratio(a.kbPerStream, b.kbPerStream) },
+    {
+      section,
+      name: `${at}: lateness p50 / p99 / max`,
+      value: a.lateness.p99,
+      unit: 'ms',
+      text: lateness(a),
+      baseline: { label: baseline.label, value: b.lateness.p99, text: lateness(b) },
+      ratio: ratio(a.lateness.p99, b.lateness.p99),
+    },
+    {
+      section,
+      name: `${at}: tokens lost / streams failed`,
+      value: a.lost,
+      unit: 'tokens',
+      text: `${a.lost} / ${a.failed}`,
+      baseline: { label: baseline.label, value: b.lost, text: `${b.lost} / ${b.failed}` },
+    },
+    {
+      section,
+      name: `${at}: server CPU`,
+      value: a.cpuPercent,
+      unit: '%',
+      baseline: { label: baseline.label, value: b.cpuPercent },
+      ratio: ratio(a.cpuPercent, b.cpuPercent),
+    },
+    {
+      section,
+      name: `${at}: server RSS (per stream)`,
+      value: a.kbPerStream,
+      unit: 'KB',
+      text: memory(a),
+      baseline: { label: baseline.label, value: b.kbPerStream, text: memory(b) },
+      ratio: ratio(a.kbPerStream, b.kbPerStream),
+    },
   );
   return figures;
 }

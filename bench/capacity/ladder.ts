@@ -15,7 +15,12 @@ export interface Rung<R> {
  * must fail `attempts` times in a row to count as failed: on a shared machine one stall of the
  * server's process is enough to spoil a p99. `largestHeld` is 0 when even the first step failed.
  */
-export async function climb<R>(ladder: readonly number[], measure: (n: number, attempt: number) => Promise<R>, holds: (result: R) => boolean, attempts = 2): Promise<{ rungs: Rung<R>[]; largestHeld: number }> {
+export async function climb<R>(
+  ladder: readonly number[],
+  measure: (n: number, attempt: number) => Promise<R>,
+  holds: (result: R) => boolean,
+  attempts = 2,
+): Promise<{ rungs: Rung<R>[]; largestHeld: number }> {
   const rungs: Rung<R>[] = [];
   let largestHeld = 0;
   for (const n of [...ladder].sort((a, b) => a - b)) {

@@ -17,10 +17,13 @@ const tell = (message: FromLoadgen): void => void process.send?.(message);
 process.once('message', (message: StartLoad) => {
   const { plan } = message;
   // Stops by itself: a server that never ends its streams cannot keep this process alive.
-  setTimeout(() => {
-    console.error('load generator: the streams did not end; giving up.');
-    process.exit(2);
-  }, loadDeadlineMs(plan) + 30_000).unref();
+  setTimeout(
+    () => {
+      console.error('load generator: the streams did not end; giving up.');
+      process.exit(2);
+    },
+    loadDeadlineMs(plan) + 30_000,
+  ).unref();
   generate(plan).then(
     (result) => tell({ type: 'result', result }),
     (error: unknown) => tell({ type: 'failed', detail: error instanceof Error ? error.message : String(error) }),
@@ -55,7 +58,8 @@ async function generate(plan: LoadPlan): Promise<LoadResult> {
   const cutoff = rampStart + loadDeadlineMs(plan);
   const watchdog = setInterval(() => {
     const now = performance.now();
-    for (const stream of streams) if (now > stream.t0 + last + plan.graceMs || now > cutoff) stream.abort(`not finished ${plan.graceMs / 1000} s after its last token was due`);
+    for (const stream of streams)
+      if (now > stream.t0 + last + plan.graceMs || now > cutoff) stream.abort(`not finished ${plan.graceMs / 1000} s after its last token was due`);
   }, 250);
   await Promise.all(streams.map((s) => s.settled));
   clearInterval(watchdog);
@@ -112,6 +116,8 @@ async function measureClient(from: number, to: number): Promise<LoadResult['clie
   await sleep(Math.max(0, to - performance.now()));
   const used = process.cpuUsage(cpu);
   delay.disable();
-  return { cpuPercent: ((used.user + used.system) / 1000 / (performance.now() - start)) * 100, loopDelayP99Ms: Math.max(0, delay.percentile(99) / 1e6 - resolutionMs) };
+  return {
+    cpuPercent: ((used.user + used.system) / 1000 / (performance.now() - start)) * 100,
+    loopDelayP99Ms: Math.max(0, delay.percentile(99) / 1e6 - resolutionMs),
+  };
 }
-

@@ -63,10 +63,7 @@ export interface StartLoad {
 }
 
 /** Load generator → parent. */
-export type FromLoadgen =
-  | { type: 'window'; edge: 'start' | 'end' }
-  | { type: 'result'; result: LoadResult }
-  | { type: 'failed'; detail: string };
+export type FromLoadgen = { type: 'window'; edge: 'start' | 'end' } | { type: 'result'; result: LoadResult } | { type: 'failed'; detail: string };
 
 export interface LoadResult {
   streams: number;

@@ -36,7 +36,12 @@ export async function runStep(target: TargetKind, plan: Omit<LoadPlan, 'port'>):
       };
       loadgen.on('message', onWindow);
       const timeoutMs = loadDeadlineMs(plan) + 60_000;
-      const outcome = nextMessage(loadgen, (m) => ((m as FromLoadgen).type === 'result' || (m as FromLoadgen).type === 'failed' ? (m as FromLoadgen) : undefined), 'the load generator', timeoutMs);
+      const outcome = nextMessage(
+        loadgen,
+        (m) => ((m as FromLoadgen).type === 'result' || (m as FromLoadgen).type === 'failed' ? (m as FromLoadgen) : undefined),
+        'the load generator',
+        timeoutMs,
+      );
       loadgen.send({ type: 'start', plan: { ...plan, port: server.port } } satisfies StartLoad);
       const answer = await outcome;
       loadgen.off('message', onWindow);
@@ -70,7 +75,9 @@ export function held(step: Pick<LoadResult, 'lateness' | 'lost' | 'failed'>, p99
 /** One progress line about a step. */
 export function describeStep(step: StepResult): string {
   const { p50, p99, max } = step.lateness;
-  const errors = Object.entries(step.errors).map(([message, count]) => `${count}x "${message}"`).join(', ');
+  const errors = Object.entries(step.errors)
+    .map(([message, count]) => `${count}x "${message}"`)
+    .join(', ');
   return [
     `lateness p50 ${format(p50)} / p99 ${format(p99)} / max ${format(max)} ms`,
     `setup p50 ${format(step.setup.p50)} / p99 ${format(step.setup.p99)} ms`,

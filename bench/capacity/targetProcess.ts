@@ -15,11 +15,21 @@ const entry = path.join(import.meta.dirname, 'target.ts');
 export async function startTarget(kind: TargetKind): Promise<TargetProcess> {
   const child = forkTs(entry, [kind], ['--expose-gc']);
   try {
-    const port = await nextMessage(child, (m) => ((m as FromTarget).type === 'ready' ? (m as { port: number }).port : undefined), `starting the ${kind} server`, 30_000);
+    const port = await nextMessage(
+      child,
+      (m) => ((m as FromTarget).type === 'ready' ? (m as { port: number }).port : undefined),
+      `starting the ${kind} server`,
+      30_000,
+    );
     return {
       port,
       async sample(gc = false) {
-        const answer = nextMessage(child, (m) => ((m as FromTarget).type === 'sample' ? (m as ServerSample) : undefined), `sampling the ${kind} server`, 30_000);
+        const answer = nextMessage(
+          child,
+          (m) => ((m as FromTarget).type === 'sample' ? (m as ServerSample) : undefined),
+          `sampling the ${kind} server`,
+          30_000,
+        );
         child.send({ type: 'sample', gc } satisfies SampleRequest);
         return answer;
       },

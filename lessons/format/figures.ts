@@ -157,7 +157,18 @@ export function figureMarks(lesson: Lesson): FigureMark[] {
         (settings as unknown as Record<string, string | number>)[key] = typeof defaultSettings[key] === 'number' ? Number(value) : value;
       }
       if (quoted === '') throw new Error(`${where}: no figure right before the marker.`);
-      return { lesson: lesson.slug, step: i, quoted, about, lane: lane as FigureLane, measure: measure!, arg, settings, run: spec.paced ? settings : { ...settings, tps: 1000, ttft: 0 }, marker };
+      return {
+        lesson: lesson.slug,
+        step: i,
+        quoted,
+        about,
+        lane: lane as FigureLane,
+        measure: measure!,
+        arg,
+        settings,
+        run: spec.paced ? settings : { ...settings, tps: 1000, ttft: 0 },
+        marker,
+      };
     });
   });
 }
@@ -183,7 +194,7 @@ export function figureMatches(quoted: string, value: number | string, about: boo
   const q = Number(plain);
   if (!about) return q === value;
   const decimals = plain.split('.')[1]?.length ?? 0;
-  const unit = decimals > 0 ? 10 ** -decimals : 10 ** (/0*$/.exec(plain)![0].length);
+  const unit = decimals > 0 ? 10 ** -decimals : 10 ** /0*$/.exec(plain)![0].length;
   return Math.abs(value - q) <= unit / 2 + 1e-9;
 }
 
@@ -211,7 +222,10 @@ export async function capture(origin: string, lane: FigureLane, settings: Settin
     socket.on('error', reject);
   });
   const headEnd = all.indexOf('\r\n\r\n') + 4;
-  const [status = '', ...fields] = all.subarray(0, headEnd - 4).toString('latin1').split('\r\n');
+  const [status = '', ...fields] = all
+    .subarray(0, headEnd - 4)
+    .toString('latin1')
+    .split('\r\n');
   if (!/ 200 /.test(`${status} `)) throw new Error(`${lane}: ${status}`);
   const headers = Object.fromEntries(fields.map((f) => [f.slice(0, f.indexOf(':')).toLowerCase(), f.slice(f.indexOf(':') + 1).trim()]));
   const wire = all.subarray(headEnd);
@@ -219,7 +233,7 @@ export async function capture(origin: string, lane: FigureLane, settings: Settin
   let payload = wire;
   if (headers['transfer-encoding'] === 'chunked') {
     const pieces: Buffer[] = [];
-    for (let at = 0; at < wire.length; ) {
+    for (let at = 0; at < wire.length;) {
       const lineEnd = wire.indexOf('\r\n', at);
       const hex = wire.subarray(at, lineEnd).toString('latin1');
       const size = parseInt(hex, 16);
@@ -242,7 +256,10 @@ function tokensOf(lane: FigureLane, payload: Buffer): string[] {
   createParser({ onEvent: (e) => events.push(e) }).feed(payload.toString('utf8'));
   return events.flatMap((e): string[] => {
     if (lane === 'sse') return e.event === 'token' ? [(JSON.parse(e.data) as { text: string }).text] : [];
-    if (lane === 'openai') return e.data === '[DONE]' ? [] : [(JSON.parse(e.data) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? ''].filter(Boolean);
+    if (lane === 'openai')
+      return e.data === '[DONE]'
+        ? []
+        : [(JSON.parse(e.data) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? ''].filter(Boolean);
     return e.event === 'content_block_delta' ? [(JSON.parse(e.data) as { delta: { text?: string } }).delta.text ?? ''] : [];
   });
 }

@@ -38,18 +38,38 @@ describe('parseLesson', () => {
     ['an unknown prompt', lesson('title: T\nsummary: S\nsettings: { prompt: nope }', '## A\n\nLead.'), 'settings.prompt: Unknown prompt "nope"'],
     ['an unknown setting', lesson('title: T\nsummary: S\nsettings: { speed: 2 }', '## A\n\nLead.'), 'settings.speed: unknown key'],
     ['an unknown step key', lesson('title: T\nsummary: S', '## A\n\nLead.\n\n```step\nrun: fresh\nzoom: 2\n```\n'), 'steps[0].zoom: unknown key'],
-    ['a bad highlight', lesson('title: T\nsummary: S', '## A\n\nLead.\n\n```step\nhighlight: [chunk-sise]\n```\n'), 'steps[0].highlight[0]: "chunk-sise" is not one of'],
+    [
+      'a bad highlight',
+      lesson('title: T\nsummary: S', '## A\n\nLead.\n\n```step\nhighlight: [chunk-sise]\n```\n'),
+      'steps[0].highlight[0]: "chunk-sise" is not one of',
+    ],
     ['a bad run mode', lesson('title: T\nsummary: S', '## A\n\nLead.\n\n```step\nrun: later\n```\n'), 'steps[0].run: "later"'],
-    ['a predict answer out of range', lesson('title: T\nsummary: S', '## A\n\nLead.\n\n```step\npredict: { question: Q, choices: [a, b], answer: 2, explain: E }\n```\n'), 'steps[0].predict.answer: must be a number from 0 to 1'],
-    ['a predict without explain', lesson('title: T\nsummary: S', '## A\n\nLead.\n\n```step\npredict: { question: Q, choices: [a, b], answer: 1 }\n```\n'), 'steps[0].predict.explain'],
+    [
+      'a predict answer out of range',
+      lesson('title: T\nsummary: S', '## A\n\nLead.\n\n```step\npredict: { question: Q, choices: [a, b], answer: 2, explain: E }\n```\n'),
+      'steps[0].predict.answer: must be a number from 0 to 1',
+    ],
+    [
+      'a predict without explain',
+      lesson('title: T\nsummary: S', '## A\n\nLead.\n\n```step\npredict: { question: Q, choices: [a, b], answer: 1 }\n```\n'),
+      'steps[0].predict.explain',
+    ],
     ['a step without a lead paragraph', lesson('title: T\nsummary: S', '## A\n\n```sh\nls\n```\n'), 'steps[0] ("A"): a step starts with a paragraph'],
-    ['two step blocks', lesson('title: T\nsummary: S', '## A\n\nLead.\n\n```step\nrun: fresh\n```\n\n```step\nrun: none\n```\n'), 'steps[0]: a step has at most one ```step block'],
+    [
+      'two step blocks',
+      lesson('title: T\nsummary: S', '## A\n\nLead.\n\n```step\nrun: fresh\n```\n\n```step\nrun: none\n```\n'),
+      'steps[0]: a step has at most one ```step block',
+    ],
     ['text before the first step', lesson('title: T\nsummary: S', 'Intro.\n\n## A\n\nLead.'), 'steps: text before the first'],
     ['no steps', lesson('title: T\nsummary: S', ''), 'steps: a lesson needs at least one step'],
     ['no frontmatter', '## A\n\nLead.', 'frontmatter: the file must start'],
     ['YAML that does not parse', lesson('title: [unclosed', '## A\n\nLead.'), 'frontmatter: not valid YAML'],
     ['a recording that is not there', lesson('title: T\nsummary: S\nrecording: gone.json', '## A\n\nLead.'), 'recording: "gone.json" is not a file'],
-    ['a recording step with no recording', lesson('title: T\nsummary: S', '## A\n\nLead.\n\n```step\nrun: recording\n```\n'), 'steps[0].run: "recording" needs'],
+    [
+      'a recording step with no recording',
+      lesson('title: T\nsummary: S', '## A\n\nLead.\n\n```step\nrun: recording\n```\n'),
+      'steps[0].run: "recording" needs',
+    ],
   ])('fails on %s, naming the file and the field', (_, source, message) => {
     expect(() => parseLesson(file, source)).toThrow(`${file}: ${message}`);
   });
@@ -62,7 +82,10 @@ describe('parseLesson', () => {
     const dir = path.join(mkdtempSync(path.join(tmpdir(), 'lesson-')), '03-shipped');
     mkdirSync(dir);
     writeFileSync(path.join(dir, 'run.json'), '{}');
-    const parsed = parseLesson(path.join(dir, 'index.md'), lesson('title: T\nsummary: S\nrecording: run.json', '## A\n\nLead.\n\n```step\nrun: recording\n```\n'));
+    const parsed = parseLesson(
+      path.join(dir, 'index.md'),
+      lesson('title: T\nsummary: S\nrecording: run.json', '## A\n\nLead.\n\n```step\nrun: recording\n```\n'),
+    );
     expect(parsed.recording).toBe('run.json');
   });
 });

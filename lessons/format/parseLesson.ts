@@ -126,7 +126,23 @@ function splitSteps(file: string, body: string): RawStep[] {
 
 function parseStep(check: Checker, field: string, raw: RawStep): LessonStep {
   const fields = raw.config === null ? {} : yamlObject(check.file, field, raw.config);
-  check.keys(field, fields, ['lanes', 'settings', 'lab', 'run', 'pause', 'highlight', 'tab', 'predict', 'actions', 'kill', 'focus', 'lane', 'header', 'pin', 'stop']);
+  check.keys(field, fields, [
+    'lanes',
+    'settings',
+    'lab',
+    'run',
+    'pause',
+    'highlight',
+    'tab',
+    'predict',
+    'actions',
+    'kill',
+    'focus',
+    'lane',
+    'header',
+    'pin',
+    'stop',
+  ]);
   const config: StepConfig = {};
   if (fields.lanes !== undefined) config.lanes = check.lanes(`${field}.lanes`, fields.lanes);
   if (fields.settings !== undefined) config.settings = check.settings(`${field}.settings`, fields.settings);
@@ -140,7 +156,8 @@ function parseStep(check: Checker, field: string, raw: RawStep): LessonStep {
   if (fields.kill !== undefined) config.kill = check.number(`${field}.kill`, fields.kill, 0, 600_000);
   if (fields.focus !== undefined) config.focus = check.oneOf(`${field}.focus`, fields.focus, focusViews);
   if (fields.lane !== undefined) config.lane = check.lanes(`${field}.lane`, typeof fields.lane === 'string' ? [fields.lane] : fields.lane);
-  if (fields.header !== undefined) config.header = check.list(`${field}.header`, typeof fields.header === 'string' ? [fields.header] : fields.header, (f, v) => check.string(f, v));
+  if (fields.header !== undefined)
+    config.header = check.list(`${field}.header`, typeof fields.header === 'string' ? [fields.header] : fields.header, (f, v) => check.string(f, v));
   if (fields.pin !== undefined) config.pin = check.oneOf(`${field}.pin`, fields.pin, pinModes);
   if (fields.stop !== undefined) config.stop = check.number(`${field}.stop`, fields.stop, 0, 600_000);
 
@@ -148,8 +165,12 @@ function parseStep(check: Checker, field: string, raw: RawStep): LessonStep {
   const tokens = markdown.lexer(raw.markdown.trim());
   const first = tokens.findIndex((t) => t.type !== 'space');
   const lead = tokens[first];
-  if (lead?.type !== 'paragraph') throw new LessonError(check.file, `${field} ("${raw.title}")`, 'a step starts with a paragraph (its lead, which presenter mode shows).');
-  const rest = Object.assign(tokens.filter((_, i) => i !== first), { links: tokens.links });
+  if (lead?.type !== 'paragraph')
+    throw new LessonError(check.file, `${field} ("${raw.title}")`, 'a step starts with a paragraph (its lead, which presenter mode shows).');
+  const rest = Object.assign(
+    tokens.filter((_, i) => i !== first),
+    { links: tokens.links },
+  );
   return { title: raw.title, config, lead: markdown.parser([lead]), body: markdown.parser(rest) };
 }
 
@@ -189,7 +210,8 @@ class Checker {
   }
 
   number(field: string, value: unknown, min: number, max: number): number {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) this.fail(field, `must be a number from ${min} to ${max}; got ${JSON.stringify(value)}.`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max)
+      this.fail(field, `must be a number from ${min} to ${max}; got ${JSON.stringify(value)}.`);
     return value;
   }
 

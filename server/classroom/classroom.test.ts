@@ -107,8 +107,14 @@ describe('the tap in classroom mode', () => {
     expect(answers[0]).toContain('event: done');
     expect(answers[2]).toContain('Set-Cookie: streamscope_session=fresh-secret');
     // The connections' close events are the last thing the tap tells.
-    await until(() => seen(teacher).addresses.size === 2 && teacher.events.filter((e) => e.type === 'close').length === 3, 'the presenter to see all three connections close');
-    await until(() => a.events.filter((e) => e.type === 'close').length === 2 && b.events.filter((e) => e.type === 'close').length === 1, 'the students to see their own closes');
+    await until(
+      () => seen(teacher).addresses.size === 2 && teacher.events.filter((e) => e.type === 'close').length === 3,
+      'the presenter to see all three connections close',
+    );
+    await until(
+      () => a.events.filter((e) => e.type === 'close').length === 2 && b.events.filter((e) => e.type === 'close').length === 1,
+      'the students to see their own closes',
+    );
     for (const reader of [a, b, teacher, teacherByCookie]) reader.stop();
 
     const ofA = seen(a);
@@ -128,7 +134,8 @@ describe('the tap in classroom mode', () => {
 
     const ofTeacher = seen(teacher);
     expect(ofTeacher.addresses).toEqual(new Set([studentA, studentB]));
-    for (const secret of ['streamscope_session=alpha-secret', 'Bearer alpha-secret-bearer', 'bravo-secret', 'fresh-secret']) expect(ofTeacher.text).toContain(secret);
+    for (const secret of ['streamscope_session=alpha-secret', 'Bearer alpha-secret-bearer', 'bravo-secret', 'fresh-secret'])
+      expect(ofTeacher.text).toContain(secret);
     expect(seen(teacherByCookie).text).toBe(ofTeacher.text);
 
     // Masking keeps every length: the student's reads are the presenter's, byte count for byte count.

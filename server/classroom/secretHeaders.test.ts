@@ -24,12 +24,32 @@ describe('SecretHeaderScanner', () => {
   it.each([
     ['a Cookie value', 'GET / HTTP/1.1\r\nHost: x\r\nCookie: a=1; b=2\r\n\r\n', `GET / HTTP/1.1\r\nHost: x\r\nCookie: ${stars('a=1; b=2')}\r\n\r\n`],
     ['an Authorization value', 'GET / HTTP/1.1\r\nAuthorization: Bearer abc\r\n\r\n', `GET / HTTP/1.1\r\nAuthorization: ${stars('Bearer abc')}\r\n\r\n`],
-    ['any case, no space', 'GET / HTTP/1.1\r\ncOOKIE:x=1\r\nAUTHORIZATION:\t Basic Zm9v\r\n\r\n', `GET / HTTP/1.1\r\ncOOKIE:${stars('x=1')}\r\nAUTHORIZATION:\t ${stars('Basic Zm9v')}\r\n\r\n`],
-    ['Set-Cookie in a response', 'HTTP/1.1 200 OK\r\nSet-Cookie: s=1; HttpOnly\r\nContent-Length: 0\r\n\r\n', `HTTP/1.1 200 OK\r\nSet-Cookie: ${stars('s=1; HttpOnly')}\r\nContent-Length: 0\r\n\r\n`],
-    ['Proxy-Authorization', 'GET / HTTP/1.1\r\nProxy-Authorization: Basic eA==\r\n\r\n', `GET / HTTP/1.1\r\nProxy-Authorization: ${stars('Basic eA==')}\r\n\r\n`],
-    ['a folded continuation line', 'GET / HTTP/1.1\r\nCookie: a=1;\r\n  b=2\r\nHost: x\r\n\r\n', `GET / HTTP/1.1\r\nCookie: ${stars('a=1;')}\r\n  ${stars('b=2')}\r\nHost: x\r\n\r\n`],
+    [
+      'any case, no space',
+      'GET / HTTP/1.1\r\ncOOKIE:x=1\r\nAUTHORIZATION:\t Basic Zm9v\r\n\r\n',
+      `GET / HTTP/1.1\r\ncOOKIE:${stars('x=1')}\r\nAUTHORIZATION:\t ${stars('Basic Zm9v')}\r\n\r\n`,
+    ],
+    [
+      'Set-Cookie in a response',
+      'HTTP/1.1 200 OK\r\nSet-Cookie: s=1; HttpOnly\r\nContent-Length: 0\r\n\r\n',
+      `HTTP/1.1 200 OK\r\nSet-Cookie: ${stars('s=1; HttpOnly')}\r\nContent-Length: 0\r\n\r\n`,
+    ],
+    [
+      'Proxy-Authorization',
+      'GET / HTTP/1.1\r\nProxy-Authorization: Basic eA==\r\n\r\n',
+      `GET / HTTP/1.1\r\nProxy-Authorization: ${stars('Basic eA==')}\r\n\r\n`,
+    ],
+    [
+      'a folded continuation line',
+      'GET / HTTP/1.1\r\nCookie: a=1;\r\n  b=2\r\nHost: x\r\n\r\n',
+      `GET / HTTP/1.1\r\nCookie: ${stars('a=1;')}\r\n  ${stars('b=2')}\r\nHost: x\r\n\r\n`,
+    ],
     ['an empty value', 'GET / HTTP/1.1\r\nCookie: \r\nHost: x\r\n\r\n', 'GET / HTTP/1.1\r\nCookie: \r\nHost: x\r\n\r\n'],
-    ['two heads on one keep-alive connection', 'GET /a HTTP/1.1\r\nCookie: one\r\n\r\nGET /b HTTP/1.1\r\nCookie: two\r\n\r\n', `GET /a HTTP/1.1\r\nCookie: ${stars('one')}\r\n\r\nGET /b HTTP/1.1\r\nCookie: ${stars('two')}\r\n\r\n`],
+    [
+      'two heads on one keep-alive connection',
+      'GET /a HTTP/1.1\r\nCookie: one\r\n\r\nGET /b HTTP/1.1\r\nCookie: two\r\n\r\n',
+      `GET /a HTTP/1.1\r\nCookie: ${stars('one')}\r\n\r\nGET /b HTTP/1.1\r\nCookie: ${stars('two')}\r\n\r\n`,
+    ],
     ['bare LF line ends', 'GET / HTTP/1.1\nCookie: a\nHost: x\n\n', `GET / HTTP/1.1\nCookie: ${stars('a')}\nHost: x\n\n`],
   ])('masks %s, keeping every length', (_name, input, expected) => {
     expect(masked([input])).toBe(expected);
@@ -58,7 +78,13 @@ describe('SecretHeaderScanner', () => {
     const other = fc.record({ name: fc.constantFrom('Host', 'Accept', 'Last-Event-ID', 'X-Auth', 'Cookie2'), value: fc.stringMatching(/^[ -~]{0,30}$/) });
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(fc.record({ secret: fc.constant(true), name, value: token }), fc.record({ secret: fc.constant(false), name: other.map((o) => o.name), value: other.map((o) => o.value) })), { maxLength: 8 }),
+        fc.array(
+          fc.oneof(
+            fc.record({ secret: fc.constant(true), name, value: token }),
+            fc.record({ secret: fc.constant(false), name: other.map((o) => o.name), value: other.map((o) => o.value) }),
+          ),
+          { maxLength: 8 },
+        ),
         fc.array(fc.nat(), { maxLength: 12 }),
         (fields, cutsRaw) => {
           const lines = fields.map((f) => `${f.name}: ${f.value}`);

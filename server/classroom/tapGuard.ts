@@ -31,7 +31,10 @@ export function tapGuard(presenter: Presenter): (req: Pick<IncomingMessage, 'hea
 export function balancedTapGuard(presenter: Presenter): RequestHandler {
   return (req, _res, next) => {
     if (presenter.isPresenter(req)) return next();
-    throw new Problem(403, "In classroom mode only the presenter may read the balanced instances' wire tap (it shows every student's traffic). Use /api/tap: it shows your own connections.");
+    throw new Problem(
+      403,
+      "In classroom mode only the presenter may read the balanced instances' wire tap (it shows every student's traffic). Use /api/tap: it shows your own connections.",
+    );
   };
 }
 

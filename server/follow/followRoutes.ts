@@ -32,7 +32,8 @@ export function followRoutes(presenter: Presenter, options: FollowOptions = {}):
   const router = express.Router();
 
   router.get('/api/follow', (req, res) => {
-    if (followers.size >= maxFollowers) throw new Problem(503, `This class already has ${maxFollowers} followers; ask the presenter to restart the server with fewer.`);
+    if (followers.size >= maxFollowers)
+      throw new Problem(503, `This class already has ${maxFollowers} followers; ask the presenter to restart the server with fewer.`);
     res.writeHead(200, sseHeaders);
     res.write('retry: 1000\n\n');
     if (position) send(res, position);
@@ -46,7 +47,10 @@ export function followRoutes(presenter: Presenter, options: FollowOptions = {}):
 
   router.post('/api/follow', express.json({ limit: '1kb', type: () => true }), (req, res) => {
     if (!presenter.isPresenter(req)) {
-      throw new Problem(403, "Only the presenter moves the class: open the presenter URL printed in the server's terminal (it sets a cookie), or send its token as Authorization: Bearer.");
+      throw new Problem(
+        403,
+        "Only the presenter moves the class: open the presenter URL printed in the server's terminal (it sets a cookie), or send its token as Authorization: Bearer.",
+      );
     }
     position = readPosition(req.body);
     for (const follower of followers) send(follower, position);
@@ -74,8 +78,10 @@ export function followRoutes(presenter: Presenter, options: FollowOptions = {}):
 function readPosition(body: unknown): ClassPosition {
   const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   const { slug, step, blank } = fields;
-  if (typeof slug !== 'string' || !slugPattern.test(slug) || slug.length > 64) throw new Problem(400, 'Field "slug" must be a lesson slug such as "why-stream".', 'slug');
-  if (typeof step !== 'number' || !Number.isInteger(step) || step < 0 || step > 999) throw new Problem(400, 'Field "step" must be a step number from 0 (the first) to 999.', 'step');
+  if (typeof slug !== 'string' || !slugPattern.test(slug) || slug.length > 64)
+    throw new Problem(400, 'Field "slug" must be a lesson slug such as "why-stream".', 'slug');
+  if (typeof step !== 'number' || !Number.isInteger(step) || step < 0 || step > 999)
+    throw new Problem(400, 'Field "step" must be a step number from 0 (the first) to 999.', 'step');
   if (blank !== undefined && typeof blank !== 'boolean') throw new Problem(400, 'Field "blank" must be true or false.', 'blank');
   for (const key of Object.keys(fields)) {
     if (!['slug', 'step', 'blank'].includes(key)) throw new Problem(400, `Unknown field "${key}". Known fields: slug, step, blank.`, key);

@@ -60,7 +60,9 @@ describe('a tap reader that stops reading', { timeout: 60_000 }, () => {
     };
     server.server.prependListener('request', spy);
     const { req, res } = await new Promise<{ req: http.ClientRequest; res: http.IncomingMessage }>((resolve, reject) => {
-      const req = http.get({ host: '127.0.0.1', port: server.port, path: '/api/tap', localAddress: student, headers, agent: false }, (res) => resolve({ req, res }));
+      const req = http.get({ host: '127.0.0.1', port: server.port, path: '/api/tap', localAddress: student, headers, agent: false }, (res) =>
+        resolve({ req, res }),
+      );
       req.on('error', reject);
     });
     server.server.off('request', spy);
@@ -90,7 +92,9 @@ describe('a tap reader that stops reading', { timeout: 60_000 }, () => {
         while (sent < requests) {
           sent++;
           await new Promise<void>((resolve, reject) => {
-            http.get({ host: '127.0.0.1', port: server.port, path: `/api/prompts?pad=${pad}`, agent }, (res) => res.resume().on('end', resolve)).on('error', reject);
+            http
+              .get({ host: '127.0.0.1', port: server.port, path: `/api/prompts?pad=${pad}`, agent }, (res) => res.resume().on('end', resolve))
+              .on('error', reject);
           });
         }
       }),
@@ -186,7 +190,9 @@ describe('a stream reader that stops reading', { timeout: 60_000 }, () => {
   }
 
   it('SSE: the stream waits at 16 KiB held, then goes on and arrives whole', async () => {
-    const { client, payload } = await rawStream(`GET /api/stream/sse?text=${encodeURIComponent(text)}&tps=1000&ttft=0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    const { client, payload } = await rawStream(
+      `GET /api/stream/sse?text=${encodeURIComponent(text)}&tps=1000&ttft=0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+    );
     const serverSocket = serverSockets.get(client.localPort!)!;
     const resume = stall(client, serverSocket);
     await expectStopped(() => serverSocket.writableLength, serverSocket.writableHighWaterMark, 1024);

@@ -81,7 +81,32 @@ async function connections(): Promise<number> {
 // Arbitraries
 
 /** Percent-encodings that decode to nothing valid, and characters query parsers trip on. */
-const brokenPieces = ['%', '%z', '%zz', '%E0%A4%A', '%ED%A0%80', '%ED%B0%80', '%F0%9F', '%C3%28', '%C0%AF', '%FF', '%00', '%0A', '%0D%0A', '%25', '%2B', '+', '%26', '%3D', '[]', '%5B0%5D', '__proto__', 'constructor', '..', '%2e%2e%2f'];
+const brokenPieces = [
+  '%',
+  '%z',
+  '%zz',
+  '%E0%A4%A',
+  '%ED%A0%80',
+  '%ED%B0%80',
+  '%F0%9F',
+  '%C3%28',
+  '%C0%AF',
+  '%FF',
+  '%00',
+  '%0A',
+  '%0D%0A',
+  '%25',
+  '%2B',
+  '+',
+  '%26',
+  '%3D',
+  '[]',
+  '%5B0%5D',
+  '__proto__',
+  'constructor',
+  '..',
+  '%2e%2e%2f',
+];
 const piece = fc.oneof(
   fc.constantFrom(...brokenPieces),
   fc.stringMatching(/^[A-Za-z0-9._~-]{0,10}$/),
@@ -96,7 +121,10 @@ const query = fc
   .map((pairs) => pairs.map(([name, value]) => (value === undefined ? name : `${name}=${value}`)).join('&'));
 
 /** Strings with what JSON and UTF-8 code get wrong: lone surrogates, NUL, CR, astral characters. */
-const awkwardText = fc.oneof(fc.string({ unit: 'binary', maxLength: 30 }), fc.constantFrom('\ud800', 'a\udc00b', '\udbff\udfff', '\u0000', '\r\n\r\n', 'data: x\n\n', '😀'.repeat(3), ''));
+const awkwardText = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 30 }),
+  fc.constantFrom('\ud800', 'a\udc00b', '\udbff\udfff', '\u0000', '\r\n\r\n', 'data: x\n\n', '😀'.repeat(3), ''),
+);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -116,13 +144,18 @@ describe('HTTP requests', slowMachine, () => {
 
   it('bad paths under /api and /v1 get problem+json', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('/api/', '/v1/', '/api/stream/', '/api/labs/'), word, fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'), async (prefix, rest, method) => {
-        const target = `${prefix}${rest}`;
-        const answer = await exchange(server.port, `${method} ${target} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
-        // OPTIONS and HEAD may be answered by Express itself; anything else must be a problem.
-        if (method === 'OPTIONS' && answer.status === 200) return;
-        expect(notAProblem(answer), `${method} ${target} → ${answer.status} ${answer.body}`).toBeNull();
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('/api/', '/v1/', '/api/stream/', '/api/labs/'),
+        word,
+        fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'),
+        async (prefix, rest, method) => {
+          const target = `${prefix}${rest}`;
+          const answer = await exchange(server.port, `${method} ${target} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+          // OPTIONS and HEAD may be answered by Express itself; anything else must be a problem.
+          if (method === 'OPTIONS' && answer.status === 200) return;
+          expect(notAProblem(answer), `${method} ${target} → ${answer.status} ${answer.body}`).toBeNull();
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -156,14 +189,26 @@ describe('HTTP requests', slowMachine, () => {
 
 describe('POST /v1/chat/completions bodies', slowMachine, () => {
   const post = (body: string | Buffer, headers = 'Content-Type: application/json\r\n'): Buffer =>
-    Buffer.concat([Buffer.from(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n${headers}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`), Buffer.from(body)]);
+    Buffer.concat([
+      Buffer.from(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n${headers}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`),
+      Buffer.from(body),
+    ]);
 
   it('bodies that are not JSON, or JSON of the wrong shape, get problem+json', async () => {
     const junk = fc.oneof(
       fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
       fc.string({ unit: 'binary', maxLength: 300 }),
       fc.jsonValue().map((v) => JSON.stringify(v) ?? 'null'),
-      fc.constantFrom('{', '{"model":', '[]', 'null', '"echo"', '{"model":"echo","messages":[{"role":"user","content":"hi"}]', '\ufeff{}', '{"__proto__":{"x":1}}'),
+      fc.constantFrom(
+        '{',
+        '{"model":',
+        '[]',
+        'null',
+        '"echo"',
+        '{"model":"echo","messages":[{"role":"user","content":"hi"}]',
+        '\ufeff{}',
+        '{"__proto__":{"x":1}}',
+      ),
     );
     await fc.assert(
       fc.asyncProperty(junk, async (body) => {
@@ -175,7 +220,13 @@ describe('POST /v1/chat/completions bodies', slowMachine, () => {
 
   it('requests that are almost right get a stream or a problem', async () => {
     const settingValue = fc.oneof(fc.double(), fc.integer(), fc.string({ maxLength: 8 }), fc.constant(null), fc.boolean());
-    const message = fc.record({ role: fc.oneof(fc.constantFrom('user', 'system', 'assistant'), fc.string({ maxLength: 5 })), content: fc.oneof(awkwardText, fc.jsonValue({ maxDepth: 2 })) }, { requiredKeys: [] });
+    const message = fc.record(
+      {
+        role: fc.oneof(fc.constantFrom('user', 'system', 'assistant'), fc.string({ maxLength: 5 })),
+        content: fc.oneof(awkwardText, fc.jsonValue({ maxDepth: 2 })),
+      },
+      { requiredKeys: [] },
+    );
     const request = fc.record(
       {
         model: fc.oneof(fc.constantFrom('echo', 'streamscope'), fc.string({ maxLength: 10 })),
@@ -213,7 +264,9 @@ describe('POST /v1/chat/completions bodies', slowMachine, () => {
 
   function chunked(total: number): Buffer[] {
     const piece = Buffer.alloc(64 * 1024, 'a');
-    const chunks = [Buffer.from('POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n')];
+    const chunks = [
+      Buffer.from('POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n'),
+    ];
     for (let sent = 0; sent < total; sent += piece.length) chunks.push(Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n'));
     chunks.push(Buffer.from('0\r\n\r\n'));
     return chunks;
@@ -313,7 +366,17 @@ describe('WebSocket messages', slowMachine, () => {
     const message = fc.oneof(
       awkwardText,
       fc.jsonValue().map((v) => JSON.stringify(v) ?? ''),
-      fc.record({ type: fc.oneof(fc.constantFrom('start', 'stop', 'START'), fc.string({ maxLength: 5 })), text: awkwardText, tps: fc.oneof(fc.double(), fc.string({ maxLength: 4 })), prompt: fc.string({ maxLength: 5 }) }, { requiredKeys: ['type'] }).map((m) => JSON.stringify(m)),
+      fc
+        .record(
+          {
+            type: fc.oneof(fc.constantFrom('start', 'stop', 'START'), fc.string({ maxLength: 5 })),
+            text: awkwardText,
+            tps: fc.oneof(fc.double(), fc.string({ maxLength: 4 })),
+            prompt: fc.string({ maxLength: 5 }),
+          },
+          { requiredKeys: ['type'] },
+        )
+        .map((m) => JSON.stringify(m)),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 3 }), async (sent) => {

@@ -94,7 +94,14 @@ function readSegment(port: number, path: string, lastEventId: number | null, atB
  * Streams `prompt` to the end through as many cuts as it takes, resuming each time after the
  * last token received. Returns every token received, in order, and how many cuts there were.
  */
-async function streamThroughCuts(port: number, base: string, prompt: string, random: () => number, how: CutHow, clientSide: boolean): Promise<{ tokens: Token[]; cuts: number }> {
+async function streamThroughCuts(
+  port: number,
+  base: string,
+  prompt: string,
+  random: () => number,
+  how: CutHow,
+  clientSide: boolean,
+): Promise<{ tokens: Token[]; cuts: number }> {
   const tokens: Token[] = [];
   let cuts = 0;
   for (;;) {
@@ -133,10 +140,15 @@ async function survive(minCuts: number, run: (prompt: string) => Promise<{ token
 describe('SSE resumed with Last-Event-ID after random cuts', { timeout: 60_000 }, () => {
   it('the client aborts at a random byte, 200+ times: 0 tokens lost, 0 repeated', async () => {
     const random = seededRandom(6);
-    const { cuts, replies } = await survive(200, (prompt) => streamThroughCuts(server.port, '/api/stream/sse', prompt, random, ({ req }) => req.destroy(), true));
+    const { cuts, replies } = await survive(200, (prompt) =>
+      streamThroughCuts(server.port, '/api/stream/sse', prompt, random, ({ req }) => req.destroy(), true),
+    );
     expect(cuts).toBeGreaterThanOrEqual(200);
     expect(replies).toBeGreaterThanOrEqual(2);
-    await until(() => server.limiter.open === 0, () => server.limiter.open);
+    await until(
+      () => server.limiter.open === 0,
+      () => server.limiter.open,
+    );
   });
 
   it("the server's socket is destroyed at a random point, 200+ times: 0 lost, 0 repeated", async () => {
@@ -145,7 +157,10 @@ describe('SSE resumed with Last-Event-ID after random cuts', { timeout: 60_000 }
       streamThroughCuts(server.port, '/api/stream/sse', prompt, random, ({ cutId }) => serverSockets.get(cutId)?.destroy(), false),
     );
     expect(cuts).toBeGreaterThanOrEqual(200);
-    await until(() => server.limiter.open === 0, () => server.limiter.open);
+    await until(
+      () => server.limiter.open === 0,
+      () => server.limiter.open,
+    );
   });
 
   it('the instance serving the stream behind the load balancer is killed, 100+ times: 0 lost, 0 repeated', async () => {
@@ -171,6 +186,9 @@ describe('SSE resumed with Last-Event-ID after random cuts', { timeout: 60_000 }
     expect(cuts).toBeGreaterThanOrEqual(100);
     // The streams really moved between instances.
     expect(killed).toEqual(new Set(['a', 'b', 'c']));
-    await until(() => lab.lb.state().instances.every((i) => i.alive && i.open === 0), () => lab.lb.state());
+    await until(
+      () => lab.lb.state().instances.every((i) => i.alive && i.open === 0),
+      () => lab.lb.state(),
+    );
   });
 });

@@ -94,7 +94,9 @@ export async function startLabs({ allowedOrigins = [], nginx: withNginx = false,
       onUpgrade: httpLab.logUpgrade,
     },
     async startSecondOrigin(mainPort, staticDir, host) {
-      second = await startSecondOrigin(mainPort, staticDir, { host, port: mainPort + 1 }).catch(() => startSecondOrigin(mainPort, staticDir, { host, port: 0 }));
+      second = await startSecondOrigin(mainPort, staticDir, { host, port: mainPort + 1 }).catch(() =>
+        startSecondOrigin(mainPort, staticDir, { host, port: 0 }),
+      );
       httpLab.cors.secondOriginPort = second.port;
       return second;
     },

@@ -88,7 +88,10 @@ describe('two learners, one instance killed', () => {
     const [aSse, bSse] = [sse(a), sse(b)];
     const [aWs, bWs] = await Promise.all([websocket(a), websocket(b)]);
     expect([aWs.instance, bWs.instance]).toEqual(['a', 'a']);
-    await until(() => aSse.received.length >= 5 && bSse.received.length >= 5 && aWs.tokens.length > 2 && bWs.tokens.length > 2, () => [aSse.received.length, aWs.tokens]);
+    await until(
+      () => aSse.received.length >= 5 && bSse.received.length >= 5 && aWs.tokens.length > 2 && bWs.tokens.length > 2,
+      () => [aSse.received.length, aWs.tokens],
+    );
     const killed = (await (await a.call('POST', '/api/labs/lb/instances/a/kill')).json()) as BalancerState;
     expect(killed.instances.find((i) => i.id === 'a')).toMatchObject({ alive: false, running: true });
 
@@ -122,7 +125,10 @@ describe('two learners, one instance killed', () => {
     const served = new Set<string | null>();
     for (let i = 0; i < 3; i++) served.add((await a.call('GET', '/lb/api/prompts')).headers.get('x-streamscope-instance'));
     expect(served).toEqual(new Set(['a', 'b', 'c']));
-    await until(() => labs.lb.state().instances.every((i) => i.everyone.open === 0), () => labs.lb.state());
+    await until(
+      () => labs.lb.state().instances.every((i) => i.everyone.open === 0),
+      () => labs.lb.state(),
+    );
   }, 20_000);
 
   it("A's mode is sticky while B's is round robin; a cookieless client is the anonymous learner", async () => {
@@ -168,10 +174,16 @@ describe('two learners, one instance killed', () => {
         }
       }
     })().catch(() => {});
-    await until(() => states.length === 1, () => states);
+    await until(
+      () => states.length === 1,
+      () => states,
+    );
     await a.call('POST', '/api/labs/lb/instances/b/kill');
     await b.call('PUT', '/api/labs/lb/mode', { mode: 'sticky' });
-    await until(() => states.at(-1)!.mode === 'sticky', () => states);
+    await until(
+      () => states.at(-1)!.mode === 'sticky',
+      () => states,
+    );
     expect(states.every((s) => s.instances.every((i) => i.alive))).toBe(true);
     await a.call('POST', '/api/labs/lb/instances/b/revive');
     abort.abort();
@@ -211,10 +223,15 @@ describe('the HTTP and cross-origin labs per learner', () => {
     const second = 'http://127.0.0.1:45678';
     const a = learner();
     const b = learner();
-    expect(await (await a.call('PUT', '/api/labs/http/cors', { allowSecondOrigin: true })).json()).toMatchObject({ allowSecondOrigin: true, secondOrigin: second });
+    expect(await (await a.call('PUT', '/api/labs/http/cors', { allowSecondOrigin: true })).json()).toMatchObject({
+      allowSecondOrigin: true,
+      secondOrigin: second,
+    });
     expect(await (await b.call('GET', '/api/labs/http/cors')).json()).toMatchObject({ allowSecondOrigin: false });
     const read = async (who: Learner | null) => {
-      const response = await fetch(`${server.url}/api/labs/http/cors/sse?text=hi&tps=1000&ttft=0`, { headers: { origin: second, ...(who ? { cookie: who.cookie() } : {}) } });
+      const response = await fetch(`${server.url}/api/labs/http/cors/sse?text=hi&tps=1000&ttft=0`, {
+        headers: { origin: second, ...(who ? { cookie: who.cookie() } : {}) },
+      });
       await response.text();
       return response.headers.get('access-control-allow-origin');
     };
@@ -273,7 +290,10 @@ describe('the learner cookie', () => {
     const b = learner();
     expect((await b.state()).instances.find((i) => i.id === 'c')).toMatchObject({ alive: false, running: false });
     // Any learner's revive starts it again.
-    expect(((await (await b.call('POST', '/api/labs/lb/instances/c/revive')).json()) as BalancerState).instances.find((i) => i.id === 'c')).toMatchObject({ alive: true, running: true });
+    expect(((await (await b.call('POST', '/api/labs/lb/instances/c/revive')).json()) as BalancerState).instances.find((i) => i.id === 'c')).toMatchObject({
+      alive: true,
+      running: true,
+    });
   });
 });
 

@@ -20,7 +20,8 @@ export function connOf(events: readonly TapEvent[], pathPrefix: string): number 
 
 export const decode = (data: string): Buffer => Buffer.from(data, 'base64');
 export const readBytes = (events: readonly TapEvent[], conn: number): Buffer => Buffer.concat(onConn<TapRead>(events, 'read', conn).map((e) => decode(e.data)));
-export const writeBytes = (events: readonly TapEvent[], conn: number): Buffer => Buffer.concat(onConn<TapWrite>(events, 'write', conn).map((e) => decode(e.data)));
+export const writeBytes = (events: readonly TapEvent[], conn: number): Buffer =>
+  Buffer.concat(onConn<TapWrite>(events, 'write', conn).map((e) => decode(e.data)));
 export const closed = (reader: { events: readonly TapEvent[] }, conn: number) => (): boolean => onConn<TapClose>(reader.events, 'close', conn).length > 0;
 
 /** Splits a write's bytes into the buffers that were written together. */

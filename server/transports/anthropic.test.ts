@@ -37,15 +37,29 @@ describe('POST /v1/messages (Anthropic-style), over real sockets', () => {
     const events = await readSseEvents(response);
     const names = events.map((e) => e.event);
     const deltas = names.filter((n) => n === 'content_block_delta').length;
-    expect(names).toEqual(['message_start', 'content_block_start', 'ping', ...Array<string>(deltas).fill('content_block_delta'), 'content_block_stop', 'message_delta', 'message_stop']);
+    expect(names).toEqual([
+      'message_start',
+      'content_block_start',
+      'ping',
+      ...Array<string>(deltas).fill('content_block_delta'),
+      'content_block_stop',
+      'message_delta',
+      'message_stop',
+    ]);
     for (const e of events) expect(JSON.parse(e.data)).toMatchObject({ type: e.event });
 
     const [start, block] = events.map((e) => JSON.parse(e.data) as Record<string, unknown>);
-    expect(start).toMatchObject({ message: { type: 'message', role: 'assistant', model: 'echo', content: [], stop_reason: null, usage: { output_tokens: 0 } } });
+    expect(start).toMatchObject({
+      message: { type: 'message', role: 'assistant', model: 'echo', content: [], stop_reason: null, usage: { output_tokens: 0 } },
+    });
     expect(block).toEqual({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
     const delta = JSON.parse(events.find((e) => e.event === 'content_block_delta')!.data) as Record<string, unknown>;
     expect(delta).toEqual({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: expect.any(String) } });
-    expect(JSON.parse(events.at(-2)!.data)).toEqual({ type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: deltas } });
+    expect(JSON.parse(events.at(-2)!.data)).toEqual({
+      type: 'message_delta',
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: { output_tokens: deltas },
+    });
   });
 
   it('joined, the text deltas give back the text exactly: CR, blank lines, "data:" and split emoji included', async () => {
@@ -56,10 +70,23 @@ describe('POST /v1/messages (Anthropic-style), over real sockets', () => {
   });
 
   it('answers one message object without stream, with usage', async () => {
-    const response = await post({ model: 'echo', max_tokens: 100, system: 'Be brief.', messages: [{ role: 'user', content: [{ type: 'text', text: 'just this' }] }], ...fast });
+    const response = await post({
+      model: 'echo',
+      max_tokens: 100,
+      system: 'Be brief.',
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'just this' }] }],
+      ...fast,
+    });
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     const message = (await response.json()) as { usage: { input_tokens: number; output_tokens: number } };
-    expect(message).toMatchObject({ type: 'message', role: 'assistant', model: 'echo', content: [{ type: 'text', text: 'just this' }], stop_reason: 'end_turn', stop_sequence: null });
+    expect(message).toMatchObject({
+      type: 'message',
+      role: 'assistant',
+      model: 'echo',
+      content: [{ type: 'text', text: 'just this' }],
+      stop_reason: 'end_turn',
+      stop_sequence: null,
+    });
     // The system prompt counts as input, as it does for the real API.
     expect(message.usage.input_tokens).toBeGreaterThan(2);
     expect(message.usage.output_tokens).toBe(2);
@@ -79,7 +106,9 @@ describe('POST /v1/messages (Anthropic-style), over real sockets', () => {
 
   it('model streamscope answers a scripted prompt with its scripted reply, the same one the OpenAI endpoint gives', async () => {
     const prompt = prompts[1]!;
-    const message = (await (await post({ model: 'streamscope', max_tokens: 4096, messages: [{ role: 'user', content: prompt.prompt }], ...fast })).json()) as { content: { text: string }[] };
+    const message = (await (await post({ model: 'streamscope', max_tokens: 4096, messages: [{ role: 'user', content: prompt.prompt }], ...fast })).json()) as {
+      content: { text: string }[];
+    };
     expect(message.content[0]?.text).toBe(prompt.reply);
   });
 
@@ -91,7 +120,10 @@ describe('POST /v1/messages (Anthropic-style), over real sockets', () => {
 
   it('stops generating and frees its stream slot when the client goes away', async () => {
     const abort = new AbortController();
-    const response = await post({ model: 'echo', max_tokens: 1024, stream: true, messages: [{ role: 'user', content: 'one two three four five six seven' }], tps: 1, ttft: 0 }, { signal: abort.signal });
+    const response = await post(
+      { model: 'echo', max_tokens: 1024, stream: true, messages: [{ role: 'user', content: 'one two three four five six seven' }], tps: 1, ttft: 0 },
+      { signal: abort.signal },
+    );
     const reader = response.body!.getReader();
     await reader.read();
     expect(server.limiter.open).toBe(1);
@@ -99,12 +131,30 @@ describe('POST /v1/messages (Anthropic-style), over real sockets', () => {
     await expect.poll(() => server.limiter.open).toBe(0);
   });
 
-  describe('errors: problem+json in the shape of Anthropic\'s errors, so its SDK shows the detail', () => {
+  describe("errors: problem+json in the shape of Anthropic's errors, so its SDK shows the detail", () => {
     const cases: [string, () => Promise<Response>, number, string, RegExp][] = [
       ['no max_tokens', () => post({ model: 'echo', messages: [{ role: 'user', content: 'x' }] }), 400, 'invalid_request_error', /"max_tokens" is required/],
-      ['a bad max_tokens', () => post({ model: 'echo', max_tokens: 0, messages: [{ role: 'user', content: 'x' }] }), 400, 'invalid_request_error', /at least 1; got 0/],
-      ['an unknown model', () => post({ model: 'claude-nope', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }), 404, 'not_found_error', /Unknown model "claude-nope"/],
-      ['an unknown field', () => post({ model: 'echo', max_tokens: 10, messages: [{ role: 'user', content: 'x' }], temperatur: 1 }), 400, 'invalid_request_error', /Unknown field "temperatur"/],
+      [
+        'a bad max_tokens',
+        () => post({ model: 'echo', max_tokens: 0, messages: [{ role: 'user', content: 'x' }] }),
+        400,
+        'invalid_request_error',
+        /at least 1; got 0/,
+      ],
+      [
+        'an unknown model',
+        () => post({ model: 'claude-nope', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
+        404,
+        'not_found_error',
+        /Unknown model "claude-nope"/,
+      ],
+      [
+        'an unknown field',
+        () => post({ model: 'echo', max_tokens: 10, messages: [{ role: 'user', content: 'x' }], temperatur: 1 }),
+        400,
+        'invalid_request_error',
+        /Unknown field "temperatur"/,
+      ],
       ['a body that is not JSON', () => post(undefined, { body: '{"model": ' }), 400, 'invalid_request_error', /not valid JSON/],
       ['GET', () => fetch(`${server.url}/v1/messages`), 405, 'invalid_request_error', /Use POST/],
     ];

@@ -7,7 +7,19 @@ import { sseHeaders } from './sseHeaders.ts';
 import { endedBy, pacedResponse, send, type TransportContext } from './transport.ts';
 
 /** Body fields of the Anthropic API that Streamscope accepts; only `max_tokens` and `system` are read. */
-const acceptedFields = ['max_tokens', 'system', 'temperature', 'top_p', 'top_k', 'stop_sequences', 'metadata', 'tools', 'tool_choice', 'thinking', 'service_tier'];
+const acceptedFields = [
+  'max_tokens',
+  'system',
+  'temperature',
+  'top_p',
+  'top_k',
+  'stop_sequences',
+  'metadata',
+  'tools',
+  'tool_choice',
+  'thinking',
+  'service_tier',
+];
 
 /**
  * `POST /v1/messages`, shaped like Anthropic's Messages API, so lesson 8 can put its event format
@@ -75,7 +87,12 @@ function anthropicTransport(ctx: TransportContext): RequestHandler {
 
     res.writeHead(200, sseHeaders);
     res.flushHeaders();
-    await send(res, event('message_start', { message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: inputTokens, output_tokens: 0 } } }));
+    await send(
+      res,
+      event('message_start', {
+        message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: inputTokens, output_tokens: 0 } },
+      }),
+    );
     await send(res, event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }));
     await send(res, event('ping', {}));
     let sent = 0;

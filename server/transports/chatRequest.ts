@@ -33,7 +33,8 @@ export interface ChatRequest {
 export function parseChatRequest(req: Request, accepted: readonly string[]): ChatRequest {
   if (!req.is('application/json')) throw new Problem(415, 'Send the request body as JSON with "Content-Type: application/json".', 'body');
   const body: unknown = req.body;
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Problem(400, 'The request body must be a JSON object with "model" and "messages".', 'body');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new Problem(400, 'The request body must be a JSON object with "model" and "messages".', 'body');
   const fields = body as Record<string, unknown>;
   for (const key of Object.keys(fields)) {
     if (!['model', 'messages', 'stream', ...accepted, ...settingFields].includes(key)) {
@@ -42,7 +43,8 @@ export function parseChatRequest(req: Request, accepted: readonly string[]): Cha
   }
   const model = fields.model;
   if (typeof model !== 'string') throw new Problem(400, `Field "model" is required: one of ${models.join(', ')}.`, 'model');
-  if (!(models as readonly string[]).includes(model)) throw new Problem(404, `Unknown model "${model}". GET /v1/models lists them: ${models.join(', ')}.`, 'model');
+  if (!(models as readonly string[]).includes(model))
+    throw new Problem(404, `Unknown model "${model}". GET /v1/models lists them: ${models.join(', ')}.`, 'model');
   if (fields.stream !== undefined && typeof fields.stream !== 'boolean') throw new Problem(400, 'Field "stream" must be true or false.', 'stream');
   const messages = parseMessages(fields.messages);
   const last = messages.findLast((m) => m.role === 'user')?.content ?? '';
@@ -102,7 +104,9 @@ export function contentText(content: unknown, field: string): string {
   if (typeof content === 'string') return content;
   if (content === null || content === undefined) return '';
   if (Array.isArray(content)) {
-    return content.map((part: unknown) => (typeof part === 'object' && part !== null && 'text' in part && typeof part.text === 'string' ? part.text : '')).join('');
+    return content
+      .map((part: unknown) => (typeof part === 'object' && part !== null && 'text' in part && typeof part.text === 'string' ? part.text : ''))
+      .join('');
   }
   throw new Problem(400, `${field} must be a string or an array of content parts.`, field.split(/[.[]/)[0]);
 }

@@ -70,7 +70,9 @@ describe('the fail setting', () => {
   });
 
   it('SSE: a resume after the failure is told the same error (what EventSource would get if the page did not close it)', async () => {
-    const events = await readSseEvents(await fetch(`${server.url}/api/stream/sse?prompt=what-is-sse&tps=1000&ttft=0&fail=7`, { headers: { 'Last-Event-ID': '6' } }));
+    const events = await readSseEvents(
+      await fetch(`${server.url}/api/stream/sse?prompt=what-is-sse&tps=1000&ttft=0&fail=7`, { headers: { 'Last-Event-ID': '6' } }),
+    );
     expect(events.map((e) => e.event)).toEqual(['error']);
   });
 
@@ -81,19 +83,32 @@ describe('the fail setting', () => {
 
   it('OpenAI-style: an error object where a chunk would be, then the end, no [DONE]; the openai SDK throws an APIError with no status', async () => {
     const body = { model: 'streamscope', messages: [{ role: 'user', content: 'what-is-sse' }], stream: true, ...fast, fail: 7 };
-    const response = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     expect(response.status).toBe(200);
     const events = await readSseEvents(response);
     const last = JSON.parse(events.at(-1)!.data) as { error: object };
-    expect(last).toEqual({ error: { message: `The server had an error while processing your request. ${detail}`, type: 'server_error', param: null, code: null } });
+    expect(last).toEqual({
+      error: { message: `The server had an error while processing your request. ${detail}`, type: 'server_error', param: null, code: null },
+    });
     expect(events.some((e) => e.data === '[DONE]')).toBe(false);
 
     const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
-    const stream = await client.chat.completions.create({ model: 'streamscope', messages: [{ role: 'user', content: 'what-is-sse' }], stream: true, fail: 7, ...fast } as never);
+    const stream = await client.chat.completions.create({
+      model: 'streamscope',
+      messages: [{ role: 'user', content: 'what-is-sse' }],
+      stream: true,
+      fail: 7,
+      ...fast,
+    } as never);
     const texts: string[] = [];
     const thrown = await (async () => {
       try {
-        for await (const chunk of stream as unknown as AsyncIterable<{ choices: { delta: { content?: string } }[] }>) texts.push(chunk.choices[0]?.delta.content ?? '');
+        for await (const chunk of stream as unknown as AsyncIterable<{ choices: { delta: { content?: string } }[] }>)
+          texts.push(chunk.choices[0]?.delta.content ?? '');
       } catch (error) {
         return error;
       }
@@ -105,14 +120,19 @@ describe('the fail setting', () => {
   });
 
   it('OpenAI-style, not streamed: nothing was sent yet, so a 500 says it', async () => {
-    const response = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ model: 'streamscope', messages: [{ role: 'user', content: 'what-is-sse' }], ...fast, fail: 7 }) });
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'streamscope', messages: [{ role: 'user', content: 'what-is-sse' }], ...fast, fail: 7 }),
+    });
     expect(response.status).toBe(500);
     expect(((await response.json()) as { error: { type: string } }).error.type).toBe('server_error');
   });
 
   it("Anthropic-style: event: error with overloaded_error (as Anthropic's docs show), no message_stop; not streamed: 529", async () => {
     const body = { model: 'streamscope', max_tokens: 1024, messages: [{ role: 'user', content: 'what-is-sse' }], ...fast, fail: 7 };
-    const post = (extra: object) => fetch(`${server.url}/v1/messages`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...body, ...extra }) });
+    const post = (extra: object) =>
+      fetch(`${server.url}/v1/messages`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...body, ...extra }) });
     const streamed = await post({ stream: true });
     expect(streamed.status).toBe(200);
     const events = await readSseEvents(streamed);
@@ -151,7 +171,14 @@ describe("the tap's generation report", () => {
     await (await fetch(`${server.url}/api/stream/sse?prompt=what-is-sse&tps=1000&ttft=0&run=gen-complete`)).text();
     await until(() => t.generations().length === 1, 'the report');
     t.stop();
-    expect(t.generations()[0]).toMatchObject({ type: 'generation', run: 'gen-complete', from: 0, generated: reply.tokens.length, of: reply.tokens.length, reason: 'complete' });
+    expect(t.generations()[0]).toMatchObject({
+      type: 'generation',
+      run: 'gen-complete',
+      from: 0,
+      generated: reply.tokens.length,
+      of: reply.tokens.length,
+      reason: 'complete',
+    });
     // On the connection the bytes came on.
     const request = t.events.find((e) => e.type === 'request');
     expect(t.generations()[0]!.conn).toBe(request && 'conn' in request ? request.conn : -1);
@@ -204,8 +231,12 @@ describe("the tap's generation report", () => {
 
   it('a connection the server cuts (the faults lab), then a resume from Last-Event-ID: cut, then the rest from there', async () => {
     const t = await tap('gen-cut');
-    await fetch(`${server.url}/api/labs/faults/sse?prompt=what-is-sse&tps=1000&ttft=0&drop=15&run=gen-cut`).then((r) => r.text()).catch(() => '');
-    await fetch(`${server.url}/api/labs/faults/sse?prompt=what-is-sse&tps=1000&ttft=0&run=gen-cut`, { headers: { 'Last-Event-ID': '14' } }).then((r) => r.text());
+    await fetch(`${server.url}/api/labs/faults/sse?prompt=what-is-sse&tps=1000&ttft=0&drop=15&run=gen-cut`)
+      .then((r) => r.text())
+      .catch(() => '');
+    await fetch(`${server.url}/api/labs/faults/sse?prompt=what-is-sse&tps=1000&ttft=0&run=gen-cut`, { headers: { 'Last-Event-ID': '14' } }).then((r) =>
+      r.text(),
+    );
     await until(() => t.generations().length === 2, 'two reports');
     t.stop();
     expect(t.generations().map(({ from, generated, reason }) => ({ from, generated, reason }))).toEqual([

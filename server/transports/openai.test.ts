@@ -56,7 +56,13 @@ describe('OpenAI-compatible API, driven by the official openai package', () => {
   });
 
   it('reports usage in the stream when asked', async () => {
-    const stream = await client.chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'count me' }], stream: true, stream_options: { include_usage: true }, ...fast });
+    const stream = await client.chat.completions.create({
+      model: 'echo',
+      messages: [{ role: 'user', content: 'count me' }],
+      stream: true,
+      stream_options: { include_usage: true },
+      ...fast,
+    });
     let usage: OpenAI.CompletionUsage | undefined;
     for await (const chunk of stream) usage = chunk.usage ?? usage;
     expect(usage?.completion_tokens).toBe(2);

@@ -12,7 +12,23 @@ import { pacedResponse, send, type TransportContext } from './transport.ts';
 const created = 1_700_000_000;
 
 /** Body fields of the OpenAI API that Streamscope accepts and ignores. */
-const ignoredFields = ['temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'n', 'stop', 'user', 'presence_penalty', 'frequency_penalty', 'logit_bias', 'stream_options', 'response_format', 'metadata', 'store', 'parallel_tool_calls'];
+const ignoredFields = [
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'max_completion_tokens',
+  'n',
+  'stop',
+  'user',
+  'presence_penalty',
+  'frequency_penalty',
+  'logit_bias',
+  'stream_options',
+  'response_format',
+  'metadata',
+  'store',
+  'parallel_tool_calls',
+];
 
 /** `GET /v1/models` */
 export const modelsRoute: RequestHandler = (_req, res) => {
@@ -57,7 +73,10 @@ export function openaiTransport(ctx: TransportContext): RequestHandler {
     if (failsAt(reply) !== null) {
       // What OpenAI sends when it fails mid-stream: an `error` object where a chunk would be, then
       // the end, no `[DONE]`. Its SDK throws an APIError (with no status) when it reads one.
-      await send(res, `data: ${JSON.stringify({ error: { message: `The server had an error while processing your request. ${failureDetail(reply)}`, type: 'server_error', param: null, code: null } })}\n\n`);
+      await send(
+        res,
+        `data: ${JSON.stringify({ error: { message: `The server had an error while processing your request. ${failureDetail(reply)}`, type: 'server_error', param: null, code: null } })}\n\n`,
+      );
       res.end();
       return;
     }

@@ -83,7 +83,14 @@ export function heartbeatParam(query: Record<string, unknown>, fallback: number)
  * while quiet), a `done` event. Resumes after `Last-Event-ID`. Written through `sink`, so a lab
  * can put a fault between the events and the socket.
  */
-export async function streamSse(req: Request, res: Response, ctx: TransportContext, reply: Reply, sink: EventSink, { dropAfter = null, heartbeatMs = ctx.heartbeatMs, stop }: StreamOptions = {}): Promise<void> {
+export async function streamSse(
+  req: Request,
+  res: Response,
+  ctx: TransportContext,
+  reply: Reply,
+  sink: EventSink,
+  { dropAfter = null, heartbeatMs = ctx.heartbeatMs, stop }: StreamOptions = {},
+): Promise<void> {
   const from = lastEventId(req, reply.tokens.length) + 1;
   const tokens = pacedResponse(ctx, req, res, reply, from);
   stop?.addEventListener('abort', () => void tokens.return(), { once: true });

@@ -12,7 +12,7 @@ const thinking = 'text=hi&ttft=450&tps=1000&jitter=0';
 const comments = (body: string): number => body.match(/^: keep-alive\n\n/gm)?.length ?? 0;
 
 describe('GET /api/stream/sse?heartbeat=', () => {
-  it('sends the server\'s default heartbeat without the parameter', async () => {
+  it("sends the server's default heartbeat without the parameter", async () => {
     const body = await (await fetch(`${server.url}/api/stream/sse?${thinking}`)).text();
     expect(comments(body)).toBeGreaterThanOrEqual(3);
   });

@@ -85,7 +85,11 @@ describe('GET /api/stream/ws', () => {
     const session = await connect();
     session.ws.send(start({ text, tps: 1000, ttft: 0 }));
     expect(await session.closed).toEqual({ code: 1000, reason: 'done' });
-    expect(tokensOf(session.messages).map((t) => t.text).join('')).toBe(text);
+    expect(
+      tokensOf(session.messages)
+        .map((t) => t.text)
+        .join(''),
+    ).toBe(text);
   });
 
   it('answers a plain GET (no upgrade) with a problem saying to use WebSocket', async () => {
@@ -105,7 +109,12 @@ describe('GET /api/stream/ws', () => {
       },
       { name: 'text that is not JSON', send: (ws) => ws.send('start please'), code: 1007, detail: 'The message is not valid JSON.' },
       { name: 'truncated JSON', send: (ws) => ws.send('{"type":"start"'), code: 1007, detail: 'The message is not valid JSON.' },
-      { name: 'JSON that is not a start message', send: (ws) => ws.send('{"type":"go"}'), code: 1008, detail: 'Expected a message {"type":"start", …settings}.' },
+      {
+        name: 'JSON that is not a start message',
+        send: (ws) => ws.send('{"type":"go"}'),
+        code: 1008,
+        detail: 'Expected a message {"type":"start", …settings}.',
+      },
       { name: 'a JSON array', send: (ws) => ws.send('[{"type":"start"}]'), code: 1008, detail: 'Expected a message {"type":"start", …settings}.' },
       { name: 'JSON null', send: (ws) => ws.send('null'), code: 1008, detail: 'Expected a message {"type":"start", …settings}.' },
       { name: 'stop before start', send: (ws) => ws.send('{"type":"stop"}'), code: 1008, detail: 'Expected a message {"type":"start", …settings}.' },
@@ -192,7 +201,11 @@ describe('GET /api/stream/ws', () => {
         expect(Buffer.byteLength(closed!.reason)).toBeLessThanOrEqual(123);
         expect(closed!.reason.startsWith('Parameter "tps" must be a number from 0.5 to 1000; got "é')).toBe(true);
         const error = session.messages.at(-1);
-        expect(error).toEqual({ type: 'error', code: 1008, detail: `Parameter "tps" must be a number from 0.5 to 1000; got ${JSON.stringify('é'.repeat(200))}.` });
+        expect(error).toEqual({
+          type: 'error',
+          code: 1008,
+          detail: `Parameter "tps" must be a number from 0.5 to 1000; got ${JSON.stringify('é'.repeat(200))}.`,
+        });
       } finally {
         session.ws.terminate();
         process.off('uncaughtException', onUncaught);

@@ -41,7 +41,10 @@ const maxPayload = 256 * 1024;
  * `/api/stream/ws`: the reply over a WebSocket on the same HTTP server. The client sends
  * `{"type":"start", …settings}`; the server answers `token` messages, `done`, then closes 1000.
  */
-export function websocketTransport(ctx: TransportContext, { allowedOrigins = [], pingMs = 30_000, instance, originAllowed: allowed = (req) => originAllowed(req.headers, allowedOrigins) }: WebSocketOptions = {}) {
+export function websocketTransport(
+  ctx: TransportContext,
+  { allowedOrigins = [], pingMs = 30_000, instance, originAllowed: allowed = (req) => originAllowed(req.headers, allowedOrigins) }: WebSocketOptions = {},
+) {
   const wss = new WebSocketServer({ noServer: true, maxPayload });
   if (instance) wss.on('headers', (headers) => headers.push(`${instanceHeader}: ${instance}`));
   const alive = new WeakMap<WebSocket, boolean>();
@@ -167,5 +170,7 @@ function sendAndDrain(ws: WebSocket, message: object): Promise<void> {
 
 function refuse(socket: Duplex, status: number, detail: string): void {
   const body = JSON.stringify({ type: 'about:blank', title: 'Forbidden', status, detail });
-  socket.end(`HTTP/1.1 ${status} Forbidden\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} Forbidden\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -47,7 +47,9 @@ describe('the wire tap on an SSE stream', () => {
     expect(tap.retry).toBe(1000);
     const [open] = tap.events;
     expect(open).toEqual<TapOpen>({ type: 'open', conn, run: 'sse1', t: open!.t, remoteAddress: '127.0.0.1', remotePort: localPort, localPort: server.port });
-    expect(tap.events.filter(ofType('request'))).toEqual<TapRequest[]>([{ type: 'request', conn, run: 'sse1', t: expect.any(Number) as number, method: 'GET', path: path('sse1', short) }]);
+    expect(tap.events.filter(ofType('request'))).toEqual<TapRequest[]>([
+      { type: 'request', conn, run: 'sse1', t: expect.any(Number) as number, method: 'GET', path: path('sse1', short) },
+    ]);
     expect(tap.events.at(-1)).toEqual<TapClose>({ type: 'close', conn, run: 'sse1', t: expect.any(Number) as number });
     expect(tap.events.every((e) => e.type !== 'dropped' && e.conn === conn && e.run === 'sse1')).toBe(true);
 
@@ -395,7 +397,9 @@ describe('the tap itself', () => {
       if (req.url?.startsWith('/api/tap?run=flood')) tapResponse = res;
     };
     server.server.prependListener('request', spy);
-    const tap = await new Promise<IncomingMessage>((resolve, reject) => http.get(`${server.url}/api/tap?run=flood`, { agent: false }, resolve).on('error', reject));
+    const tap = await new Promise<IncomingMessage>((resolve, reject) =>
+      http.get(`${server.url}/api/tap?run=flood`, { agent: false }, resolve).on('error', reject),
+    );
     server.server.off('request', spy);
     expect(tap.statusCode).toBe(200);
     tap.pause(); // the slow reader: reads nothing until resumed

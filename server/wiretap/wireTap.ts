@@ -145,7 +145,14 @@ export class WireTap {
     const base = { conn: connection.id, run: connection.run };
     if (!connection.announced.has(connection.run)) {
       connection.announced.add(connection.run);
-      this.#emit(connection, connection.run, () => ({ type: 'open', ...base, t: connection.t, remoteAddress: connection.remoteAddress, remotePort: connection.remotePort, localPort: connection.localPort }));
+      this.#emit(connection, connection.run, () => ({
+        type: 'open',
+        ...base,
+        t: connection.t,
+        remoteAddress: connection.remoteAddress,
+        remotePort: connection.remotePort,
+        localPort: connection.localPort,
+      }));
     }
     this.#emit(connection, connection.run, () => ({ type: 'request', ...base, t: now(), method: req.method ?? '', path: req.url ?? '' }));
     for (const record of pending) this.#deliver(connection, record);

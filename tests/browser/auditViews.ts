@@ -20,7 +20,11 @@ const fast = 'tps=1000&ttft=0';
 /** Each view, and how to get it after a run (null: the view has no run of its own). */
 const views: [name: string, before: string, after: string | null][] = [
   ['studio', '/', `/?${fast}&start=1`],
-  ...['lb', 'faults', 'http', 'cors', 'limits', 'duplex'].map((lab): [string, string, string] => [`lab ${lab}`, `/?lab=${lab}`, `/?lab=${lab}&${fast}&start=1`]),
+  ...['lb', 'faults', 'http', 'cors', 'limits', 'duplex'].map((lab): [string, string, string] => [
+    `lab ${lab}`,
+    `/?lab=${lab}`,
+    `/?lab=${lab}&${fast}&start=1`,
+  ]),
   ['lesson index', '/lessons', null],
   ['lesson step', '/lessons/chunks/3', '/lessons/chunks/3'],
   ['lesson step, presenter mode', '/lessons/chunks/3?present=1', '/lessons/chunks/3?present=1'],

@@ -43,7 +43,12 @@ export interface Audit {
 export async function audit(page: Page): Promise<Audit> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
   const found = await page.evaluate(async (tags) => {
-    interface Result { id: string; impact: string; help: string; nodes: { target: string[]; element?: HTMLElement }[] }
+    interface Result {
+      id: string;
+      impact: string;
+      help: string;
+      nodes: { target: string[]; element?: HTMLElement }[];
+    }
     const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Result[]; incomplete: Result[] }> } }).axe;
     const result = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations', 'incomplete'], elementRef: true });
     // Marked now, while they are the nodes axe saw: a live page re-renders them (contrast.ts).

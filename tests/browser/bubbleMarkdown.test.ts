@@ -73,7 +73,9 @@ describe('a reply with markdown, in the bubble', () => {
       'Re-parse only the last, open block on each token.',
     ]);
     expect(await reply.locator('ol > li').count()).toBe(3);
-    expect(await reply.locator('pre code').innerText()).toBe('const blocks = done.concat(parse(text.slice(openFrom)));\nrender(blocks); // closed blocks keep their DOM');
+    expect(await reply.locator('pre code').innerText()).toBe(
+      'const blocks = done.concat(parse(text.slice(openFrom)));\nrender(blocks); // closed blocks keep their DOM',
+    );
     expect(await reply.locator('strong').first().innerText()).toBe('markdown');
     expect(await reply.locator('em').first().innerText()).toBe('while');
     expect(await reply.getByRole('heading', { name: 'Render as it streams' }).count()).toBe(1);
@@ -134,7 +136,8 @@ describe('a reply with markdown, in the bubble', () => {
 
 describe('a learner’s own text', () => {
   it('shows HTML in it as text, and runs none of it', async () => {
-    const text = '**Hi** <script>window.__injected = 1</script> <img src=x onerror="window.__injected = 2">\n\n- <b>not bold</b>\n\n```\n<script>window.__injected = 3</script>\n```';
+    const text =
+      '**Hi** <script>window.__injected = 1</script> <img src=x onerror="window.__injected = 2">\n\n- <b>not bold</b>\n\n```\n<script>window.__injected = 3</script>\n```';
     await page.goto(`${server.url}/?text=${encodeURIComponent(text)}&tps=200&ttft=0&jitter=0&lanes=sse&start=1`);
     await done();
     const reply = lane.reply();

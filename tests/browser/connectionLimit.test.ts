@@ -27,7 +27,8 @@ describe('the connection-limit lab, in Chromium (HTTP/1.1)', () => {
   let lab: Locator;
   const inState = (state: string) => lab.locator(`li[data-state="${state}"]`).count();
   /** The fewest tokens any open stream has received. */
-  const fewestTokens = async () => Math.min(...(await lab.locator('li[data-state="open"] .detail').allInnerTexts()).map((t) => Number(/(\d+) tokens/.exec(t)?.[1])));
+  const fewestTokens = async () =>
+    Math.min(...(await lab.locator('li[data-state="open"] .detail').allInnerTexts()).map((t) => Number(/(\d+) tokens/.exec(t)?.[1])));
 
   it('opens 6 of 8 EventSources; the other 2 wait in the browser, their requests never sent', async () => {
     await page.goto(`${server.url}/?lab=limits`);

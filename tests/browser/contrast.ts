@@ -123,7 +123,8 @@ export async function undecidedContrast(page: Page, targets: Undecided[]): Promi
   }, targets);
 
   const hide = await page.addStyleTag({
-    content: '[data-contrast-probe], [data-contrast-probe] * { color: transparent !important; -webkit-text-fill-color: transparent !important; text-shadow: none !important; }',
+    content:
+      '[data-contrast-probe], [data-contrast-probe] * { color: transparent !important; -webkit-text-fill-color: transparent !important; text-shadow: none !important; }',
   });
   const failures: ContrastFailure[] = [];
   try {

@@ -21,7 +21,9 @@ beforeAll(async () => {
   await page.addInitScript(() => {
     const seen: string[] = [];
     (window as unknown as { cspViolations: string[] }).cspViolations = seen;
-    document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`));
+    document.addEventListener('securitypolicyviolation', (e) =>
+      seen.push(`${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`),
+    );
   });
 });
 afterAll(() => lab?.close());
@@ -38,7 +40,9 @@ describe('the Content-Security-Policy, in Chromium', () => {
     await page.goto(`${server.url}/?tps=200&ttft=0&start=1`);
     const bubbles = page.locator('.lane .bubble');
     await expect.poll(() => bubbles.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
-    await expect.poll(async () => (await bubbles.evaluateAll((all) => all.map((b) => b.getAttribute('data-status')))).every((s) => s === 'done'), { timeout: 20_000 }).toBe(true);
+    await expect
+      .poll(async () => (await bubbles.evaluateAll((all) => all.map((b) => b.getAttribute('data-status')))).every((s) => s === 'done'), { timeout: 20_000 })
+      .toBe(true);
     // Bytes reached the wire views: the tap stream (EventSource) and the WebSocket lane were allowed.
     await expect.poll(() => page.locator('.lane .panel').first().innerText()).toContain('HTTP/1.1 200');
     expect(await violations()).toEqual([]);
@@ -49,10 +53,13 @@ describe('the Content-Security-Policy, in Chromium', () => {
   const labs: [string, (page: Page) => Promise<unknown>][] = [
     ['lb', (p) => p.locator('[data-instance="a"]').waitFor()],
     ['cors', (p) => p.getByLabel('CORS allows the second origin').waitFor()],
-    ['http', async (p) => {
-      await p.getByRole('button', { name: /Log in/ }).click();
-      await p.getByRole('button', { name: 'Log out' }).waitFor();
-    }],
+    [
+      'http',
+      async (p) => {
+        await p.getByRole('button', { name: /Log in/ }).click();
+        await p.getByRole('button', { name: 'Log out' }).waitFor();
+      },
+    ],
     ['faults', (p) => p.locator('#faults-title').waitFor()],
   ];
   it.each(labs)('the %s lab panel loads without a violation', async (name, ready) => {

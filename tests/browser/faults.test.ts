@@ -14,7 +14,10 @@ beforeAll(async () => {
 afterAll(() => lab?.close());
 
 const lane = (id: string) => page.locator(`.lane[data-lane="${id}"]`);
-const replyOf = (id: string) => lane(id).getByTestId('reply').evaluate((el) => el.textContent);
+const replyOf = (id: string) =>
+  lane(id)
+    .getByTestId('reply')
+    .evaluate((el) => el.textContent);
 
 /** Presses a fault's button; resolves once every given lane's bubble says done. */
 async function race(button: string, lanes: string[]): Promise<void> {
@@ -26,7 +29,14 @@ describe('the faults lab, in Chromium', () => {
   it('offers one button per fault, each with what to watch, reachable from the keyboard', async () => {
     await page.goto(`${server.url}/?lab=faults&prompt=what-is-sse&tps=15&ttft=0&jitter=0`);
     const buttons = page.getByRole('region', { name: 'What breaks streaming' }).getByRole('button');
-    expect(await buttons.allInnerTexts()).toEqual(['▶ Connection dropped', '▶ Slow link', '▶ Buffering proxy', '▶ gzip, no flush', '▶ gzip, flushed', '▶ Idle timeout']);
+    expect(await buttons.allInnerTexts()).toEqual([
+      '▶ Connection dropped',
+      '▶ Slow link',
+      '▶ Buffering proxy',
+      '▶ gzip, no flush',
+      '▶ gzip, flushed',
+      '▶ Idle timeout',
+    ]);
     for (const button of await buttons.all()) expect(await button.getAttribute('aria-describedby')).toBeTruthy();
     await page.getByRole('button', { name: 'Buffering proxy' }).focus();
     await page.keyboard.press('Tab');
@@ -59,14 +69,18 @@ describe('the faults lab, in Chromium', () => {
   });
 
   it('slow link: the bytes arrive, each token event cut into several chunks', async () => {
-    await page.goto(`${server.url}/?lab=faults&text=${encodeURIComponent('Streaming replies arrive token by token over one long response, never buffered.')}&tps=30&ttft=0&jitter=0`);
+    await page.goto(
+      `${server.url}/?lab=faults&text=${encodeURIComponent('Streaming replies arrive token by token over one long response, never buffered.')}&tps=30&ttft=0&jitter=0`,
+    );
     await race('Slow link', ['sse', 'slow-sse']);
     expect(await replyOf('slow-sse')).toBe(await replyOf('sse'));
     // The in-flight wires count every write: the slow link cuts most token events in two.
     const writes = async (id: string) => Number(/(\d+) writes? ↓/.exec(await page.locator(`.in-flight .row[data-lane="${id}"]`).innerText())?.[1]);
     expect(await writes('slow-sse')).toBeGreaterThanOrEqual(1.5 * (await writes('sse')));
     // And the byte view shows a chunk-size line in the middle of an event.
-    expect(await lane('slow-sse').locator('[data-kind="chunk-size"]').count()).toBeGreaterThan(await lane('slow-sse').locator('[data-kind="sse-dispatch"]').count());
+    expect(await lane('slow-sse').locator('[data-kind="chunk-size"]').count()).toBeGreaterThan(
+      await lane('slow-sse').locator('[data-kind="sse-dispatch"]').count(),
+    );
   });
 
   it('gzip: the wire view says the body is gzip-compressed and parses no SSE fields out of it; the bubble still fills', async () => {

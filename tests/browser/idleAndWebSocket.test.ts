@@ -66,10 +66,12 @@ describe('lesson 13, idle timeouts and heartbeats', () => {
     expect(errors.filter((e) => !labNoise.test(e))).toEqual([]);
   });
 
-  it('the faults lab\'s Idle timeout button races the same three lanes with 6 s of thinking', async () => {
+  it("the faults lab's Idle timeout button races the same three lanes with 6 s of thinking", async () => {
     await page.goto(`${server.url}/?lab=faults&prompt=what-is-sse&tps=30&ttft=0&jitter=0`);
     await page.getByRole('button', { name: 'Idle timeout' }).click();
-    await expect.poll(() => page.locator('.lane').evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.lane))).toEqual(['sse', 'idle-sse', 'idle-hb-sse']);
+    await expect
+      .poll(() => page.locator('.lane').evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.lane)))
+      .toEqual(['sse', 'idle-sse', 'idle-hb-sse']);
     expect(new URL(page.url()).searchParams.get('ttft')).toBe('6000');
     for (const id of ['sse', 'idle-hb-sse']) await expect.poll(() => status(id), { timeout: 25_000 }).toBe('done');
     await expect.poll(() => status('idle-sse'), { timeout: 25_000 }).toBe('error');
@@ -106,14 +108,18 @@ describe('lesson 14, when a WebSocket wins', () => {
     await expect.poll(() => figure('stop-ws', 'last')).toBe('21 B');
     expect(await figure('stop-ws', 'messages')).toBe('2');
     expect(bytesOf(await figure('stop-sse', 'last'))).toBeGreaterThan(300);
-    expect(await page.locator('[data-figure="stop-ratio"]').innerText()).toMatch(/21 B up the WebSocket, one frame; \d+ B for the SSE page's second request: \d+× as many bytes/);
+    expect(await page.locator('[data-figure="stop-ratio"]').innerText()).toMatch(
+      /21 B up the WebSocket, one frame; \d+ B for the SSE page's second request: \d+× as many bytes/,
+    );
     expect(await lane('stop-ws').locator('.unmasked', { hasText: '{"type":"stop"}' }).count()).toBe(1);
 
     // The SSE page's stop is a request of its own, answered 204, on a second connection.
     await lane('stop-sse').getByRole('tab', { name: 'Headers' }).click();
     const headers = lane('stop-sse').locator('.headers');
     await expect.poll(() => headers.locator('h3').count()).toBe(2);
-    expect(await headers.locator('.start-line').allInnerTexts()).toEqual(expect.arrayContaining([expect.stringMatching(/^POST \/api\/labs\/duplex\/stop\/sse\?run=/), 'HTTP/1.1 204 No Content']));
+    expect(await headers.locator('.start-line').allInnerTexts()).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^POST \/api\/labs\/duplex\/stop\/sse\?run=/), 'HTTP/1.1 204 No Content']),
+    );
     expect(errors).toEqual([]);
   });
 
@@ -121,7 +127,10 @@ describe('lesson 14, when a WebSocket wins', () => {
     await page.keyboard.press('PageDown');
     await predict(2);
     for (const id of ['chat-ws', 'chat-http']) await expect.poll(() => status(id), { timeout: 20_000 }).toBe('done');
-    const replyOf = (id: string) => lane(id).getByTestId('reply').evaluate((el) => el.textContent);
+    const replyOf = (id: string) =>
+      lane(id)
+        .getByTestId('reply')
+        .evaluate((el) => el.textContent);
     expect(await replyOf('chat-ws')).toBe(await replyOf('chat-http'));
     const words = await tokens('chat-http');
     expect(words).toBeGreaterThan(10);

@@ -32,10 +32,11 @@ afterAll(async () => {
 });
 
 /** What has focus, as a short description. */
-const focused = () => page.evaluate(() => {
-  const el = document.activeElement as HTMLElement | null;
-  return el ? `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''} ${el.getAttribute('aria-label') ?? el.textContent?.trim().slice(0, 40) ?? ''}` : '';
-});
+const focused = () =>
+  page.evaluate(() => {
+    const el = document.activeElement as HTMLElement | null;
+    return el ? `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''} ${el.getAttribute('aria-label') ?? el.textContent?.trim().slice(0, 40) ?? ''}` : '';
+  });
 
 /** Presses Tab until the focused element matches `selector` (at most `max` times). */
 async function tabTo(selector: string, max = 60): Promise<void> {

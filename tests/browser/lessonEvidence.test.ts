@@ -66,7 +66,12 @@ async function place(page: Page, selector: string) {
       const style = getComputedStyle(up);
       if (!/auto|scroll|hidden/.test(style.overflowY + style.overflowX)) continue;
       const r = up.getBoundingClientRect();
-      clip = { top: Math.max(clip.top, r.top), bottom: Math.min(clip.bottom, r.bottom), left: Math.max(clip.left, r.left), right: Math.min(clip.right, r.right) };
+      clip = {
+        top: Math.max(clip.top, r.top),
+        bottom: Math.min(clip.bottom, r.bottom),
+        left: Math.max(clip.left, r.left),
+        right: Math.min(clip.right, r.right),
+      };
     }
     const fontPx = parseFloat(getComputedStyle(el).fontSize) * ((el as HTMLElement & { currentCSSZoom?: number }).currentCSSZoom ?? 1);
     // A segment or a header line must be wholly in view; of a panel (the timeline, a lab, a bubble) its top.
@@ -94,7 +99,12 @@ async function checkStep(page: Page, lesson: Lesson, i: number, present: boolean
   // The evidence may come late in the run (the final chunk), so wait for it, then for it to be in view.
   const name = `${String(lesson.number).padStart(2, '0')}-${lesson.slug}-${i + 1}${present ? '' : '-normal'}`;
   try {
-    await expect.poll(async () => (await where())?.inView ?? false, { timeout: 40_000, message: `${lesson.slug}/${i + 1}${present ? ' (presenter)' : ''}: ${selector} in view` }).toBe(true);
+    await expect
+      .poll(async () => (await where())?.inView ?? false, {
+        timeout: 40_000,
+        message: `${lesson.slug}/${i + 1}${present ? ' (presenter)' : ''}: ${selector} in view`,
+      })
+      .toBe(true);
   } catch (error) {
     // What the room would have seen instead, and where the evidence was.
     await page.screenshot({ path: path.join(artifacts, `${name}-failed.png`) });
@@ -107,20 +117,24 @@ async function checkStep(page: Page, lesson: Lesson, i: number, present: boolean
 }
 
 describe('every step brings its evidence into view at 1280x720', () => {
-  it.each(lessons.map((l) => [l.slug, l] as const))('%s', async (_slug, lesson) => {
-    const normal = await openPage(browser, errors);
-    const presenter = await openPage(browser, errors);
-    try {
-      // The two modes side by side: most of a step's time is the reply's own pace.
-      const walk = async (page: Page, present: boolean) => {
-        for (const i of lesson.steps.keys()) await checkStep(page, lesson, i, present);
-      };
-      await Promise.all([walk(normal, false), walk(presenter, true)]);
-    } finally {
-      await normal.close();
-      await presenter.close();
-    }
-  }, 240_000);
+  it.each(lessons.map((l) => [l.slug, l] as const))(
+    '%s',
+    async (_slug, lesson) => {
+      const normal = await openPage(browser, errors);
+      const presenter = await openPage(browser, errors);
+      try {
+        // The two modes side by side: most of a step's time is the reply's own pace.
+        const walk = async (page: Page, present: boolean) => {
+          for (const i of lesson.steps.keys()) await checkStep(page, lesson, i, present);
+        };
+        await Promise.all([walk(normal, false), walk(presenter, true)]);
+      } finally {
+        await normal.close();
+        await presenter.close();
+      }
+    },
+    240_000,
+  );
 });
 
 describe('a step about the end of the stream shows the end', () => {
@@ -132,7 +146,9 @@ describe('a step about the end of the stream shows the end', () => {
       // Step 2 parks the player early in the run; step 3 keeps the run and must show its end.
       await page.keyboard.press('PageDown');
       await expect.poll(() => page.locator('#step-title').innerText()).toContain('The last chunk is empty');
-      await expect.poll(async () => (await place(page, '.lane[data-lane="sse"] .seg.picked[data-kind="chunk-last"]'))?.inView ?? false, { timeout: 20_000 }).toBe(true);
+      await expect
+        .poll(async () => (await place(page, '.lane[data-lane="sse"] .seg.picked[data-kind="chunk-last"]'))?.inView ?? false, { timeout: 20_000 })
+        .toBe(true);
     } finally {
       await page.close();
     }

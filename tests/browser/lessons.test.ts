@@ -41,28 +41,32 @@ const title = () => page.locator('#step-title').innerText();
 const shownLanes = () => page.locator('.lane').evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.lane));
 
 describe('every lesson, step by step', () => {
-  it.each(lessons.map((l) => [l.slug, l] as const))('%s: each step shows its text and its lanes', async (slug, lesson) => {
-    errors.length = 0;
-    await page.goto(`${server.url}/lessons/${slug}/1`);
-    for (const [i, step] of lesson.steps.entries()) {
-      if (i > 0) await page.keyboard.press('PageDown');
-      const state = stepState(lesson, i);
-      if (state.predict) {
-        // The answer is not on screen before the learner commits: no lanes yet.
-        await expect.poll(() => page.locator('.predict .choice').count()).toBe(state.predict.choices.length);
-        expect(await page.locator('.lane').count()).toBe(0);
-        await page.locator('.predict .choice').first().click();
+  it.each(lessons.map((l) => [l.slug, l] as const))(
+    '%s: each step shows its text and its lanes',
+    async (slug, lesson) => {
+      errors.length = 0;
+      await page.goto(`${server.url}/lessons/${slug}/1`);
+      for (const [i, step] of lesson.steps.entries()) {
+        if (i > 0) await page.keyboard.press('PageDown');
+        const state = stepState(lesson, i);
+        if (state.predict) {
+          // The answer is not on screen before the learner commits: no lanes yet.
+          await expect.poll(() => page.locator('.predict .choice').count()).toBe(state.predict.choices.length);
+          expect(await page.locator('.lane').count()).toBe(0);
+          await page.locator('.predict .choice').first().click();
+        }
+        await expect.poll(title).toContain(step.title);
+        expect(page.url()).toBe(`${server.url}/lessons/${slug}/${i + 1}`);
+        if (state.run !== 'none') await expect.poll(shownLanes, { timeout: 10_000 }).toEqual(state.lanes);
+        if (state.lab) expect(await page.locator(`#${state.lab}-title`).count()).toBe(1);
+        if (state.tab) {
+          await expect.poll(() => page.locator(`.lane [role="tab"][aria-selected="true"]`).first().innerText()).toMatch(new RegExp(state.tab, 'i'));
+        }
       }
-      await expect.poll(title).toContain(step.title);
-      expect(page.url()).toBe(`${server.url}/lessons/${slug}/${i + 1}`);
-      if (state.run !== 'none') await expect.poll(shownLanes, { timeout: 10_000 }).toEqual(state.lanes);
-      if (state.lab) expect(await page.locator(`#${state.lab}-title`).count()).toBe(1);
-      if (state.tab) {
-        await expect.poll(() => page.locator(`.lane [role="tab"][aria-selected="true"]`).first().innerText()).toMatch(new RegExp(state.tab, 'i'));
-      }
-    }
-    expect(errors.filter((e) => !labNoise.test(e))).toEqual([]);
-  }, 120_000);
+      expect(errors.filter((e) => !labNoise.test(e))).toEqual([]);
+    },
+    120_000,
+  );
 });
 
 describe('a lesson step', () => {
@@ -117,7 +121,16 @@ describe('a lab that does not run here', () => {
     try {
       await page.goto(`${bare.url}/lessons/scaling/2`);
       await page.locator('.predict .choice').nth(1).click();
-      await expect.poll(() => page.locator('.notice').innerText().catch(() => ''), { timeout: 10_000 }).toContain('recording shipped with the lesson');
+      await expect
+        .poll(
+          () =>
+            page
+              .locator('.notice')
+              .innerText()
+              .catch(() => ''),
+          { timeout: 10_000 },
+        )
+        .toContain('recording shipped with the lesson');
       expect(await shownLanes()).toEqual(['lb-sse', 'lb-ws']);
       // The recorded run: the SSE reply resumed on another instance, whole; the WebSocket died.
       const sse = page.locator('.lane[data-lane="lb-sse"]');
@@ -173,7 +186,16 @@ describe('presenter mode', () => {
       await presenting.goto(`${server.url}/present?token=${presenter.token}`);
       expect(presenting.url()).toBe(`${server.url}/lessons`);
       await presenting.goto(`${server.url}/lessons/chunks/2?present=1`);
-      await expect.poll(() => audience.locator('#step-title').innerText().catch(() => ''), { timeout: 10_000 }).toContain('Every chunk says its size');
+      await expect
+        .poll(
+          () =>
+            audience
+              .locator('#step-title')
+              .innerText()
+              .catch(() => ''),
+          { timeout: 10_000 },
+        )
+        .toContain('Every chunk says its size');
       await presenting.keyboard.press('PageDown');
       await expect.poll(() => audience.locator('#step-title').innerText()).toContain('The last chunk is empty');
       await presenting.keyboard.press('b');

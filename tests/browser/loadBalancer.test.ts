@@ -28,7 +28,11 @@ describe('the load-balancer lab, in Chromium', () => {
     for (const id of new Set([sseOn, wsOn])) await page.getByRole('button', { name: `Kill ${id}` }).click();
 
     await expect.poll(() => lane('lb-sse').locator('.bubble').getAttribute('data-status'), { timeout: 20_000 }).toBe('done');
-    expect(await lane('lb-sse').getByTestId('reply').evaluate((el) => el.textContent)).toBe(text);
+    expect(
+      await lane('lb-sse')
+        .getByTestId('reply')
+        .evaluate((el) => el.textContent),
+    ).toBe(text);
     const served = (await lane('lb-sse').getByTestId('instances').innerText()).replace('served by instance ', '').split(' → ');
     expect(served[0]).toBe(sseOn);
     expect(served.at(-1)).not.toBe(sseOn);

@@ -26,7 +26,19 @@ afterAll(async () => {
   await labs?.close();
 });
 
-const views = ['/', '/?lab=lb', '/?lab=faults', '/?lab=http', '/?lab=cors', '/?lab=limits', '/?lab=duplex', '/lessons', '/lessons/chunks/3', '/lessons/chunks/3?present=1', '/follow'];
+const views = [
+  '/',
+  '/?lab=lb',
+  '/?lab=faults',
+  '/?lab=http',
+  '/?lab=cors',
+  '/?lab=limits',
+  '/?lab=duplex',
+  '/lessons',
+  '/lessons/chunks/3',
+  '/lessons/chunks/3?present=1',
+  '/follow',
+];
 
 /** Containers whose labelled children must not overlap one another. */
 const groups: [container: string, children: string][] = [
@@ -45,9 +57,7 @@ function overlaps(page: Page): Promise<string[]> {
     const name = (el: Element) => `${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 30)}"`;
     for (const [container, children] of groups) {
       for (const box of document.querySelectorAll(container)) {
-        const rects = [...box.querySelectorAll(children)]
-          .map((el) => [el, el.getBoundingClientRect()] as const)
-          .filter(([, r]) => r.width > 1 && r.height > 1);
+        const rects = [...box.querySelectorAll(children)].map((el) => [el, el.getBoundingClientRect()] as const).filter(([, r]) => r.width > 1 && r.height > 1);
         for (let i = 0; i < rects.length; i++) {
           for (let j = i + 1; j < rects.length; j++) {
             const [a, ra] = rects[i]!;
@@ -131,9 +141,22 @@ describe('/follow on a phone', () => {
       const presenting = await desk.newPage();
       await presenting.goto(`${server.url}/present?token=${presenter.token}`);
       await presenting.goto(`${server.url}/lessons/chunks/2?present=1`);
-      await expect.poll(() => audience.locator('#step-title').innerText().catch(() => ''), { timeout: 10_000 }).toContain('Every chunk says its size');
+      await expect
+        .poll(
+          () =>
+            audience
+              .locator('#step-title')
+              .innerText()
+              .catch(() => ''),
+          { timeout: 10_000 },
+        )
+        .toContain('Every chunk says its size');
       await expect.poll(() => audience.locator('.lane').count(), { timeout: 10_000 }).toBeGreaterThan(0);
-      const box = (selector: string) => audience.locator(selector).first().evaluate((el) => el.getBoundingClientRect().toJSON() as DOMRect);
+      const box = (selector: string) =>
+        audience
+          .locator(selector)
+          .first()
+          .evaluate((el) => el.getBoundingClientRect().toJSON() as DOMRect);
       const [title, lead, evidence] = await Promise.all([box('#step-title'), box('.lesson .lead'), box('.lane')]);
       expect(title.top).toBeLessThan(lead.top);
       expect(lead.bottom).toBeLessThanOrEqual(evidence.top);
@@ -159,9 +182,9 @@ describe('at 1280×720', () => {
       expect(new Set(tops).size).toBe(1);
       expect(await overlaps(page)).toEqual([]);
       // Small controls are targets of at least 24×24 px (WCAG 2.5.8).
-      const small = await page.locator('input[type="checkbox"], .playback select, .playback input[type="range"], .controls select').evaluateAll((els) =>
-        els.map((el) => el.getBoundingClientRect()).filter((r) => r.width < 24 || r.height < 24).length,
-      );
+      const small = await page
+        .locator('input[type="checkbox"], .playback select, .playback input[type="range"], .controls select')
+        .evaluateAll((els) => els.map((el) => el.getBoundingClientRect()).filter((r) => r.width < 24 || r.height < 24).length);
       expect(small).toBe(0);
     } finally {
       await context.close();

@@ -114,7 +114,9 @@ describe('lesson 12: errors after the 200', () => {
           const log: string[] = [];
           const source = new EventSource('/api/stream/sse?tps=200&ttft=0&fail=3');
           source.onerror = (e) => {
-            log.push(`${e.constructor.name} ${source.readyState}${e instanceof MessageEvent ? ` ${(JSON.parse(String(e.data)) as { tokens: number }).tokens}` : ''}`);
+            log.push(
+              `${e.constructor.name} ${source.readyState}${e instanceof MessageEvent ? ` ${(JSON.parse(String(e.data)) as { tokens: number }).tokens}` : ''}`,
+            );
             if (log.length === 3) {
               source.close();
               resolve(log);

@@ -43,7 +43,8 @@ async function overlapping(groups: string, selector: string): Promise<string[]> 
           for (let j = i + 1; j < boxes.length; j++) {
             const a = boxes[i]!.r;
             const b = boxes[j]!.r;
-            if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) found.push(`"${boxes[i]!.text}" over "${boxes[j]!.text}"`);
+            if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5)
+              found.push(`"${boxes[i]!.text}" over "${boxes[j]!.text}"`);
           }
         return found;
       }),
@@ -79,10 +80,12 @@ describe('packets in flight', () => {
     const outside = await page.locator('.in-flight .track').evaluateAll((tracks) =>
       tracks.flatMap((track) => {
         const t = track.getBoundingClientRect();
-        return [...track.querySelectorAll('.packet')].filter((p) => {
-          const r = p.getBoundingClientRect();
-          return r.left < t.left - 0.5 || r.right > t.right + 0.5;
-        }).map((p) => p.textContent);
+        return [...track.querySelectorAll('.packet')]
+          .filter((p) => {
+            const r = p.getBoundingClientRect();
+            return r.left < t.left - 0.5 || r.right > t.right + 0.5;
+          })
+          .map((p) => p.textContent);
       }),
     );
     expect(outside).toEqual([]);

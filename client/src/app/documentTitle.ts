@@ -16,7 +16,10 @@ export function documentTitle(route: Route, studio: Pick<Studio, 'lab'>, guide: 
       : route.page === 'studio'
         ? [studio.lab ? `${labTitle(studio.lab)} lab` : 'Studio']
         : guide.lesson
-          ? [`${guide.lesson.steps[guide.step]?.title ?? ''} (step ${guide.step + 1} of ${guide.lesson.steps.length})`, `${guide.lesson.number}. ${guide.lesson.title}`]
+          ? [
+              `${guide.lesson.steps[guide.step]?.title ?? ''} (step ${guide.step + 1} of ${guide.lesson.steps.length})`,
+              `${guide.lesson.number}. ${guide.lesson.title}`,
+            ]
           : [route.page === 'follow' ? 'Following the presenter' : 'Lesson'];
   return [...where, 'Streamscope'].join(' · ');
 }

@@ -20,7 +20,12 @@ function follower() {
   const statuses: FollowStatus[] = [];
   const { ch, subscribe } = channel();
   // The fake guide stands for the real one: the channel only reads and sets these fields.
-  const stop = followPresenter(guide as never, (slug, step) => shown.push(`${slug}/${step}`), (s) => statuses.push(s), subscribe as never);
+  const stop = followPresenter(
+    guide as never,
+    (slug, step) => shown.push(`${slug}/${step}`),
+    (s) => statuses.push(s),
+    subscribe as never,
+  );
   return { guide, shown, statuses, ch, stop };
 }
 

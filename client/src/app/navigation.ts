@@ -19,7 +19,8 @@ export interface Link {
  */
 export function inAppUrl(click: Click, link: Link, origin: string): URL | null {
   // An <a> without href is not a link at all (its `href` property is '').
-  if (click.button !== 0 || click.ctrlKey || click.metaKey || click.shiftKey || link.target || link.written === null || link.written.startsWith('#')) return null;
+  if (click.button !== 0 || click.ctrlKey || click.metaKey || click.shiftKey || link.target || link.written === null || link.written.startsWith('#'))
+    return null;
   const url = new URL(link.href);
   if (url.origin !== origin || !(url.pathname === '/' || url.pathname.startsWith('/lessons'))) return null;
   return url;

@@ -55,8 +55,25 @@ describe('a span of the text as token pieces', () => {
   test('tokenStarts', () => expect(starts).toEqual([0, 2, 5, 10, 12, 12, 13]));
   test.each([
     ['inside one token', 6, 9, [[2, 'her', 1]]],
-    ['across tokens', 1, 6, [[0, 'i', 1], [1, ' **', 0], [2, 't', 0]]],
-    ['skips empty tokens', 11, 13, [[3, '*', 1], [5, '!', 0]]],
+    [
+      'across tokens',
+      1,
+      6,
+      [
+        [0, 'i', 1],
+        [1, ' **', 0],
+        [2, 't', 0],
+      ],
+    ],
+    [
+      'skips empty tokens',
+      11,
+      13,
+      [
+        [3, '*', 1],
+        [5, '!', 0],
+      ],
+    ],
     ['nothing', 4, 4, []],
   ] as const)('%s', (_name, from, to, want) => {
     expect(piecesOfSpan(texts, starts, from, to).map((p) => [p.token, p.text, p.from])).toEqual(want);

@@ -77,7 +77,13 @@ export function parseBlocks(src: string, lines: readonly Line[], open: boolean):
       i++;
       continue;
     }
-    const taken = fence(src, lines, i, open) ?? single(src, line, t, i, open) ?? list(src, lines, i, open) ?? quoted(src, lines, i, open) ?? table(src, lines, i, open) ?? paragraph(src, lines, i, open);
+    const taken =
+      fence(src, lines, i, open) ??
+      single(src, line, t, i, open) ??
+      list(src, lines, i, open) ??
+      quoted(src, lines, i, open) ??
+      table(src, lines, i, open) ??
+      paragraph(src, lines, i, open);
     blocks.push(taken.block);
     i = taken.next;
   }
@@ -190,7 +196,16 @@ function single(src: string, line: Line, t: string, i: number, open: boolean): T
     const closing = /(?:^|[ \t]+)#+[ \t]*$|[ \t]+$/.exec(src.slice(line.from + h[0].length, line.to));
     if (closing) to = line.from + h[0].length + closing.index;
     const from = line.from + h[0].length;
-    return { block: { kind: 'heading', level: h[1]!.length, from: line.from, to: line.to, inline: inlineOf(src, [{ from, to: Math.max(from, to) }], open && line.end === line.to) }, next: i + 1 };
+    return {
+      block: {
+        kind: 'heading',
+        level: h[1]!.length,
+        from: line.from,
+        to: line.to,
+        inline: inlineOf(src, [{ from, to: Math.max(from, to) }], open && line.end === line.to),
+      },
+      next: i + 1,
+    };
   }
   if (rule.test(t)) return { block: { kind: 'rule', from: line.from, to: line.to }, next: i + 1 };
   return undefined;
@@ -266,7 +281,8 @@ function quoted(src: string, lines: readonly Line[], i: number, open: boolean): 
     const t = src.slice(line.from, line.to);
     const m = quote.exec(t);
     if (m) inner.push({ ...line, from: line.from + m[0].length });
-    else if (j > i && t.trim() !== '' && !interrupts(t) && src.slice(inner.at(-1)!.from, inner.at(-1)!.to).trim() !== '') inner.push(dedent(src, line, indentOf(t)));
+    else if (j > i && t.trim() !== '' && !interrupts(t) && src.slice(inner.at(-1)!.from, inner.at(-1)!.to).trim() !== '')
+      inner.push(dedent(src, line, indentOf(t)));
     else break;
   }
   if (inner.length === 0) return undefined;
@@ -283,7 +299,8 @@ function cells(src: string, line: Line): Span[] {
     const raw = t.slice(start, k);
     const lead = raw.length - raw.trimStart().length;
     const cell = { from: line.from + start + lead, to: line.from + start + raw.trimEnd().length };
-    if (!((start === 0 && k < t.length && raw.trim() === '') || (k === t.length && raw.trim() === '' && start > 0))) out.push(cell.to >= cell.from ? cell : { from: cell.from, to: cell.from });
+    if (!((start === 0 && k < t.length && raw.trim() === '') || (k === t.length && raw.trim() === '' && start > 0)))
+      out.push(cell.to >= cell.from ? cell : { from: cell.from, to: cell.from });
     start = k + 1;
   }
   return out;
@@ -296,7 +313,17 @@ function table(src: string, lines: readonly Line[], i: number, open: boolean): T
   // The last line starts with a pipe: a table's header on its way, drawn as one.
   if (!delimiter) {
     if (!open || !src.slice(head.from, head.to).trimStart().startsWith('|')) return undefined;
-    return { block: { kind: 'table', align: cells(src, head).map(() => undefined), head: row(src, head, cells(src, head).length, true), rows: [], from: head.from, to: head.to }, next: i + 1 };
+    return {
+      block: {
+        kind: 'table',
+        align: cells(src, head).map(() => undefined),
+        head: row(src, head, cells(src, head).length, true),
+        rows: [],
+        from: head.from,
+        to: head.to,
+      },
+      next: i + 1,
+    };
   }
   const d = src.slice(delimiter.from, delimiter.to);
   const headCells = cells(src, head);

@@ -36,7 +36,11 @@ export class MarkdownDoc {
     const known = this.#settled;
     while (keep < known.length && (known[keep]!.at < src.length || (known[keep]!.at === src.length && !(known[keep]!.final && open)))) keep++;
     // Only a text that grew from the last one keeps its blocks (a new run is new text).
-    if (keep > 0 && !(src.length >= this.#src.length ? src.startsWith(this.#src.slice(0, known[keep - 1]!.at)) : this.#src.startsWith(src.slice(0, known[keep - 1]!.at)))) keep = 0;
+    if (
+      keep > 0 &&
+      !(src.length >= this.#src.length ? src.startsWith(this.#src.slice(0, known[keep - 1]!.at)) : this.#src.startsWith(src.slice(0, known[keep - 1]!.at)))
+    )
+      keep = 0;
     known.length = keep;
     this.#src = src;
     const from = known.at(-1)?.resume ?? 0;
@@ -63,7 +67,8 @@ export class MarkdownDoc {
  * the items of a growing list that did not change stay the same objects, and are not drawn again.
  */
 export function share<T>(old: T, fresh: T): T {
-  if (Object.is(old, fresh) || typeof old !== 'object' || typeof fresh !== 'object' || old === null || fresh === null) return Object.is(old, fresh) ? old : fresh;
+  if (Object.is(old, fresh) || typeof old !== 'object' || typeof fresh !== 'object' || old === null || fresh === null)
+    return Object.is(old, fresh) ? old : fresh;
   if (Array.isArray(old) !== Array.isArray(fresh)) return fresh;
   const before = old as Record<string, unknown>;
   const now = fresh as Record<string, unknown>;

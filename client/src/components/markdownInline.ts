@@ -101,7 +101,10 @@ export function parseInline(s: string, open = false): Inline[] {
       // No link inside a link: earlier brackets are text from now on.
       const before = items.slice(0, b).map((item): Item => (item.t === 'bracket' ? { ...item, t: 'text' } : item));
       items.length = 0;
-      items.push(...before, { t: 'node', node: { kind: 'link', children, url: link.url > i + 2 ? [{ kind: 'text', from: i + 2, to: link.url }] : [], open: link.open } });
+      items.push(...before, {
+        t: 'node',
+        node: { kind: 'link', children, url: link.url > i + 2 ? [{ kind: 'text', from: i + 2, to: link.url }] : [], open: link.open },
+      });
       i = link.open ? s.length : link.url + 1;
       textFrom = i;
     } else i++;

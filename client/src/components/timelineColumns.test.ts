@@ -44,7 +44,12 @@ describe('ColumnPath', () => {
     const two = path.paths(2 * columnChunk + 5);
     expect(two.settled).toHaveLength(2);
     expect(two.settled[0]).toBe(one.settled[0]);
-    expect(all(two)).toBe(xs.slice(0, 2 * columnChunk + 5).map((x) => `${x}:1;`).join(''));
+    expect(all(two)).toBe(
+      xs
+        .slice(0, 2 * columnChunk + 5)
+        .map((x) => `${x}:1;`)
+        .join(''),
+    );
   });
 
   test('a scrub back into a settled chunk redraws it from there', () => {
@@ -53,7 +58,12 @@ describe('ColumnPath', () => {
     path.paths(xs.length);
     const back = path.paths(columnChunk + 3);
     expect(back.settled).toHaveLength(1);
-    expect(all(back)).toBe(xs.slice(0, columnChunk + 3).map((x) => `${x}:1;`).join(''));
+    expect(all(back)).toBe(
+      xs
+        .slice(0, columnChunk + 3)
+        .map((x) => `${x}:1;`)
+        .join(''),
+    );
   });
 });
 

@@ -26,7 +26,15 @@ describe('placeLabels', () => {
     );
     expect(labels).toEqual([{ x: 10, text: 'first byte 10 ms · first token 11 ms', anchor: 'start', at: 14, line: 0 }]);
     // Times that round to the same are said once.
-    expect(placeLabels([{ name: 'first token', ms: 900.2, x: 10 }, { name: 'done', ms: 899.9, x: 11 }], 800)[0]!.text).toBe('first token · done 900 ms');
+    expect(
+      placeLabels(
+        [
+          { name: 'first token', ms: 900.2, x: 10 },
+          { name: 'done', ms: 899.9, x: 11 },
+        ],
+        800,
+      )[0]!.text,
+    ).toBe('first token · done 900 ms');
   });
 
   test('a label that would run off the right goes left of its marker', () => {

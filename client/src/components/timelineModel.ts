@@ -156,7 +156,11 @@ export class LaneIndex {
    */
   barColumns(k: number, height: (size: number) => number): ColumnPath {
     if (this.#barColumns?.k !== k || this.#barColumns.height !== height) {
-      const path = new ColumnPath((i) => Math.round(this.writes[i]!.ms * k), (i) => this.writes[i]!.size, barPiece(rowLayout.base, height));
+      const path = new ColumnPath(
+        (i) => Math.round(this.writes[i]!.ms * k),
+        (i) => this.writes[i]!.size,
+        barPiece(rowLayout.base, height),
+      );
       this.#barColumns = { k, height, path };
     }
     return this.#barColumns.path;
@@ -165,7 +169,14 @@ export class LaneIndex {
   /** Tokens as marks at most one per pixel column, at `k` px per ms (see `barColumns`). */
   tokenColumns(k: number): ColumnPath {
     if (this.#tokenColumns?.k !== k) {
-      this.#tokenColumns = { k, path: new ColumnPath((i) => Math.round(this.tokenMs[i]! * k), () => 1, markPiece(rowLayout.tokenTop, rowLayout.tokenHeight)) };
+      this.#tokenColumns = {
+        k,
+        path: new ColumnPath(
+          (i) => Math.round(this.tokenMs[i]! * k),
+          () => 1,
+          markPiece(rowLayout.tokenTop, rowLayout.tokenHeight),
+        ),
+      };
     }
     return this.#tokenColumns.path;
   }

@@ -73,7 +73,18 @@ export const highlightKinds = [
 export type HighlightKind = (typeof highlightKinds)[number];
 
 /** What a step may do to the labs before its run, so a class runs on a clicker (`run/labControls.svelte.ts`). */
-export const labActions = ['login', 'logout', 'round-robin', 'sticky', 'revive-all', 'simulate', 'cors-allow', 'cors-deny', 'origin-check-on', 'origin-check-off'] as const;
+export const labActions = [
+  'login',
+  'logout',
+  'round-robin',
+  'sticky',
+  'revive-all',
+  'simulate',
+  'cors-allow',
+  'cors-deny',
+  'origin-check-on',
+  'origin-check-off',
+] as const;
 export type LabAction = (typeof labActions)[number];
 
 /** A question the learner answers before the run shows the result. */
@@ -171,7 +182,20 @@ export function stepState(lesson: Lesson, index: number): StepState {
   }
   const own = lesson.steps[index]?.config ?? {};
   const focus = stepFocus(own, lanes, lab);
-  return { lanes, settings, lab, run: own.run, pause: own.pause, highlight: own.highlight ?? [], tab: own.tab ?? defaultTab(focus.view), predict: own.predict, actions: own.actions ?? [], kill: own.kill, stop: own.stop, focus };
+  return {
+    lanes,
+    settings,
+    lab,
+    run: own.run,
+    pause: own.pause,
+    highlight: own.highlight ?? [],
+    tab: own.tab ?? defaultTab(focus.view),
+    predict: own.predict,
+    actions: own.actions ?? [],
+    kill: own.kill,
+    stop: own.stop,
+    focus,
+  };
 }
 
 /**

@@ -24,12 +24,21 @@ describe('the lessons’ commands use the origin the page is served on', () => {
     const lesson = {
       slug: 'x',
       steps: [
-        { title: 't', lead: '<p>http://localhost:3000/a</p>', body: '<pre>curl http://localhost:3000/b</pre>', config: { predict: { question: 'q', choices: ['a', 'b'], answer: 0, explain: '<p>http://localhost:3000/c</p>' } } },
+        {
+          title: 't',
+          lead: '<p>http://localhost:3000/a</p>',
+          body: '<pre>curl http://localhost:3000/b</pre>',
+          config: { predict: { question: 'q', choices: ['a', 'b'], answer: 0, explain: '<p>http://localhost:3000/c</p>' } },
+        },
         { title: 'u', lead: '<p>no origin</p>', body: '', config: {} },
       ],
     } as unknown as Lesson;
     const served = lessonServedAt(lesson, 'http://10.0.0.5:8080');
-    expect(served.steps[0]).toMatchObject({ lead: '<p>http://10.0.0.5:8080/a</p>', body: '<pre>curl http://10.0.0.5:8080/b</pre>', config: { predict: { explain: '<p>http://10.0.0.5:8080/c</p>' } } });
+    expect(served.steps[0]).toMatchObject({
+      lead: '<p>http://10.0.0.5:8080/a</p>',
+      body: '<pre>curl http://10.0.0.5:8080/b</pre>',
+      config: { predict: { explain: '<p>http://10.0.0.5:8080/c</p>' } },
+    });
     expect(served.steps[1]).toEqual(lesson.steps[1]);
     // The lesson as built is not changed: a module's default export is shared.
     expect(lesson.steps[0]?.lead).toBe('<p>http://localhost:3000/a</p>');

@@ -104,7 +104,10 @@ export class Player {
       if (run.state === 'live' && this.following) {
         this.cursor = performance.timeOrigin + performance.now() - run.startedAt;
       } else {
-        this.cursor = Math.min(this.cursor + elapsed * this.speed, run.state === 'live' ? performance.timeOrigin + performance.now() - run.startedAt : this.duration);
+        this.cursor = Math.min(
+          this.cursor + elapsed * this.speed,
+          run.state === 'live' ? performance.timeOrigin + performance.now() - run.startedAt : this.duration,
+        );
         if (run.state === 'live' && this.speed >= 1 && this.cursor >= performance.timeOrigin + performance.now() - run.startedAt - 1) this.following = true;
       }
       if (run.state !== 'live' && this.cursor >= this.duration) {

@@ -34,7 +34,6 @@ export interface WireTotals {
   writes: number;
 }
 
-
 export interface ConnInfo {
   conn: number;
   method: string;

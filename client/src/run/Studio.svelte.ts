@@ -60,7 +60,10 @@ export class Studio {
   constructor(query: URLSearchParams) {
     this.settings = settingsFromQuery(query);
     this.lab = query.get('lab');
-    const lanes = query.get('lanes')?.split(',').filter((l): l is LaneId => (laneIds as string[]).includes(l));
+    const lanes = query
+      .get('lanes')
+      ?.split(',')
+      .filter((l): l is LaneId => (laneIds as string[]).includes(l));
     if (lanes?.length) this.visible = lanes;
   }
 
@@ -118,11 +121,16 @@ export class Studio {
     run.startedAt = pageNow();
     const lanes = Promise.all(
       run.lanes.map((lane) =>
-        laneSpec(lane.id).client(run.settings, run.id, (event) => {
-          lane.addApp({ ...event, t: pageNow() });
-          // Early answers may be handled late while the page renders; later tokens tighten the estimate.
-          if (event.kind === 'open' || (event.kind === 'token' && (event.index ?? 0) % 16 === 15)) run.estimateOffset();
-        }, abort.signal),
+        laneSpec(lane.id).client(
+          run.settings,
+          run.id,
+          (event) => {
+            lane.addApp({ ...event, t: pageNow() });
+            // Early answers may be handled late while the page renders; later tokens tighten the estimate.
+            if (event.kind === 'open' || (event.kind === 'token' && (event.index ?? 0) % 16 === 15)) run.estimateOffset();
+          },
+          abort.signal,
+        ),
       ),
     );
     // EventSource and WebSocket connect from tasks they queue; let the requests leave before the

@@ -28,7 +28,10 @@ describe('a lane whose EventSource reconnected', () => {
   test('says what happened in the past tense once it finished, and is not an error', () => {
     expect(atEnd.status).toBe('done');
     expect(atEnd.tokens).toBe(20);
-    expect(troubleNote(atEnd.trouble)).toEqual({ text: 'Connection lost after token 15, then reconnected; the reply resumed from Last-Event-ID.', broken: false });
+    expect(troubleNote(atEnd.trouble)).toEqual({
+      text: 'Connection lost after token 15, then reconnected; the reply resumed from Last-Event-ID.',
+      broken: false,
+    });
   });
 
   test('is a state of the event kind, whatever the detail says', () => {
@@ -40,13 +43,22 @@ describe('a lane whose EventSource reconnected', () => {
 describe('troubleNote', () => {
   test.each([
     [undefined, undefined],
-    [{ state: 'lost', detail: '', afterTokens: 0, drops: 1 }, { text: 'Connection lost before the first token; the client is reconnecting with Last-Event-ID…', broken: true }],
+    [
+      { state: 'lost', detail: '', afterTokens: 0, drops: 1 },
+      { text: 'Connection lost before the first token; the client is reconnecting with Last-Event-ID…', broken: true },
+    ],
     [
       { state: 'resumed', detail: '', afterTokens: 40, drops: 3 },
       { text: 'Connection lost 3 times, reconnected each time (last after token 40); the reply resumed from Last-Event-ID.', broken: false },
     ],
-    [{ state: 'failed', detail: 'closed with code 1006', afterTokens: 12, drops: 0 }, { text: 'closed with code 1006 (after token 12)', broken: true }],
-    [{ state: 'failed', detail: 'HTTP 500', afterTokens: 0, drops: 0 }, { text: 'HTTP 500', broken: true }],
+    [
+      { state: 'failed', detail: 'closed with code 1006', afterTokens: 12, drops: 0 },
+      { text: 'closed with code 1006 (after token 12)', broken: true },
+    ],
+    [
+      { state: 'failed', detail: 'HTTP 500', afterTokens: 0, drops: 0 },
+      { text: 'HTTP 500', broken: true },
+    ],
   ] as const)('%o', (trouble, note) => {
     expect(troubleNote(trouble)).toEqual(note);
   });

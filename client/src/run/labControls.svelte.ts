@@ -11,7 +11,6 @@ import type { Run } from './Run.svelte.ts';
 import { laneSpec } from './lanes.ts';
 import type { LabAction } from '../lessons/lesson.ts';
 
-
 export const labState = $state({
   /** The HTTP features lab's session cookie is live in this browser. */
   signedIn: false,

@@ -14,7 +14,19 @@ export interface MessageCosts {
   lastMessage: number;
 }
 
-const framing: ReadonlySet<SegmentKind> = new Set(['request-line', 'header', 'head-end', 'ws-fin-opcode', 'ws-mask-len', 'ws-ext-len', 'ws-mask-key', 'chunk-size', 'chunk-crlf', 'chunk-last', 'chunk-end']);
+const framing: ReadonlySet<SegmentKind> = new Set([
+  'request-line',
+  'header',
+  'head-end',
+  'ws-fin-opcode',
+  'ws-mask-len',
+  'ws-ext-len',
+  'ws-mask-key',
+  'chunk-size',
+  'chunk-crlf',
+  'chunk-last',
+  'chunk-end',
+]);
 
 type UpSegment = Pick<Segment, 'dir' | 'kind' | 'length' | 'exchange' | 'frame' | 'part'> & { conn: number; bytes: Uint8Array };
 

@@ -50,7 +50,12 @@ export function fromRecording(value: unknown): Run {
   if (r.version !== 1) throw new Error(`Recording version ${String(r.version)} is not supported; this page reads version 1.`);
   if (!Array.isArray(r.lanes) || typeof r.startedAt !== 'number') throw new Error('The recording has no lanes or no start time.');
   const lanes = r.lanes.filter((l) => laneIds.includes(l.id));
-  const run = new Run(String(r.id ?? 'replay'), { ...defaultSettings, ...r.settings }, lanes.map((l) => l.id), r.startedAt);
+  const run = new Run(
+    String(r.id ?? 'replay'),
+    { ...defaultSettings, ...r.settings },
+    lanes.map((l) => l.id),
+    r.startedAt,
+  );
   run.offset = typeof r.offset === 'number' ? r.offset : 0;
   run.offsetUncertainty = typeof r.offsetUncertainty === 'number' ? r.offsetUncertainty : null;
   for (const saved of lanes) {

@@ -14,7 +14,14 @@ export interface Settings {
   fail?: number | null;
 }
 
-export const defaultSettings: Settings = { prompt: replyDefaults.prompt, text: '', tps: replyDefaults.tps, ttft: replyDefaults.ttft, jitter: replyDefaults.jitter, seed: replyDefaults.seed };
+export const defaultSettings: Settings = {
+  prompt: replyDefaults.prompt,
+  text: '',
+  tps: replyDefaults.tps,
+  ttft: replyDefaults.ttft,
+  jitter: replyDefaults.jitter,
+  seed: replyDefaults.seed,
+};
 
 /** The stream endpoints' query string for these settings and a run id. */
 export function settingsQuery(settings: Settings, run?: string): URLSearchParams {
@@ -37,7 +44,14 @@ export function settingsFromQuery(query: URLSearchParams, base: Settings = defau
     const n = raw === null || raw.trim() === '' ? NaN : Number(raw);
     return Number.isFinite(n) ? n : base[key];
   };
-  const settings: Settings = { prompt: query.get('prompt') ?? base.prompt, text: query.get('text') ?? base.text, tps: num('tps'), ttft: num('ttft'), jitter: num('jitter'), seed: num('seed') };
+  const settings: Settings = {
+    prompt: query.get('prompt') ?? base.prompt,
+    text: query.get('text') ?? base.text,
+    tps: num('tps'),
+    ttft: num('ttft'),
+    jitter: num('jitter'),
+    seed: num('seed'),
+  };
   // Only when asked for: a page without it streams whole replies.
   const fail = query.get('fail');
   if (fail !== null && /^\d+$/.test(fail.trim())) settings.fail = Number(fail);

@@ -56,8 +56,16 @@ export function tapRun(run: Run): Promise<() => void> {
       const lane = id && run.lane(id);
       if (!lane) return;
       if (event.type === 'close') lane.closeConn(event.conn, event.t);
-      else if (event.type === 'generation') lane.addGeneration({ conn: event.conn, t: event.t, from: event.from, generated: event.generated, of: event.of, reason: event.reason });
-      else lane.addWire({ conn: event.conn, t: event.t, dir: event.type === 'read' ? 'up' : 'down', bytes: decodeBase64(event.data), parts: event.type === 'write' ? event.parts : undefined });
+      else if (event.type === 'generation')
+        lane.addGeneration({ conn: event.conn, t: event.t, from: event.from, generated: event.generated, of: event.of, reason: event.reason });
+      else
+        lane.addWire({
+          conn: event.conn,
+          t: event.t,
+          dir: event.type === 'read' ? 'up' : 'down',
+          bytes: decodeBase64(event.data),
+          parts: event.type === 'write' ? event.parts : undefined,
+        });
     };
   });
 }

@@ -65,7 +65,10 @@ export const fetchSseClient =
         if (!resume || attempt >= maxResumes) {
           return emit({ kind: 'error', detail: `the stream broke off after ${tokens} tokens (${(error as Error).message}); nothing asks for the rest` });
         }
-        emit({ kind: 'reconnecting', detail: `connection lost after id ${lastEventId ?? 'none'}; the code will reconnect with Last-Event-ID: ${lastEventId ?? '(none)'}` });
+        emit({
+          kind: 'reconnecting',
+          detail: `connection lost after id ${lastEventId ?? 'none'}; the code will reconnect with Last-Event-ID: ${lastEventId ?? '(none)'}`,
+        });
         const resumed = await sleep(retryMs, signal);
         if (!resumed) return emit({ kind: 'done', detail: 'stopped: the page aborted the fetch' });
       }

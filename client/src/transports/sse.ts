@@ -10,55 +10,57 @@ export interface SseClientOptions {
 }
 
 /** The browser's own EventSource: GET only, no custom headers, reconnects by itself. */
-export const sseClient = (path = '/api/stream/sse', extra: Record<string, string> = {}, { giveUpAfter = Infinity }: SseClientOptions = {}): LaneClient => (settings, run, emit, signal) =>
-  new Promise((resolve) => {
-    let lost = 0;
-    emit({ kind: 'request' });
-    const query = settingsQuery(settings, run);
-    for (const [key, value] of Object.entries(extra)) query.set(key, value);
-    const source = new EventSource(`${path}?${query}`);
-    let settled = false;
-    const finish = (): void => {
-      settled = true;
-      source.close();
-      resolve();
-    };
-    source.onopen = () => emit({ kind: 'open' });
-    source.addEventListener('token', (e) => {
-      const { index, text } = JSON.parse(e.data) as { index: number; text: string };
-      lost = 0;
-      emit({ kind: 'token', index, text });
+export const sseClient =
+  (path = '/api/stream/sse', extra: Record<string, string> = {}, { giveUpAfter = Infinity }: SseClientOptions = {}): LaneClient =>
+  (settings, run, emit, signal) =>
+    new Promise((resolve) => {
+      let lost = 0;
+      emit({ kind: 'request' });
+      const query = settingsQuery(settings, run);
+      for (const [key, value] of Object.entries(extra)) query.set(key, value);
+      const source = new EventSource(`${path}?${query}`);
+      let settled = false;
+      const finish = (): void => {
+        settled = true;
+        source.close();
+        resolve();
+      };
+      source.onopen = () => emit({ kind: 'open' });
+      source.addEventListener('token', (e) => {
+        const { index, text } = JSON.parse(e.data) as { index: number; text: string };
+        lost = 0;
+        emit({ kind: 'token', index, text });
+      });
+      // Without close() here, EventSource would reconnect when the server ends the response.
+      source.addEventListener('done', () => {
+        emit({ kind: 'done' });
+        finish();
+      });
+      source.onerror = (e) => {
+        // A server's `event: error` comes to this same handler, as a MessageEvent with data; a
+        // connection problem comes as a plain Event. Without close(), EventSource would reconnect
+        // after the server ends the response, and be told the same error again.
+        if (e instanceof MessageEvent) {
+          emit({ kind: 'error', detail: (JSON.parse(String(e.data)) as { detail?: string }).detail ?? String(e.data) });
+          finish();
+        } else if (source.readyState === EventSource.CONNECTING && ++lost >= giveUpAfter) {
+          emit({ kind: 'error', detail: `gave up after ${lost} connections lost with no token` });
+          finish();
+        } else if (source.readyState === EventSource.CONNECTING) {
+          emit({ kind: 'reconnecting', detail: 'connection lost; EventSource reconnects with Last-Event-ID' });
+        } else {
+          emit({ kind: 'error', detail: 'the stream failed' });
+          finish();
+        }
+      };
+      signal.addEventListener(
+        'abort',
+        () => {
+          if (settled) return;
+          // "Stop generating": close() ends the connection, and the server sees it close.
+          emit({ kind: 'done', detail: 'stopped: the page called EventSource.close()' });
+          finish();
+        },
+        { once: true },
+      );
     });
-    // Without close() here, EventSource would reconnect when the server ends the response.
-    source.addEventListener('done', () => {
-      emit({ kind: 'done' });
-      finish();
-    });
-    source.onerror = (e) => {
-      // A server's `event: error` comes to this same handler, as a MessageEvent with data; a
-      // connection problem comes as a plain Event. Without close(), EventSource would reconnect
-      // after the server ends the response, and be told the same error again.
-      if (e instanceof MessageEvent) {
-        emit({ kind: 'error', detail: (JSON.parse(String(e.data)) as { detail?: string }).detail ?? String(e.data) });
-        finish();
-      } else if (source.readyState === EventSource.CONNECTING && ++lost >= giveUpAfter) {
-        emit({ kind: 'error', detail: `gave up after ${lost} connections lost with no token` });
-        finish();
-      } else if (source.readyState === EventSource.CONNECTING) {
-        emit({ kind: 'reconnecting', detail: 'connection lost; EventSource reconnects with Last-Event-ID' });
-      } else {
-        emit({ kind: 'error', detail: 'the stream failed' });
-        finish();
-      }
-    };
-    signal.addEventListener(
-      'abort',
-      () => {
-        if (settled) return;
-        // "Stop generating": close() ends the connection, and the server sees it close.
-        emit({ kind: 'done', detail: 'stopped: the page called EventSource.close()' });
-        finish();
-      },
-      { once: true },
-    );
-  });

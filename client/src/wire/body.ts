@@ -103,7 +103,7 @@ export class RawContent implements ContentConsumer {
       label: `${chunk ? 'chunk data' : 'body'}: ${size}${this.#type ? ` of ${this.#type}` : ''}, ${coding}-compressed`,
       explain:
         `Compressed with ${coding} (Content-Encoding): these bytes are not ${this.#type || 'the body'} yet, the browser decompresses them before ` +
-        'the page sees anything, and a compressor keeps small writes until it has a block\'s worth or is flushed (RFC 9110 §8.4.1).',
+        "the page sees anything, and a compressor keeps small writes until it has a block's worth or is flushed (RFC 9110 §8.4.1).",
     });
   }
 }

@@ -2,14 +2,13 @@ import { expect, test } from 'vitest';
 import type { TapEvent } from '../../../shared/tap.ts';
 import { byteEventFromJson, byteEventToJson, byteEventsFromTap, decodeBase64, encodeBase64 } from './byteEvent.ts';
 
-test.each([
-  [new Uint8Array([])],
-  [new Uint8Array([0, 255, 128, 13, 10])],
-  [new Uint8Array(100_000).map((_, i) => i * 7)],
-])('base64 round trip (%#)', (input) => {
-  expect(decodeBase64(encodeBase64(input))).toEqual(input);
-  expect(encodeBase64(input)).toBe(Buffer.from(input).toString('base64'));
-});
+test.each([[new Uint8Array([])], [new Uint8Array([0, 255, 128, 13, 10])], [new Uint8Array(100_000).map((_, i) => i * 7)]])(
+  'base64 round trip (%#)',
+  (input) => {
+    expect(decodeBase64(encodeBase64(input))).toEqual(input);
+    expect(encodeBase64(input)).toBe(Buffer.from(input).toString('base64'));
+  },
+);
 
 test('JSON fixtures keep time, direction, bytes and parts', () => {
   const event = { t: 12.5, dir: 'down' as const, bytes: new Uint8Array([0x31, 0x0d, 0x0a]), parts: [3] };

@@ -68,7 +68,9 @@ describe('captured bytes, protocol details', () => {
     expect(sizes.length).toBeGreaterThan(5);
     for (const size of sizes) {
       const hex = new TextDecoder().decode(bytes.get(size)).trim();
-      const data = segments.filter((s) => s.chunk === size.chunk && s.dir === 'down' && (s.layer === 'sse' || s.kind === 'chunk-data')).reduce((n, s) => n + s.length, 0);
+      const data = segments
+        .filter((s) => s.chunk === size.chunk && s.dir === 'down' && (s.layer === 'sse' || s.kind === 'chunk-data'))
+        .reduce((n, s) => n + s.length, 0);
       expect(Number.parseInt(hex, 16)).toBe(data);
     }
     expect(segments.filter((s) => s.dir === 'down').some((s) => s.kind === 'chunk-last')).toBe(true);

@@ -62,7 +62,11 @@ describe('chunked transfer coding', () => {
 
   test('a response after a chunked body on the same connection', () => {
     const input = events(['down', bytes(jsonHead, chunk('a'), lastChunk, 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb')]);
-    expect(elements(dissect(input)).map((e) => [e.kind, e.exchange]).slice(-3)).toEqual([
+    expect(
+      elements(dissect(input))
+        .map((e) => [e.kind, e.exchange])
+        .slice(-3),
+    ).toEqual([
       ['header', 2],
       ['head-end', 2],
       ['body', 2],
@@ -71,7 +75,11 @@ describe('chunked transfer coding', () => {
 
   test('a bad size line: an error leaf, then the rest of that direction opaque', () => {
     const input = events(['down', jsonHead], ['down', 'zz\r\nhello'], ['down', 'more']);
-    expect(dissect(input).slice(-3).map((s) => [s.layer, s.kind])).toEqual([
+    expect(
+      dissect(input)
+        .slice(-3)
+        .map((s) => [s.layer, s.kind]),
+    ).toEqual([
       ['chunked', 'error'],
       ['body', 'opaque'],
       ['body', 'opaque'],

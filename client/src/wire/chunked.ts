@@ -87,7 +87,7 @@ export class ChunkedDecoder implements BodyReader {
       kind: ok ? 'chunk-crlf' : 'error',
       label: ok ? `CRLF after chunk ${this.#chunk}` : 'expected CRLF after chunk data',
       explain: ok
-        ? 'The CRLF that closes a chunk\'s data; the next chunk-size line follows (RFC 9112 §7.1).'
+        ? "The CRLF that closes a chunk's data; the next chunk-size line follows (RFC 9112 §7.1)."
         : 'Chunk data must be followed by CRLF; these bytes are not, so the size line was wrong (RFC 9112 §7.1).',
       chunk: this.#chunk,
     });

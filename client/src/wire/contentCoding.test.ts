@@ -21,7 +21,13 @@ describe('contentCoding', () => {
     [undefined, undefined],
   ])('Content-Encoding %j → %j', (value, expected) => {
     const head: ResponseHead = {
-      type: 'response', status: 200, reason: 'OK', version: 'HTTP/1.1', offset: 0, length: 0, t: 0,
+      type: 'response',
+      status: 200,
+      reason: 'OK',
+      version: 'HTTP/1.1',
+      offset: 0,
+      length: 0,
+      t: 0,
       headers: value === undefined ? [] : [{ name: 'Content-Encoding', value }],
     };
     expect(contentCoding(head)).toBe(expected);
@@ -43,7 +49,7 @@ describe('a gzip-compressed event stream', () => {
   const input = gzipConnection(gzipHead);
   const segments = dissect(input);
 
-  test('keeps the chunked framing and labels each chunk\'s data as compressed, with no text', () => {
+  test("keeps the chunked framing and labels each chunk's data as compressed, with no text", () => {
     expectLeafInvariants(input, segments);
     const data = elements(segments).filter((e) => e.kind === 'chunk-data');
     expect(data.length).toBeGreaterThan(3);
@@ -75,7 +81,9 @@ describe('a gzip-compressed event stream', () => {
   test('a compressed Content-Length body is labelled the same way', () => {
     const body = zlib.gzipSync('{"text":"hi","tokens":["hi"]}');
     const head = `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: ${body.length}\r\n\r\n`;
-    const [e] = elements(dissect(events(['up', 'GET /api/stream/http HTTP/1.1\r\nHost: a\r\n\r\n'], ['down', bytes(head, new Uint8Array(body))]))).filter((x) => x.kind === 'body');
+    const [e] = elements(dissect(events(['up', 'GET /api/stream/http HTTP/1.1\r\nHost: a\r\n\r\n'], ['down', bytes(head, new Uint8Array(body))]))).filter(
+      (x) => x.kind === 'body',
+    );
     expect(e).toMatchObject({ label: `body: ${body.length} bytes of application/json, gzip-compressed`, text: undefined, payloadBytes: 0 });
   });
 });

@@ -14,7 +14,9 @@ const fixtures: [string, () => ByteEvent[]][] = [
 
 /** Token texts in order of arrival, as the page's chat bubble would show them. */
 function tokenStream(segments: readonly Segment[]): string[] {
-  return elements(segments).filter((e) => e.token !== undefined).map((e) => e.tokenText ?? '');
+  return elements(segments)
+    .filter((e) => e.token !== undefined)
+    .map((e) => e.tokenText ?? '');
 }
 
 describe.each(fixtures)('%s fixture', (_name, fixture) => {

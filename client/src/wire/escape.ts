@@ -15,14 +15,22 @@ const named: Record<number, string> = { 0x09: '\\t', 0x0a: '\\n', 0x0d: '\\r', 0
 /** Length of the valid UTF-8 sequence starting at `i`, or 0 (RFC 3629 §4: no overlongs, no surrogates). */
 function utf8SequenceLength(bytes: Uint8Array, i: number): number {
   const b0 = bytes[i] ?? 0;
-  const [n, lo, hi] = b0 >= 0xc2 && b0 <= 0xdf ? [2, 0x80, 0xbf]
-    : b0 === 0xe0 ? [3, 0xa0, 0xbf]
-    : b0 === 0xed ? [3, 0x80, 0x9f]
-    : b0 >= 0xe1 && b0 <= 0xef ? [3, 0x80, 0xbf]
-    : b0 === 0xf0 ? [4, 0x90, 0xbf]
-    : b0 >= 0xf1 && b0 <= 0xf3 ? [4, 0x80, 0xbf]
-    : b0 === 0xf4 ? [4, 0x80, 0x8f]
-    : [0, 0, 0];
+  const [n, lo, hi] =
+    b0 >= 0xc2 && b0 <= 0xdf
+      ? [2, 0x80, 0xbf]
+      : b0 === 0xe0
+        ? [3, 0xa0, 0xbf]
+        : b0 === 0xed
+          ? [3, 0x80, 0x9f]
+          : b0 >= 0xe1 && b0 <= 0xef
+            ? [3, 0x80, 0xbf]
+            : b0 === 0xf0
+              ? [4, 0x90, 0xbf]
+              : b0 >= 0xf1 && b0 <= 0xf3
+                ? [4, 0x80, 0xbf]
+                : b0 === 0xf4
+                  ? [4, 0x80, 0x8f]
+                  : [0, 0, 0];
   if (n === 0 || i + n > bytes.length) return 0;
   const b1 = bytes[i + 1] ?? 0;
   if (b1 < lo || b1 > hi) return 0;
@@ -44,7 +52,7 @@ const utf8 = new TextDecoder();
 export function escapeChars(bytes: Uint8Array, options: { utf8?: boolean } = {}): EscapedChar[] {
   const decodeUtf8 = options.utf8 ?? true;
   const out: EscapedChar[] = [];
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const b = bytes[i] ?? 0;
     const name = named[b];
     if (name) out.push({ text: name, start: i, length: 1, escaped: b !== 0x5c });
@@ -67,7 +75,9 @@ export function escapeChars(bytes: Uint8Array, options: { utf8?: boolean } = {})
 
 /** `escapeChars` joined: `HTTP/1.1 200 OK\r\n`. */
 export function escapeBytes(bytes: Uint8Array, options: { utf8?: boolean } = {}): string {
-  return escapeChars(bytes, options).map((c) => c.text).join('');
+  return escapeChars(bytes, options)
+    .map((c) => c.text)
+    .join('');
 }
 
 /** `48 54 54 50`: two lower-case hex digits per byte, space-separated. */

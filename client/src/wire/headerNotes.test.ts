@@ -7,7 +7,11 @@ describe('Cache-Control notes say what each directive asks (RFC 9111 §5.2.2)', 
     ['no-cache', /no-cache: a cache may keep a copy, but must ask the server before every reuse/, /no cache may keep/],
     // The buffered reply's: never stored.
     ['no-store', /no-store: no cache may keep a copy at all/, /may keep a copy, but/],
-    ['private, max-age=0, must-revalidate', /private: only the browser’s own cache.*max-age=0: fresh for 0 s.*must-revalidate: once stale/, /no-store|no-cache/],
+    [
+      'private, max-age=0, must-revalidate',
+      /private: only the browser’s own cache.*max-age=0: fresh for 0 s.*must-revalidate: once stale/,
+      /no-store|no-cache/,
+    ],
     ['no-cache, no-transform', /no-cache: .*; no-transform: proxies must not change the body/, /no-store/],
   ])('%s', (value, says, saysNot) => {
     const note = headerNote('Cache-Control', value, 'down').explain;

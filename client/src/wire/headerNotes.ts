@@ -22,8 +22,7 @@ const notes: Record<string, Explain> = {
     /chunked/i.test(v)
       ? 'chunked: the body comes in chunks, each announced by its size, so it can be sent before its total length is known (RFC 9112 §7.1).'
       : 'How the body is encoded for transfer (RFC 9112 §6.1).',
-  'content-length': (v) =>
-    `The body is exactly ${v} bytes: the reader knows the message is complete when it has them all (RFC 9112 §6.2).`,
+  'content-length': (v) => `The body is exactly ${v} bytes: the reader knows the message is complete when it has them all (RFC 9112 §6.2).`,
   'cache-control': (v) => cacheControlNote(v),
   connection: (v) =>
     /upgrade/i.test(v)
@@ -41,28 +40,24 @@ const notes: Record<string, Explain> = {
     varying: true,
   }),
   'sec-websocket-accept': () => ({
-    explain: 'base64(SHA-1(key + the RFC\'s fixed GUID)): proof that this server understood the WebSocket handshake (RFC 6455 §4.2.2).',
+    explain: "base64(SHA-1(key + the RFC's fixed GUID)): proof that this server understood the WebSocket handshake (RFC 6455 §4.2.2).",
     varying: true,
   }),
   'sec-websocket-version': () => 'The WebSocket protocol version; 13 is RFC 6455, the only one in use (RFC 6455 §4.1).',
-  'sec-websocket-extensions': () =>
-    'Extensions offered or accepted, e.g. permessage-deflate compression (RFC 6455 §9, RFC 7692).',
+  'sec-websocket-extensions': () => 'Extensions offered or accepted, e.g. permessage-deflate compression (RFC 6455 §9, RFC 7692).',
   'sec-websocket-protocol': (_v, dir) =>
     dir === 'up'
       ? 'Subprotocols the page offers: new WebSocket(url, protocols) sets this header, the only one the browser API can set, so some services carry a token in it (RFC 6455 §1.9, §4.1).'
       : 'The subprotocol the server picked from those the client offered (RFC 6455 §4.2.2).',
-  'x-accel-buffering': () =>
-    'no: asks a buffering proxy such as nginx to pass each chunk on at once instead of collecting the whole response.',
-  'last-event-id': () =>
-    'The id of the last SSE event the browser got before reconnecting, so the server can resume after it (WHATWG HTML §9.2.4).',
+  'x-accel-buffering': () => 'no: asks a buffering proxy such as nginx to pass each chunk on at once instead of collecting the whole response.',
+  'last-event-id': () => 'The id of the last SSE event the browser got before reconnecting, so the server can resume after it (WHATWG HTML §9.2.4).',
   date: () => ({ explain: 'When the server sent the response; it differs on every run (RFC 9110 §6.6.1).', varying: true }),
   host: () => 'Which site this request is for; required in HTTP/1.1 (RFC 9112 §3.2).',
   accept: (v) =>
     /text\/event-stream/i.test(v)
       ? 'EventSource sends Accept: text/event-stream; the server answers with an event stream.'
       : 'Media types the client can take (RFC 9110 §12.5.1).',
-  origin: () =>
-    'The page that made the request: CORS checks it for fetch, but for a WebSocket checking it is up to the server (RFC 6455 §10.2).',
+  origin: () => 'The page that made the request: CORS checks it for fetch, but for a WebSocket checking it is up to the server (RFC 6455 §10.2).',
   cookie: () => 'Cookies the browser sends along — on SSE requests and on the WebSocket handshake alike (RFC 6265).',
   authorization: () => 'Credentials; fetch can set this header, EventSource and the browser WebSocket API cannot (RFC 9110 §11.6.2).',
   'content-encoding': () => 'The body is compressed; a compressing proxy or middleware can hold back a stream (RFC 9110 §8.4).',

@@ -17,7 +17,13 @@ describe('heads', () => {
       ['head-end', 'empty line: end of head'],
     ]);
     const request = exchanges[0]?.request;
-    expect(request).toMatchObject({ method: 'GET', path: '/api/stream/sse', target: '/api/stream/sse?prompt=hello&tps=20&run=r1', version: 'HTTP/1.1', offset: 0 });
+    expect(request).toMatchObject({
+      method: 'GET',
+      path: '/api/stream/sse',
+      target: '/api/stream/sse?prompt=hello&tps=20&run=r1',
+      version: 'HTTP/1.1',
+      offset: 0,
+    });
     expect(request?.length).toBe(up.reduce((n, e) => n + e.length, 0));
     const response = exchanges[0]?.response;
     expect(response).toMatchObject({ status: 200, reason: 'OK', t: 1001 });

@@ -18,8 +18,7 @@ const requestLine = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) (HTTP\/\d\.\d)$/;
 const statusLine = /^(HTTP\/\d\.\d) (\d{3})(?: (.*))?$/;
 
 const startExplain = {
-  request:
-    'The request line: method, target (path and query) and protocol version, then CRLF (RFC 9112 §3).',
+  request: 'The request line: method, target (path and query) and protocol version, then CRLF (RFC 9112 §3).',
   response: 'The status line: protocol version, status code and reason phrase, then CRLF (RFC 9112 §4).',
   101: 'The status line: 101 Switching Protocols — after the empty line that ends this head, the connection carries WebSocket frames, not HTTP (RFC 9110 §15.2.2).',
 };

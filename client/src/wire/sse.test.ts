@@ -90,7 +90,18 @@ describe('SSE fields', () => {
     ]);
     // The chunk framing between the pieces stays in byte order.
     const down = segments.filter((s) => s.dir === 'down' && s.layer !== 'http').map((s) => s.kind);
-    expect(down).toEqual(['chunk-size', 'sse-field', 'sse-field', 'chunk-crlf', 'chunk-size', 'sse-field', 'sse-dispatch', 'chunk-crlf', 'chunk-last', 'chunk-end']);
+    expect(down).toEqual([
+      'chunk-size',
+      'sse-field',
+      'sse-field',
+      'chunk-crlf',
+      'chunk-size',
+      'sse-field',
+      'sse-dispatch',
+      'chunk-crlf',
+      'chunk-last',
+      'chunk-end',
+    ]);
   });
 
   test.each([
@@ -143,7 +154,12 @@ describe('OpenAI-style SSE', () => {
     const data = sse(openaiConnection()).filter((e) => e.name === 'data');
     expect(data.map((e) => e.token ?? e.label)).toEqual([
       'data: chat.completion.chunk (no content)',
-      0, 1, 2, 3, 4, 5,
+      0,
+      1,
+      2,
+      3,
+      4,
+      5,
       'data: chat.completion.chunk (finish_reason stop)',
       'data: [DONE]',
     ]);

@@ -133,7 +133,7 @@ export class SseParser implements ContentConsumer {
     if (value === '[DONE]') {
       return {
         label: 'data: [DONE]',
-        explain: 'OpenAI\'s end-of-stream marker: plain text, not JSON; clients stop reading when they see it.',
+        explain: "OpenAI's end-of-stream marker: plain text, not JSON; clients stop reading when they see it.",
       };
     }
     const json = readJson(value);

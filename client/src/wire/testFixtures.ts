@@ -45,7 +45,10 @@ function completionChunk(delta: object, finish: string | null = null): string {
 /** POST /v1/chat/completions with stream: true — head and body in separate reads, as curl sends them. */
 export function openaiConnection(): ByteEvent[] {
   return events(
-    ['up', `POST /v1/chat/completions HTTP/1.1\r\nHost: localhost:5173\r\nContent-Type: application/json\r\nContent-Length: ${bytes(openaiBody).length}\r\n\r\n`],
+    [
+      'up',
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: localhost:5173\r\nContent-Type: application/json\r\nContent-Length: ${bytes(openaiBody).length}\r\n\r\n`,
+    ],
     ['up', openaiBody],
     ['down', 'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n'],
     ['down', chunk(completionChunk({ role: 'assistant', content: '' }))],
@@ -65,7 +68,10 @@ export function bufferedConnection(): ByteEvent[] {
     ['up', 'GET /api/prompts HTTP/1.1\r\nHost: localhost:5173\r\n\r\n'],
     ['down', `HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${prompts.length}\r\nETag: W/"10-abc"\r\n\r\n${prompts}`],
     ['up', 'GET /api/stream/http?prompt=hello HTTP/1.1\r\nHost: localhost:5173\r\n\r\n'],
-    ['down', bytes(`HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${bytes(bufferedReply).length}\r\n\r\n`, bufferedReply)],
+    [
+      'down',
+      bytes(`HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${bytes(bufferedReply).length}\r\n\r\n`, bufferedReply),
+    ],
   );
 }
 
@@ -78,10 +84,15 @@ export function wsToken(index: number, text: string): string {
 /** GET /api/stream/ws: the upgrade, a masked start message, token frames, closes both ways. */
 export function wsConnection(): ByteEvent[] {
   return events(
-    ['up', 'GET /api/stream/ws HTTP/1.1\r\nHost: localhost:5173\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
-      'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'],
-    ['down', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-      'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n'],
+    [
+      'up',
+      'GET /api/stream/ws HTTP/1.1\r\nHost: localhost:5173\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    ],
+    [
+      'down',
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' + 'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n',
+    ],
     ['up', wsFrame({ payload: '{"type":"start","prompt":"hello","tps":20}', mask: wsKey })],
     ...tokenTexts.map((text, i): ['down', Uint8Array] => ['down', wsFrame({ payload: wsToken(i, text) })]),
     ['down', wsFrame({ payload: 'x'.repeat(126) })],

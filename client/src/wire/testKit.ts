@@ -92,7 +92,20 @@ export function elements(segments: readonly Segment[]): Element[] {
     }
     const { dir, offset, length, layer, kind, label, explain, text, token, tokenText, name, sseEvent, frame, exchange } = s;
     byId.set(s.element, {
-      dir, offset, length, layer, kind, label, explain, text, token, tokenText, name, sseEvent, frame, exchange,
+      dir,
+      offset,
+      length,
+      layer,
+      kind,
+      label,
+      explain,
+      text,
+      token,
+      tokenText,
+      name,
+      sseEvent,
+      frame,
+      exchange,
       chunks: s.chunk === undefined ? [] : [s.chunk],
       payloadBytes: s.payloadBytes ?? 0,
     });
@@ -145,9 +158,7 @@ export function expectLeafInvariants(input: readonly ByteEvent[], segments: read
     else pieces.set(s.element, [s]);
   }
   for (const [id, list] of pieces) {
-    const ok = list.length === 1
-      ? list[0]?.part === 'whole'
-      : list.every((s, i) => s.part === (i === 0 ? 'first' : i === list.length - 1 ? 'last' : 'middle'));
+    const ok = list.length === 1 ? list[0]?.part === 'whole' : list.every((s, i) => s.part === (i === 0 ? 'first' : i === list.length - 1 ? 'last' : 'middle'));
     if (!ok) problems.push(`element ${id}: parts ${list.map((s) => s.part).join(',')}`);
   }
   expect(problems.slice(0, 10)).toEqual([]);

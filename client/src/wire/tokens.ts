@@ -47,7 +47,8 @@ export function tokenOf(value: unknown, counter: TokenCounter): Token | undefine
   }
   if (type === 'content_block_delta') {
     const delta = value['delta'];
-    if (isRecord(delta) && delta['type'] === 'text_delta' && typeof delta['text'] === 'string' && delta['text'] !== '') return { index: counter.next++, text: delta['text'] };
+    if (isRecord(delta) && delta['type'] === 'text_delta' && typeof delta['text'] === 'string' && delta['text'] !== '')
+      return { index: counter.next++, text: delta['text'] };
   }
   return undefined;
 }

@@ -115,14 +115,21 @@ describe('frames', () => {
       ['down', wsFrame({ opcode: 8, payload: bytes(new Uint8Array([0x03, 0xe8]), 'bye') })],
       ['up', wsFrame({ opcode: 8, payload: bytes(new Uint8Array([0x03, 0xe9])), mask: [0xaa, 0xbb, 0xcc, 0xdd] })],
     );
-    expect(ws(input).map((e) => e.label).slice(2)).toEqual(['close code 1000 (normal closure)', 'close reason "bye"']);
+    expect(
+      ws(input)
+        .map((e) => e.label)
+        .slice(2),
+    ).toEqual(['close code 1000 (normal closure)', 'close reason "bye"']);
     expect(ws(input, 'up').at(-1)?.label).toBe('close code 1001 (going away)');
     const code = dissect(input).find((s) => s.dir === 'up' && s.kind === 'ws-close-code');
     expect(code?.unmasked).toEqual(new Uint8Array([0x03, 0xe9]));
   });
 
   test('ping and pong; a close with no payload has no payload leaf', () => {
-    const input = afterHandshake(['down', bytes(wsFrame({ opcode: 9, payload: 'hi' }), wsFrame({ opcode: 8 }))], ['up', wsFrame({ opcode: 10, payload: 'hi', mask: [1, 1, 1, 1] })]);
+    const input = afterHandshake(
+      ['down', bytes(wsFrame({ opcode: 9, payload: 'hi' }), wsFrame({ opcode: 8 }))],
+      ['up', wsFrame({ opcode: 10, payload: 'hi', mask: [1, 1, 1, 1] })],
+    );
     expect(ws(input).map((e) => e.label)).toEqual([
       'FIN=1 RSV=000 opcode=9 (ping)',
       'MASK=0, length 2',

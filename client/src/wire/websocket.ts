@@ -159,8 +159,7 @@ export class WebSocketParser {
   #payload(bytes: Uint8Array, spans: Span[]): void {
     const f = this.#frame;
     const plain = f.key ? unmask(bytes, f.key) : bytes;
-    const extra = (from: number): PieceExtra | undefined =>
-      f.key ? (s, e) => ({ unmasked: plain.subarray(from + s, from + e) }) : undefined;
+    const extra = (from: number): PieceExtra | undefined => (f.key ? (s, e) => ({ unmasked: plain.subarray(from + s, from + e) }) : undefined);
     const common = { layer: 'ws', kind: 'ws-payload', ...(f.key ? { varying: true } : {}) } as const;
     const masking = f.key ? '; on the wire it is masked, the text shows it unmasked (RFC 6455 §5.3)' : '';
     if (f.opcode === 0x8) return this.#close(plain, spans, extra);

@@ -19,7 +19,11 @@ afterAll(async () => {
 const wsUrl = (path: string): string => `${server.url.replace('http', 'ws')}${path}`;
 
 /** Opens a socket, runs `talk` once it is open, and collects every message until the close. */
-function session(path: string, talk: (ws: WebSocket, received: Record<string, unknown>[]) => void, headers: Record<string, string> = {}): Promise<{ received: Record<string, unknown>[]; code: number; reason: string }> {
+function session(
+  path: string,
+  talk: (ws: WebSocket, received: Record<string, unknown>[]) => void,
+  headers: Record<string, string> = {},
+): Promise<{ received: Record<string, unknown>[]; code: number; reason: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrl(path), { headers });
     const received: Record<string, unknown>[] = [];
@@ -117,7 +121,8 @@ describe('/api/labs/duplex/ws (many small messages both ways)', () => {
 });
 
 describe('POST /api/labs/duplex/echo (one request per message)', () => {
-  const post = (body: string, query = ''): Promise<Response> => fetch(`${server.url}/api/labs/duplex/echo${query}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+  const post = (body: string, query = ''): Promise<Response> =>
+    fetch(`${server.url}/api/labs/duplex/echo${query}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
 
   it('answers the message as JSON', async () => {
     const response = await post('{"index":3,"text":"hello"}', '?run=r1');
@@ -150,7 +155,7 @@ describe('stopping a reply', () => {
   const total = replyFor(parseSettings(settings)).tokens.length;
   const query = new URLSearchParams(settings).toString();
 
-  it('SSE: a POST with the stream\'s run stops it, and the stream ends with a done event that says so', async () => {
+  it("SSE: a POST with the stream's run stops it, and the stream ends with a done event that says so", async () => {
     const response = await fetch(`${server.url}/api/labs/duplex/stop/sse?${query}&run=stop-sse-1`);
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();

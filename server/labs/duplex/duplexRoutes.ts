@@ -41,7 +41,8 @@ export function duplexRoutes(ctx: TransportContext): express.Router {
 
   lab.get('/stop/sse', ((req, res) => {
     const settings = parseSettings(req.query);
-    if (settings.run === null) throw new Problem(400, 'Parameter "run" is required here: it names the stream, so that a POST with the same run can stop it.', 'run');
+    if (settings.run === null)
+      throw new Problem(400, 'Parameter "run" is required here: it names the stream, so that a POST with the same run can stop it.', 'run');
     const run = settings.run;
     const controller = new AbortController();
     streams.set(run, controller);

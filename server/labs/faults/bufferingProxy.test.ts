@@ -46,7 +46,7 @@ describe('GET /api/labs/faults/buffering-proxy/sse', () => {
     expect(dechunk(response.body).payload.toString()).toBe(dechunk(direct.body).payload.toString());
   });
 
-  it('with honourAccel=true obeys the upstream\'s X-Accel-Buffering: no and passes tokens through as they come', async () => {
+  it("with honourAccel=true obeys the upstream's X-Accel-Buffering: no and passes tokens through as they come", async () => {
     const response = await rawGet(`${server.url}/api/labs/faults/buffering-proxy/sse?${query}&honourAccel=true`);
     const payloads = payloadAfterEachRead(response);
     const firstToken = firstReadWith(payloads, 'event: token');

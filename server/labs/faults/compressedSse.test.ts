@@ -16,7 +16,10 @@ const query = 'text=one%20two%20three%20four%20five%20six%20seven%20eight&tps=20
 /** Browsers send `gzip, deflate, br`, and the middleware prefers brotli: both hold tokens back alike. */
 const codings = {
   gzip: { accept: 'gzip', inflate: (bytes: Buffer, flush: boolean) => zlib.gunzipSync(bytes, flush ? { finishFlush: zlib.constants.Z_SYNC_FLUSH } : {}) },
-  br: { accept: 'gzip, deflate, br', inflate: (bytes: Buffer, flush: boolean) => zlib.brotliDecompressSync(bytes, flush ? { finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH } : {}) },
+  br: {
+    accept: 'gzip, deflate, br',
+    inflate: (bytes: Buffer, flush: boolean) => zlib.brotliDecompressSync(bytes, flush ? { finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH } : {}),
+  },
 };
 
 /** What a browser could decompress from the bytes received so far (a prefix of the stream). */
@@ -64,17 +67,20 @@ function expectOneByOne(readable: string[]): void {
   expect(new Set(readable.filter((t) => t.includes('event: token'))).size).toBeGreaterThan(2);
 }
 
-describe.each(Object.entries(codings) as [keyof typeof codings, (typeof codings)[keyof typeof codings]][])('GET /api/labs/faults/compressed/sse, %s', (coding, { accept }) => {
-  it('without flush, the compressor holds the tokens back: none is readable before the end', async () => {
-    expectHeldBack(await compressed(`/api/labs/faults/compressed/sse?${query}&flush=false`, coding, accept));
-  });
+describe.each(Object.entries(codings) as [keyof typeof codings, (typeof codings)[keyof typeof codings]][])(
+  'GET /api/labs/faults/compressed/sse, %s',
+  (coding, { accept }) => {
+    it('without flush, the compressor holds the tokens back: none is readable before the end', async () => {
+      expectHeldBack(await compressed(`/api/labs/faults/compressed/sse?${query}&flush=false`, coding, accept));
+    });
 
-  it('with flush=true, each event decompresses as soon as it arrives', async () => {
-    expectOneByOne(await compressed(`/api/labs/faults/compressed/sse?${query}&flush=true`, coding, accept));
-  });
-});
+    it('with flush=true, each event decompresses as soon as it arrives', async () => {
+      expectOneByOne(await compressed(`/api/labs/faults/compressed/sse?${query}&flush=true`, coding, accept));
+    });
+  },
+);
 
-describe('the gzip lanes\' own paths: gzip even for a browser that offers brotli', () => {
+describe("the gzip lanes' own paths: gzip even for a browser that offers brotli", () => {
   const browser = 'gzip, deflate, br, zstd';
 
   it('GET /api/labs/faults/gzip/sse holds the tokens back', async () => {

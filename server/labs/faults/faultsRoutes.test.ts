@@ -27,7 +27,10 @@ function events(payload: Buffer | string): { id?: string; event?: string; data: 
       return { id: fields.id, event: fields.event, data: JSON.parse(fields.data ?? 'null') };
     });
 }
-const tokenTexts = (payload: Buffer | string): string[] => events(payload).filter((e) => e.event === 'token').map((e) => (e.data as { text: string }).text);
+const tokenTexts = (payload: Buffer | string): string[] =>
+  events(payload)
+    .filter((e) => e.event === 'token')
+    .map((e) => (e.data as { text: string }).text);
 
 describe('parameters', () => {
   it.each([

@@ -79,12 +79,14 @@ describe('GET /api/labs/faults/idle-proxy/quiet/sse (no heartbeats)', () => {
   });
 
   it('answers Last-Event-ID like the server: the stream resumes after it', async () => {
-    const response = await rawGet(`${server.url}/api/labs/faults/idle-proxy/quiet/sse?text=${encodeURIComponent(text)}&ttft=0&tps=1000&idle=400`, { 'Last-Event-ID': '3' });
+    const response = await rawGet(`${server.url}/api/labs/faults/idle-proxy/quiet/sse?text=${encodeURIComponent(text)}&ttft=0&tps=1000&idle=400`, {
+      'Last-Event-ID': '3',
+    });
     expect(tokenTexts(dechunk(response.body).payload.toString()).join('')).toBe(expected.tokens.slice(4).join(''));
   });
 });
 
-describe('GET /api/labs/faults/idle-proxy/sse (the server\'s heartbeats)', () => {
+describe("GET /api/labs/faults/idle-proxy/sse (the server's heartbeats)", () => {
   it('stays open while `: keep-alive` comments flow, and the whole reply arrives', async () => {
     const response = await rawGet(`${server.url}/api/labs/faults/idle-proxy/sse?${thinking}&idle=250`);
     const { payload, complete } = dechunk(response.body);

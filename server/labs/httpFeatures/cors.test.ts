@@ -29,7 +29,12 @@ afterAll(async () => {
 const stream = '/api/labs/http/cors/sse?text=hi&tps=1000&ttft=0';
 const foreign = 'http://evil.example';
 
-function request(method: string, url: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function request(
+  method: string,
+  url: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url.startsWith('http') ? url : `${server.url}${url}`, { method, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -40,7 +45,8 @@ function request(method: string, url: string, headers: Record<string, string> = 
     req.end(body);
   });
 }
-const toggle = (allowSecondOrigin: unknown) => request('PUT', '/api/labs/http/cors', { 'Content-Type': 'application/json' }, JSON.stringify({ allowSecondOrigin }));
+const toggle = (allowSecondOrigin: unknown) =>
+  request('PUT', '/api/labs/http/cors', { 'Content-Type': 'application/json' }, JSON.stringify({ allowSecondOrigin }));
 const preflight = (origin: string) =>
   request('OPTIONS', stream, { Origin: origin, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization, x-custom' });
 

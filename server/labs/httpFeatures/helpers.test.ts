@@ -64,7 +64,9 @@ describe('wsOriginAllowed', () => {
 describe('formatEntry', () => {
   it('writes one compact line', () => {
     const base = { seq: 1, t: Date.UTC(2025, 0, 1, 12, 3, 4, 5), method: 'GET', path: '/api/labs/http/sse', auth: 'cookie', cookie: true } as const;
-    expect(formatEntry({ ...base, kind: 'http', status: 200, bytes: 3412, ms: 1534, completed: false })).toBe('12:03:04.005 access GET /api/labs/http/sse 200 3412B 1534ms auth=cookie cookie (client closed)');
+    expect(formatEntry({ ...base, kind: 'http', status: 200, bytes: 3412, ms: 1534, completed: false })).toBe(
+      '12:03:04.005 access GET /api/labs/http/sse 200 3412B 1534ms auth=cookie cookie (client closed)',
+    );
     expect(formatEntry({ ...base, kind: 'upgrade', path: '/api/stream/ws', status: null, bytes: null, ms: null, completed: true })).toBe(
       '12:03:04.005 access GET /api/stream/ws upgrade auth=cookie cookie (the WebSocket messages after the handshake are not logged)',
     );

@@ -90,7 +90,8 @@ describe('auth middleware in front of the streams', () => {
   });
 
   it('tells the page whether its cookie is a live session', async () => {
-    const signedIn = async (headers: Record<string, string> = {}) => JSON.parse((await request('GET', '/api/labs/http/session', headers)).body).signedIn as boolean;
+    const signedIn = async (headers: Record<string, string> = {}) =>
+      JSON.parse((await request('GET', '/api/labs/http/session', headers)).body).signedIn as boolean;
     expect(await signedIn()).toBe(false);
     const { cookie } = await login();
     expect(await signedIn({ Cookie: cookie })).toBe(true);
@@ -134,7 +135,10 @@ describe('access log', () => {
     const after = lastSeq();
     const { cookie } = await login();
     const controller = new AbortController();
-    const response = await fetch(`${server.url}/api/labs/http/sse?text=${encodeURIComponent(text)}&tps=5&ttft=0`, { headers: { Cookie: cookie }, signal: controller.signal });
+    const response = await fetch(`${server.url}/api/labs/http/sse?text=${encodeURIComponent(text)}&tps=5&ttft=0`, {
+      headers: { Cookie: cookie },
+      signal: controller.signal,
+    });
     expect(response.status).toBe(200);
     controller.abort();
     const [entry] = await entriesFor('/api/labs/http/sse', after);
@@ -189,7 +193,8 @@ describe('access log', () => {
 
   it('keeps only the last 200 entries', () => {
     const small = new HttpLab({ accessLog: { size: 3, print: null } });
-    for (let i = 0; i < 5; i++) small.accessLog.record({ kind: 'http', method: 'GET', path: `/${i}`, status: 200, bytes: 1, ms: 1, auth: 'none', cookie: false, completed: true });
+    for (let i = 0; i < 5; i++)
+      small.accessLog.record({ kind: 'http', method: 'GET', path: `/${i}`, status: 200, bytes: 1, ms: 1, auth: 'none', cookie: false, completed: true });
     expect(small.accessLog.entries.map((e) => e.path)).toEqual(['/2', '/3', '/4']);
     expect(new HttpLab({ accessLog: { print: null } }).accessLog.entries).toEqual([]);
   });

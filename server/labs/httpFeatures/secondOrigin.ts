@@ -34,7 +34,11 @@ export const mainOriginMeta = 'streamscope-main-origin';
  * The page finds the main server's origin in `<meta name="streamscope-main-origin">`: the host
  * name the browser used for this origin, on `mainPort`. This origin serves no API of its own.
  */
-export async function startSecondOrigin(mainPort: number, staticDir: string, { host = '127.0.0.1', port = 0 }: SecondOriginOptions = {}): Promise<SecondOrigin> {
+export async function startSecondOrigin(
+  mainPort: number,
+  staticDir: string,
+  { host = '127.0.0.1', port = 0 }: SecondOriginOptions = {},
+): Promise<SecondOrigin> {
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const mainOrigin = (req: express.Request): string => `http://${req.hostname}:${mainPort}`;
 
@@ -47,7 +51,10 @@ export async function startSecondOrigin(mainPort: number, staticDir: string, { h
     try {
       const html = await readFile(path.join(staticDir, 'index.html'), 'utf8');
       const meta = `<meta name="${mainOriginMeta}" content="${mainOrigin(req)}">`;
-      res.type('html').set('Cache-Control', 'no-cache').send(/<head[^>]*>/i.test(html) ? html.replace(/<head[^>]*>/i, (head) => `${head}\n    ${meta}`) : `${meta}\n${html}`);
+      res
+        .type('html')
+        .set('Cache-Control', 'no-cache')
+        .send(/<head[^>]*>/i.test(html) ? html.replace(/<head[^>]*>/i, (head) => `${head}\n    ${meta}`) : `${meta}\n${html}`);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return next(error);
       res.status(404).type('text').send(`No page in ${staticDir}: build it first (npm run build).`);

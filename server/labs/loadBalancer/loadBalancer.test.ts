@@ -23,7 +23,10 @@ afterEach(async () => {
   // Every test starts from three live instances, round robin, nothing open.
   await Promise.all(['a', 'b', 'c'].map((id) => lab.lb.revive(id)));
   lab.lb.mode = 'round-robin';
-  await until(() => lab.lb.state().instances.every((i) => i.open === 0), () => lab.lb.state());
+  await until(
+    () => lab.lb.state().instances.every((i) => i.open === 0),
+    () => lab.lb.state(),
+  );
 });
 
 const quick = 'tps=1000&ttft=0';
@@ -188,7 +191,10 @@ async function websocketThroughBalancer(): Promise<{ ws: WebSocket; instance: st
     if (message.type === 'token') tokens.push(message.index);
   });
   ws.send(JSON.stringify({ type: 'start', prompt: 'on-the-wire', tps: 100, ttft: 0 }));
-  await until(() => tokens.length > 0, () => tokens);
+  await until(
+    () => tokens.length > 0,
+    () => tokens,
+  );
   return { ws, instance, tokens, closed };
 }
 
@@ -296,9 +302,13 @@ describe('control API', () => {
     expect(problem.param).toBe(param);
   });
 
-  it('simulates clients coming and going: in the balancer\'s mode unless told, the same run for the same seed', async () => {
+  it("simulates clients coming and going: in the balancer's mode unless told, the same run for the same seed", async () => {
     const simulate = async (body?: object): Promise<SimulationResult> => {
-      const response = await fetch(`${lab.url}/api/labs/lb/simulate`, { method: 'POST', body: body && JSON.stringify(body), headers: body ? { 'content-type': 'application/json' } : {} });
+      const response = await fetch(`${lab.url}/api/labs/lb/simulate`, {
+        method: 'POST',
+        body: body && JSON.stringify(body),
+        headers: body ? { 'content-type': 'application/json' } : {},
+      });
       expect(response.status).toBe(200);
       return (await response.json()) as SimulationResult;
     };
@@ -322,13 +332,22 @@ describe('control API', () => {
       const decoder = new TextDecoder();
       for await (const chunk of response.body!) parser.feed(decoder.decode(chunk, { stream: true }));
     })().catch(() => {});
-    await until(() => states.length === 1, () => states);
+    await until(
+      () => states.length === 1,
+      () => states,
+    );
     expect(states[0]!.instances.every((i) => i.alive)).toBe(true);
 
     await lab.lb.kill('c');
-    await until(() => states.at(-1)!.instances.find((i) => i.id === 'c')!.alive === false, () => states);
+    await until(
+      () => states.at(-1)!.instances.find((i) => i.id === 'c')!.alive === false,
+      () => states,
+    );
     await fetch(`${lab.url}/lb/api/prompts`).then((r) => r.text());
-    await until(() => states.at(-1)!.instances.reduce((n, i) => n + i.served, 0) > states[0]!.instances.reduce((n, i) => n + i.served, 0), () => states);
+    await until(
+      () => states.at(-1)!.instances.reduce((n, i) => n + i.served, 0) > states[0]!.instances.reduce((n, i) => n + i.served, 0),
+      () => states,
+    );
     abort.abort();
     await reading;
   });

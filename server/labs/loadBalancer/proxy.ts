@@ -133,7 +133,8 @@ function failed(res: Response, route: Route, error: NodeJS.ErrnoException): void
 function refuse(socket: Duplex, problem: Problem): true {
   const body = JSON.stringify(problem.toJSON());
   const retry = problem.status === 503 ? 'Retry-After: 1\r\n' : '';
-  socket.end(`HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${retry}Connection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${retry}Connection: close\r\n\r\n${body}`,
+  );
   return true;
 }
-

@@ -48,7 +48,11 @@ export function loadBalancerRoutes(lb: LoadBalancer, options: LabRoutesOptions =
   router.put(`${base}/mode`, express.json({ limit: '1kb', type: () => true }), (req, res) => {
     const mode: unknown = (req.body as { mode?: unknown } | undefined)?.mode;
     if (typeof mode !== 'string' || !balancerModes.includes(mode as BalancerMode)) {
-      throw new Problem(400, `Send JSON {"mode": …} with mode ${balancerModes.map((m) => `"${m}"`).join(' or ')}; got ${JSON.stringify(mode ?? null)}.`, 'mode');
+      throw new Problem(
+        400,
+        `Send JSON {"mode": …} with mode ${balancerModes.map((m) => `"${m}"`).join(' or ')}; got ${JSON.stringify(mode ?? null)}.`,
+        'mode',
+      );
     }
     const learner = learnerOf(req.headers);
     lb.setMode(learner, mode as BalancerMode);
@@ -58,14 +62,16 @@ export function loadBalancerRoutes(lb: LoadBalancer, options: LabRoutesOptions =
 
   router.post(`${base}/simulate`, express.json({ limit: '1kb', type: () => true }), (req, res) => {
     const body: unknown = req.body ?? {};
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Problem(400, 'Send a JSON object: {"mode": …, "seed": …, "kill": …}, each optional.', 'body');
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new Problem(400, 'Send a JSON object: {"mode": …, "seed": …, "kill": …}, each optional.', 'body');
     const { mode = lb.modeOf(learnerOf(req.headers)), seed = 1, kill = lb.state().instances[0]!.id } = body as Record<string, unknown>;
     if (typeof mode !== 'string' || !balancerModes.includes(mode as BalancerMode)) {
       throw new Problem(400, `"mode" must be ${balancerModes.map((m) => `"${m}"`).join(' or ')}; got ${JSON.stringify(mode)}.`, 'mode');
     }
     if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) throw new Problem(400, `"seed" must be a whole number; got ${JSON.stringify(seed)}.`, 'seed');
     const ids = lb.state().instances.map((i) => i.id);
-    if (typeof kill !== 'string' || !ids.includes(kill)) throw new Problem(400, `"kill" must name an instance: ${ids.join(', ')}; got ${JSON.stringify(kill)}.`, 'kill');
+    if (typeof kill !== 'string' || !ids.includes(kill))
+      throw new Problem(400, `"kill" must name an instance: ${ids.join(', ')}; got ${JSON.stringify(kill)}.`, 'kill');
     res.set('Cache-Control', 'no-store').json(simulateSessions({ mode: mode as BalancerMode, seed, ids, kill }));
   });
   router.all(`${base}/simulate`, methodNotAllowed('POST'));
@@ -152,10 +158,11 @@ function stateEvents(lb: LoadBalancer, { heartbeatMs = 2500, retryMs = 1000, oth
     const changed = (whose?: string): void => {
       if (waiting || pending) return;
       if (whose === undefined || whose === learner) pending = setImmediate(send);
-      else others ??= setTimeout(() => {
-        others = undefined;
-        changed();
-      }, othersMs);
+      else
+        others ??= setTimeout(() => {
+          others = undefined;
+          changed();
+        }, othersMs);
     };
     const closed = (): void => void res.end();
 

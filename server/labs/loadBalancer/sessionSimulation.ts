@@ -127,7 +127,10 @@ export function simulateSessions({ mode, seed = 1, ids = ['a', 'b', 'c'], kill =
     duration: s.duration,
     kill: { id: kill, at: s.killAt, reviveAt: s.reviveAt },
     samples,
-    share: shares(ids, samples.filter((sample) => sample.t >= settledFrom)),
+    share: shares(
+      ids,
+      samples.filter((sample) => sample.t >= settledFrom),
+    ),
     settledFrom,
     clients: arrived,
     requests,

@@ -53,9 +53,13 @@ export function cookieFetch(): { fetch: typeof fetch; cookies: Map<string, strin
       const eq = pair.indexOf('=');
       cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
     }
-    seen.push({ url: String(input), status: response.status, instance: response.headers.get('x-streamscope-instance'), lastEventId: headers.get('last-event-id') });
+    seen.push({
+      url: String(input),
+      status: response.status,
+      instance: response.headers.get('x-streamscope-instance'),
+      lastEventId: headers.get('last-event-id'),
+    });
     return response;
   };
   return { fetch: jarFetch as typeof fetch, cookies, seen };
 }
-

@@ -20,7 +20,7 @@ describe('nginxConfig', () => {
     ['names every instance in both upstreams', 'server 127.0.0.1:41003 max_fails=1 fail_timeout=1s; # instance c'],
     ['speaks HTTP/1.1 to the instances (chunked streams, WebSocket)', 'proxy_http_version 1.1;'],
     ['passes the WebSocket upgrade on', 'proxy_set_header Upgrade $http_upgrade;'],
-    ['keeps the Host, so the instances\' Origin check sees the page\'s own host', 'proxy_set_header Host $http_host;'],
+    ["keeps the Host, so the instances' Origin check sees the page's own host", 'proxy_set_header Host $http_host;'],
     ['hashes the sticky cookie', 'hash $sticky_key consistent;'],
     ['gives a newcomer a key and a cookie', 'add_header Set-Cookie "streamscope_lb=$sticky_key;'],
     ['accepts request heads as large as the app does', 'large_client_header_buffers 4 512k;'],
@@ -51,7 +51,7 @@ describe('findNginx', () => {
     expect(findNginx({ NGINX_PATH: process.execPath })).toBe(process.execPath);
   });
 
-  it('looks on PATH, then in /usr/sbin (where Debian puts it, not on every user\'s PATH)', () => {
+  it("looks on PATH, then in /usr/sbin (where Debian puts it, not on every user's PATH)", () => {
     expect(findNginx({ PATH: '' })).toBe(existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : findNginx({ PATH: '/usr/local/sbin:/usr/local/nginx/sbin' }));
   });
 });

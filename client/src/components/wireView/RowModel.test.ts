@@ -79,7 +79,10 @@ describe('RowModel searches', () => {
   test('layout', () => {
     expect(model.rows.map(show)).toEqual(['#1', 'down 0:0-2', 'down 1:0-88', 'down 2:0-5', 'up 3:0-1']);
     expect(model.rowOf).toEqual([1, 2, 3, 4]);
-    expect([...model.tokenAt]).toEqual([[0, 0], [1, 1]]);
+    expect([...model.tokenAt]).toEqual([
+      [0, 0],
+      [1, 1],
+    ]);
   });
 
   test.each([

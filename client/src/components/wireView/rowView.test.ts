@@ -9,7 +9,14 @@ describe('textRuns', () => {
   test.each<[string, TextRun[]]>([
     ['', []],
     ['ab', [{ text: 'ab', esc: false }]],
-    ['a\r\nb', [{ text: 'a', esc: false }, { text: '\\r\\n', esc: true }, { text: 'b', esc: false }]],
+    [
+      'a\r\nb',
+      [
+        { text: 'a', esc: false },
+        { text: '\\r\\n', esc: true },
+        { text: 'b', esc: false },
+      ],
+    ],
     ['a\\b', [{ text: 'a\\\\b', esc: false }]],
   ])('%j', (text, want) => {
     expect(textRuns(bytes(text))).toEqual(want);
@@ -25,21 +32,58 @@ describe('pieceView', () => {
       piece(0, 6, 2),
       seg('header', 'a: b\r\n', { name: 'a' }),
       false,
-      { key: '3:0', head: true, length: 6, category: 'header', hex: false, data: false, parts: [{ cls: 'name', runs: [{ text: 'a:', esc: false }] }, { cls: 'value', runs: [{ text: ' b', esc: false }, { text: '\\r\\n', esc: true }] }] },
+      {
+        key: '3:0',
+        head: true,
+        length: 6,
+        category: 'header',
+        hex: false,
+        data: false,
+        parts: [
+          { cls: 'name', runs: [{ text: 'a:', esc: false }] },
+          {
+            cls: 'value',
+            runs: [
+              { text: ' b', esc: false },
+              { text: '\\r\\n', esc: true },
+            ],
+          },
+        ],
+      },
     ],
     [
       'a continuation piece in hex mode',
       piece(2, 4, 0, 'end of chunk'),
       seg('chunk-data', 'abcd'),
       true,
-      { key: '3:2', head: false, length: 2, category: 'payload', hex: true, parts: [{ cls: '', runs: [{ text: '63 64', esc: false }] }], badge: 'end of chunk' },
+      {
+        key: '3:2',
+        head: false,
+        length: 2,
+        category: 'payload',
+        hex: true,
+        parts: [{ cls: '', runs: [{ text: '63 64', esc: false }] }],
+        badge: 'end of chunk',
+      },
     ],
     [
       'an SSE data field carries the reply',
       piece(0, 8),
       seg('sse-field', 'data: x\n', { name: 'data' }),
       false,
-      { category: 'field', data: true, parts: [{ cls: 'value', runs: [{ text: 'data: x', esc: false }, { text: '\\n', esc: true }] }] },
+      {
+        category: 'field',
+        data: true,
+        parts: [
+          {
+            cls: 'value',
+            runs: [
+              { text: 'data: x', esc: false },
+              { text: '\\n', esc: true },
+            ],
+          },
+        ],
+      },
     ],
     [
       'a masked payload shows its unmasked text',
