@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { LaneRecord } from './LaneRecord.svelte.ts';
-import { captured, pageEvents, resplit } from './capturedLane.ts';
+import { captured, pageEvents, resplit, sseFixtureTokens } from './capturedLane.ts';
 import { bytes } from '../wire/testKit.ts';
 import type { LaneSegment } from './LaneRecord.svelte.ts';
 
@@ -8,29 +8,7 @@ import type { LaneSegment } from './LaneRecord.svelte.ts';
 const tokenTexts = (segments: readonly LaneSegment[]): string[] =>
   segments.filter((s) => s.dir === 'down' && s.tokenText !== undefined && (s.part === 'whole' || s.part === 'last')).map((s) => s.tokenText!);
 
-const sseTokens = [
-  'Hello',
-  ',',
-  ' wire',
-  '!\n',
-  'Second',
-  ' line',
-  ' ',
-  '👋',
-  '🏽',
-  ' with',
-  ' data',
-  ':',
-  ' inside',
-  '\r\n',
-  'and',
-  ' a',
-  ' Japanese',
-  ' 日本',
-  '語',
-  ' end',
-  '.',
-];
+const sseTokens = sseFixtureTokens;
 
 describe('LaneRecord: the tap events of a captured connection in, segments and totals out', () => {
   test.each([

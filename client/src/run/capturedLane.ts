@@ -17,6 +17,31 @@ export interface Captured {
   wire: WireEvent[];
 }
 
+/** The tokens of the captured SSE reply (`sse.json`), as its `data:` lines carry them. */
+export const sseFixtureTokens: readonly string[] = [
+  'Hello',
+  ',',
+  ' wire',
+  '!\n',
+  'Second',
+  ' line',
+  ' ',
+  '👋',
+  '🏽',
+  ' with',
+  ' data',
+  ':',
+  ' inside',
+  '\r\n',
+  'and',
+  ' a',
+  ' Japanese',
+  ' 日本',
+  '語',
+  ' end',
+  '.',
+];
+
 /** A captured connection (`sse`, `ws` or `http`), its first event at server time `at`, on connection `conn`. */
 export function captured(name: 'sse' | 'ws' | 'http', at: number, conn = 1): Captured {
   const file = path.join(import.meta.dirname, '../wire/fixtures', `${name}.json`);

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { Run } from './Run.svelte.ts';
 import { defaultSettings } from './settings.ts';
 import { laneState, type LaneState } from './laneFigures.ts';
-import { captured, pageEvents } from './capturedLane.ts';
+import { captured, pageEvents, sseFixtureTokens } from './capturedLane.ts';
 
 /**
  * The captured SSE reply, Start at tab time 400, the server's clock 595 ms ahead: the request is
@@ -15,29 +15,7 @@ function sseRun(state: Run['state']): Run {
   run.state = state;
   const lane = run.lane('sse')!;
   for (const e of captured('sse', 1000).wire) lane.addWire(e);
-  const tokens = [
-    'Hello',
-    ',',
-    ' wire',
-    '!\n',
-    'Second',
-    ' line',
-    ' ',
-    '👋',
-    '🏽',
-    ' with',
-    ' data',
-    ':',
-    ' inside',
-    '\r\n',
-    'and',
-    ' a',
-    ' Japanese',
-    ' 日本',
-    '語',
-    ' end',
-    '.',
-  ];
+  const tokens = sseFixtureTokens;
   for (const e of pageEvents(tokens, 400)) lane.addApp(e);
   return run;
 }
