@@ -13,7 +13,10 @@ export default defineConfig({
   test: {
     projects: [
       {
-        // Server code and the pure dissectors: plain Node, real sockets.
+        // Server code, the pure dissectors and the page's run state: plain Node, real sockets.
+        // `extends: true` gives it the root's plugins, so the Svelte plugin compiles the runes
+        // in `*.svelte.ts` (without it, `$state is not defined` and no run class can be built).
+        extends: true,
         test: {
           name: 'unit',
           root: '.',

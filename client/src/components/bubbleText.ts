@@ -3,6 +3,7 @@
  * chose, into parts that are each their own paragraph box (see ChatBubble): a token may be cut
  * in two, so positions are a token and an offset into its text.
  */
+import { countAtMost } from '../run/search.ts';
 
 /** A place in the reply: before UTF-16 unit `offset` of token `token`. */
 export interface TextPos {
@@ -70,14 +71,8 @@ export function tokenStarts(tokens: readonly string[]): number[] {
 
 /** The token that holds text offset `at` (of `tokenStarts`), or the last token for the end. */
 export function tokenAt(starts: readonly number[], at: number): number {
-  let lo = 0;
-  let hi = starts.length - 2;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid]! <= at) lo = mid;
-    else hi = mid - 1;
-  }
-  return Math.max(0, lo);
+  // The last start at or before `at`; the final entry is the end of the text, not a token.
+  return Math.max(0, Math.min(countAtMost(starts, at) - 1, starts.length - 2));
 }
 
 /** The pieces of text [from, to) of the reply, one per token it touches. */

@@ -1,4 +1,4 @@
-import { estimate, type Measure } from './timelineLabels.ts';
+import { estimate, type Measure } from './timeline/labels.ts';
 
 let context: CanvasRenderingContext2D | null | undefined;
 

@@ -1,4 +1,4 @@
-import { announceChanges, type Run } from './Run.svelte.ts';
+import type { Run } from './Run.svelte.ts';
 
 export const speeds = [0.1, 0.25, 0.5, 1, 2, 4] as const;
 
@@ -95,10 +95,16 @@ export class Player {
     cancelAnimationFrame(this.#frame);
     this.#last = performance.now();
     const tick = (now: number): void => {
-      // Events recorded since the last frame and the cursor's move: one re-render, not two.
-      announceChanges();
       const run = this.run;
-      if (!run || !this.playing) return;
+      // Events recorded since the last frame and the cursor's move: one re-render, not two. This
+      // loop is the only place that tells the views about new events, so it keeps running (only
+      // announcing) while a live run is paused: its events still arrive.
+      run?.announce();
+      if (!run) return;
+      if (!this.playing) {
+        if (run.state === 'live') this.#frame = requestAnimationFrame(tick);
+        return;
+      }
       const elapsed = now - this.#last;
       this.#last = now;
       if (run.state === 'live' && this.following) {

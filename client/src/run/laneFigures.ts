@@ -1,5 +1,6 @@
 import type { LaneRecord, Run } from './Run.svelte.ts';
 import { troubleNote } from './appTotals.ts';
+import { countUntil, firstIndex } from './search.ts';
 
 /** What a lane shows at the cursor. Every figure is a lookup in the lane's running totals. */
 export interface LaneState {
@@ -20,32 +21,7 @@ export interface LaneState {
   overheadPerToken?: number;
 }
 
-/** How many of `items` (in time order) happened at or before `cursor`: a binary search. */
-export function countUntil<T>(items: readonly T[], time: (item: T) => number, cursor: number): number {
-  let lo = 0;
-  let hi = items.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (time(items[mid]!) <= cursor) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** The first index whose item passes a test that, once true, stays true (a binary search). */
-function firstIndex<T>(items: readonly T[], passes: (item: T) => boolean): number {
-  let lo = 0;
-  let hi = items.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (passes(items[mid]!)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo < items.length ? lo : -1;
-}
-
 export function laneState(run: Run, lane: LaneRecord, cursor: number): LaneState {
-  void lane.version;
   const appCount = countUntil(lane.app, (e) => run.pageTime(e.t), cursor);
   const app = lane.totals.app[appCount - 1];
   const wireCount = countUntil(lane.wire, (e) => run.wireTime(e.t), cursor);

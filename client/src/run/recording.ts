@@ -37,8 +37,8 @@ export function toRecording(run: Run): Recording {
       id: lane.id,
       conns: [...lane.conns.values()],
       wire: lane.wire.map(({ t, conn, dir, bytes, parts }) => ({ t, conn, dir, data: encodeBase64(bytes), ...(parts ? { parts } : {}) })),
-      app: lane.app,
-      generation: lane.generation,
+      app: [...lane.app],
+      generation: [...lane.generation],
     })),
   };
 }

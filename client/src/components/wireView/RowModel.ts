@@ -4,6 +4,7 @@ import type { Direction, SegmentKind } from '../../wire/types.ts';
 import { utf8Length } from '../../wire/format.ts';
 import { badgeOf } from './badges.ts';
 import { unitsOf } from './units.ts';
+import { countAtMost, countUntil } from '../../run/search.ts';
 
 /** Row width: text wraps at this many columns, hex at 24 bytes of 3 columns. */
 export const textColumns = 90;
@@ -82,26 +83,13 @@ export class RowModel {
 
   /** How many segments have a tap time ≤ `t` (the prefix shown at the cursor). */
   countUpTo(t: number): number {
-    let lo = 0;
-    let hi = this.maxT.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.maxT[mid]! <= t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return countAtMost(this.maxT, t);
   }
 
   /** How many rows start with one of the first `count` segments. */
   rowsFor(count: number): number {
-    let lo = 0;
-    let hi = this.rows.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.rows[mid]!.first < count) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    // Segment indexes are whole numbers: a row starts with one of the first `count` when its first is at most count - 1.
+    return countUntil(this.rows, (row) => row.first, count - 1);
   }
 
   /** Rows kept in the DOM whatever the scroll position (see `pinMin`). */

@@ -5,6 +5,7 @@
  * full chunks of columns are strings that never change (Svelte leaves their `<path>` alone) and
  * only the last chunk's path is rewritten.
  */
+import { countAtMost } from '../../run/search.ts';
 
 /** Columns per settled path. */
 export const columnChunk = 64;
@@ -65,13 +66,8 @@ export class ColumnPath {
    * it falls in (the caller's loop makes it again from its first event, with the right largest).
    */
   #cut(count: number): void {
-    let lo = 0;
-    let hi = this.#first.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.#first[mid]! < count) lo = mid + 1;
-      else hi = mid;
-    }
+    // Columns whose first event is before `count` (event indices are integers).
+    const lo = countAtMost(this.#first, count - 1);
     const keep = Math.max(0, lo - 1);
     this.#count = lo > 0 ? this.#first[lo - 1]! : 0;
     this.#xs.length = this.#values.length = this.#first.length = keep;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { estimate, placeLabels, tickLabels, timelineText, wrapTitle, type Marker, type MarkerLabel, type Measure } from './timelineLabels.ts';
+import { estimate, placeLabels, tickLabels, timelineText, wrapTitle, type Marker, type MarkerLabel, type Measure } from './labels.ts';
 
 /** Each label's [left, right] px and line, as `placeLabels` spans it. */
 function boxes(labels: readonly MarkerLabel[], measure: Measure): { line: number; a: number; b: number; text: string }[] {

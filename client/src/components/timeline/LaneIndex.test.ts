@@ -1,30 +1,44 @@
 import { describe, expect, test } from 'vitest';
-import type { AppEvent } from '../transports/types.ts';
-import { bytesDomainMax, chunkSize, laneIndex, LaneIndex, nearest, niceCeil, timeDomainEnd, upTo, type LaneSource } from './timelineModel.ts';
+import type { AppEvent } from '../../transports/types.ts';
+import { Run } from '../../run/Run.svelte.ts';
+import { defaultSettings } from '../../run/settings.ts';
+import { chunkSize } from './rowLayout.ts';
+import { laneIndex, LaneIndex, type LaneSource } from './LaneIndex.ts';
 
 const startedAt = 1_000_000;
+/** The run's clock conversions, offset 0: server and tab stamps both minus `startedAt`. */
+const clock = new Run('r', defaultSettings, [], startedAt);
 
-/** A lane that records like `LaneRecord`: arrays that only grow, and a version bump per push. */
+type Wire = { t: number; dir: 'up' | 'down'; bytes: { length: number } };
+
+/** A lane that records like `LaneRecord`: arrays that only grow, with running byte totals. */
 function lane() {
   const l = {
-    version: 0,
-    wire: [] as { t: number; dir: 'up' | 'down'; bytes: { length: number } }[],
+    wire: [] as Wire[],
     app: [] as AppEvent[],
+    totals: { wire: [] as { down: number }[] },
+    largestWrite: 0,
+    push(e: Wire) {
+      l.wire.push(e);
+      const down = (l.totals.wire.at(-1)?.down ?? 0) + (e.dir === 'down' ? e.bytes.length : 0);
+      l.totals.wire.push({ down });
+      if (e.dir === 'down') l.largestWrite = Math.max(l.largestWrite, e.bytes.length);
+    },
     write(t: number, size: number) {
-      l.wire.push({ t: startedAt + t, dir: 'down', bytes: { length: size } });
-      l.version++;
+      l.push({ t: startedAt + t, dir: 'down', bytes: { length: size } });
     },
     read(t: number) {
-      l.wire.push({ t: startedAt + t, dir: 'up', bytes: { length: 1 } });
-      l.version++;
+      l.push({ t: startedAt + t, dir: 'up', bytes: { length: 1 } });
     },
     receive(e: AppEvent) {
       l.app.push({ ...e, t: startedAt + e.t });
-      l.version++;
     },
   };
   return l satisfies LaneSource;
 }
+
+/** Bytes written up to and including each write. */
+const writeTotals = (ix: LaneIndex): number[] => ix.writes.map((_, k) => ix.bytesAfter(k));
 
 /** A lane with `n` writes of growing size and `n` tokens, 10 ms apart. */
 function busyLane(n: number) {
@@ -38,82 +52,24 @@ function busyLane(n: number) {
   return l;
 }
 
-describe('upTo', () => {
-  test.each([
-    [[], 5, 0],
-    [[1, 2, 3], 0, 0],
-    [[1, 2, 3], 2, 2],
-    [[1, 2, 2, 3], 2, 3],
-    [[1, 2, 3], 9, 3],
-  ])('%j at %d: %d', (times, limit, want) => {
-    expect(upTo(times, limit)).toBe(want);
-  });
-});
-
-describe('nearest', () => {
-  test.each([
-    [[], 0, 5, -1],
-    [[10, 20, 30], 3, 14, 0],
-    [[10, 20, 30], 3, 16, 1],
-    [[10, 20, 30], 3, 99, 2],
-    [[10, 20, 30], 2, 99, 1],
-    [[10, 20, 30], 3, -5, 0],
-  ])('%j (first %d) near %d: %d', (xs, count, x, want) => {
-    expect(nearest(xs, count, x)).toBe(want);
-  });
-});
-
-describe('domains grow in steps', () => {
-  test.each([
-    [0, 1],
-    [1, 1],
-    [1001, 1500],
-    [1500, 1500],
-    [2100, 2500],
-    [3001, 4000],
-    [7000, 8000],
-    [8001, 10_000],
-    [0.012, 1],
-  ])('niceCeil(%d) = %d', (v, want) => {
-    expect(niceCeil(v)).toBe(want);
-  });
-
-  test('while live the time axis changes a few times per run, not per frame', () => {
-    const ends = new Set<number>();
-    for (let ms = 0; ms <= 10_000; ms += 1000 / 60) {
-      const end = timeDomainEnd(ms, true);
-      expect(end).toBeGreaterThan(ms);
-      ends.add(end);
-    }
-    expect(ends.size).toBeLessThan(15);
-  });
-
-  test('otherwise it fits the run', () => {
-    expect(timeDomainEnd(4321, false)).toBe(4321);
-    expect(timeDomainEnd(12, false)).toBe(1000);
-    expect(bytesDomainMax(12_345, false)).toBe(12_345);
-    expect(bytesDomainMax(12_345, true)).toBe(15_000);
-    expect(bytesDomainMax(0, false)).toBe(1);
-  });
-});
-
 describe('LaneIndex', () => {
   test('taking events in batches gives the same columns as all at once', () => {
     const all = busyLane(50);
-    const once = new LaneIndex().sync(all, startedAt);
+    const once = new LaneIndex(all).sync(clock);
     const partial = lane();
-    const batched = new LaneIndex();
+    const batched = new LaneIndex(partial);
     let w = 0;
     let a = 0;
     for (const step of [1, 7, 3, 30, 100]) {
-      for (const e of all.wire.slice(w, w + step)) partial.wire.push(e);
+      for (const e of all.wire.slice(w, w + step)) partial.push(e);
       for (const e of all.app.slice(a, a + step)) partial.app.push(e);
       w += step;
       a += step;
-      batched.sync(partial, startedAt);
+      batched.sync(clock);
     }
     expect(batched.writeMs).toEqual(once.writeMs);
-    expect(batched.writeTotal).toEqual(once.writeTotal);
+    expect(writeTotals(batched)).toEqual(writeTotals(once));
+    expect(writeTotals(batched).slice(0, 3)).toEqual([10, 21, 33]);
     expect(batched.tokens).toEqual(once.tokens);
     expect(batched.readMs).toEqual([1]);
     expect(batched.doneMs).toBe(507);
@@ -123,14 +79,14 @@ describe('LaneIndex', () => {
 
   test('laneIndex keeps one index per lane and brings it up to date', () => {
     const l = busyLane(3);
-    const ix = laneIndex(l, startedAt);
+    const ix = laneIndex(l, clock);
     l.receive({ t: 99, kind: 'token', index: 3 });
-    expect(laneIndex(l, startedAt)).toBe(ix);
+    expect(laneIndex(l, clock)).toBe(ix);
     expect(ix.tokenMs).toEqual([7, 17, 27, 99]);
   });
 
   test('full chunks are the same arrays every time', () => {
-    const ix = new LaneIndex().sync(busyLane(3 * chunkSize + 5), startedAt);
+    const ix = new LaneIndex(busyLane(3 * chunkSize + 5)).sync(clock);
     const a = ix.tokenChunks(2);
     const b = ix.tokenChunks(3);
     expect(a.map((c) => c.length)).toEqual([chunkSize, chunkSize]);
@@ -147,7 +103,7 @@ describe('LaneIndex', () => {
     l.write(10, 4);
     l.write(20, 100);
     l.write(30.004, 9);
-    const ix = new LaneIndex().sync(l, startedAt);
+    const ix = new LaneIndex(l).sync(clock);
     const w = (size: number) => (size > 50 ? 8 : 2.2);
     expect(ix.bars(0, 3, (size) => size / 10, w)).toEqual([
       { width: 2, d: 'M10,44v-0.4M30,44v-0.9' },
@@ -155,7 +111,7 @@ describe('LaneIndex', () => {
     ]);
     expect(ix.bars(1, 2, (size) => size / 10, w)).toEqual([{ width: 8, d: 'M20,44v-10.0' }]);
 
-    const many = new LaneIndex().sync(busyLane(2 * chunkSize), startedAt);
+    const many = new LaneIndex(busyLane(2 * chunkSize)).sync(clock);
     const h = (size: number) => size;
     const first = many.barChunks(1, h, w);
     expect(many.barChunks(2, h, w)[0]).toBe(first[0]);
@@ -166,21 +122,21 @@ describe('LaneIndex', () => {
 
   test('the line pieces draw one step line: each starts where the previous ended', () => {
     const n = 2 * chunkSize + 3;
-    const ix = new LaneIndex().sync(busyLane(n), startedAt);
+    const ix = new LaneIndex(busyLane(n)).sync(clock);
     const pieces = [...ix.lineChunks(2), ix.linePiece(2 * chunkSize, n)];
     expect(pieces[0]!.startsWith('M5,0H5V10')).toBe(true);
     for (let c = 1; c < pieces.length; c++) {
       const from = c * chunkSize;
-      expect(pieces[c]!.startsWith(`M${ix.writeMs[from - 1]},${ix.writeTotal[from - 1]}H${ix.writeMs[from]}V${ix.writeTotal[from]}`)).toBe(true);
-      expect(pieces[c - 1]!.endsWith(`H${ix.writeMs[from - 1]}V${ix.writeTotal[from - 1]}`)).toBe(true);
+      expect(pieces[c]!.startsWith(`M${ix.writeMs[from - 1]},${ix.bytesAfter(from - 1)}H${ix.writeMs[from]}V${ix.bytesAfter(from)}`)).toBe(true);
+      expect(pieces[c - 1]!.endsWith(`H${ix.writeMs[from - 1]}V${ix.bytesAfter(from - 1)}`)).toBe(true);
     }
-    expect(pieces.at(-1)!.endsWith(`V${ix.writeTotal[n - 1]}`)).toBe(true);
+    expect(pieces.at(-1)!.endsWith(`V${ix.bytesAfter(n - 1)}`)).toBe(true);
     expect(ix.lineChunks(2)[1]).toBe(pieces[1]);
     expect(ix.linePiece(5, 5)).toBe('');
   });
 
   test('dense writes and tokens: one column path each per scale, kept while the scale stays', () => {
-    const ix = laneIndex(busyLane(300), startedAt);
+    const ix = laneIndex(busyLane(300), clock);
     const height = (size: number) => size;
     const bars = ix.barColumns(0.1, height);
     expect(ix.barColumns(0.1, height)).toBe(bars);

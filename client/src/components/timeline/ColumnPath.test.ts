@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { barPiece, columnChunk, ColumnPath, markPiece } from './timelineColumns.ts';
+import { barPiece, columnChunk, ColumnPath, markPiece } from './ColumnPath.ts';
 
 /** Events at these pixel columns with these values, drawn as `x:value;`. */
 function columns(xs: number[], values = xs.map(() => 1)) {

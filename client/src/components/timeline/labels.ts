@@ -4,7 +4,9 @@
  * and the axis's tick labels. Nothing is drawn over anything else: a label is moved to another
  * place or line, shortened, or left out (the timeline's caption still says it in words).
  */
-import { formatMs, upTo, type LaneIndex } from './timelineModel.ts';
+import type { Run } from '../../run/Run.svelte.ts';
+import { formatMs } from './format.ts';
+import type { LaneIndex } from './LaneIndex.ts';
 
 /** px width of a text: measured on a canvas in the page, estimated in tests. */
 export type Measure = (text: string) => number;
@@ -170,13 +172,13 @@ export function tickLabels(ticks: readonly Tick[], plotWidth: number, measure: M
 }
 
 /**
- * The moments a lane's row marks and labels, those at or before `cursor`: its first byte (server
- * clock, less the clock `offset`), first token and done, in ms after Start.
+ * The moments a lane's row marks and labels, those at or before `cursor`: its first byte (a server
+ * stamp, placed by `run.wireTime`), first token and done, in ms after Start.
  */
-export function laneMoments(ix: LaneIndex, offset: number, cursor: number): { name: string; ms: number }[] {
+export function laneMoments(ix: LaneIndex, run: Pick<Run, 'wireTime'>, cursor: number): { name: string; ms: number }[] {
   const moments: { name: string; ms: number }[] = [];
-  const firstWrite = ix.writeMs[0];
-  if (firstWrite !== undefined && upTo(ix.writeMs, cursor + offset) > 0) moments.push({ name: 'first byte', ms: firstWrite - offset });
+  const firstWrite = ix.writes[0] && run.wireTime(ix.writes[0].t);
+  if (firstWrite !== undefined && firstWrite <= cursor) moments.push({ name: 'first byte', ms: firstWrite });
   const firstToken = ix.tokenMs[0];
   if (firstToken !== undefined && firstToken <= cursor) moments.push({ name: 'first token', ms: firstToken });
   if (ix.doneMs !== undefined && ix.doneMs <= cursor) moments.push({ name: 'done', ms: ix.doneMs });

@@ -1,0 +1,242 @@
+import type { ByteEvent, Segment, Exchange } from '../wire/types.ts';
+import { ConnectionDissector } from '../wire/dissect.ts';
+import type { AppEvent } from '../transports/types.ts';
+import type { GenerationReport } from '../../../shared/tap.ts';
+import { instanceHeader } from '../../../shared/instanceHeader.ts';
+import type { LaneId } from './lanes.ts';
+import { nextAppTotals, noAppTotals, type AppTotals } from './appTotals.ts';
+
+/** A tap read or write, with the connection it happened on. Times are the server's clock. */
+export interface WireEvent extends ByteEvent {
+  conn: number;
+}
+
+/** How the server's generation behind one of the lane's responses ended (the tap's `generation` event). */
+export interface GenerationRecord extends GenerationReport {
+  conn: number;
+  /** Server clock, like the wire events. */
+  t: number;
+}
+
+/** A segment of a lane's wire, with its connection. */
+export interface LaneSegment extends Segment {
+  conn: number;
+  /** The leaf's bytes: a view into the tap event that carried them. */
+  bytes: Uint8Array;
+}
+
+export interface WireTotals {
+  down: number;
+  up: number;
+  writes: number;
+}
+
+export interface ConnInfo {
+  conn: number;
+  method: string;
+  path: string;
+  remoteAddress: string;
+  remotePort: number;
+  localPort: number;
+  opened: number;
+  closed?: number;
+}
+
+/** What changed since the last announcement: the tap's side (bits 1) and the page's code's side (bits 2). */
+const wireChanged = 1;
+const appChanged = 2;
+
+/**
+ * Everything one lane of a run recorded: the bytes its connections carried (from the tap) and
+ * what the page's own code received. Arrays only grow and are not deep proxies (a long run costs
+ * one counter bump per frame, not a proxy over thousands of entries); instead every getter reads
+ * the counter of the side it returns, so a view that reads `lane.wire` or `lane.tokens` in a
+ * `$derived` reruns when that side grew, and needs no dependency read of its own.
+ *
+ * The counters move only in `announce()`, which the player calls once at the start of each frame
+ * it draws: at 100 tokens/s over three lanes, the tap and the lanes' own clients deliver hundreds
+ * of events a second, and re-rendering on each one (with a layout each) is what made frames slow.
+ * A frame shows what arrived before it, as it would anyway. Two counters, not one, so that the
+ * reply's text (the page's side) is not rebuilt for each tap event.
+ */
+export class LaneRecord {
+  readonly id: LaneId;
+  readonly #wire: WireEvent[] = [];
+  readonly #app: AppEvent[] = [];
+  readonly #segments: LaneSegment[] = [];
+  readonly #generation: GenerationRecord[] = [];
+  readonly #totals = { wire: [] as WireTotals[], app: [] as AppTotals[] };
+  readonly #tokens: string[] = [];
+  readonly #conns = new Map<number, ConnInfo>();
+  #largestWrite = 0;
+  #tokenBound = -Infinity;
+  readonly #written = new Map<number, number>();
+  readonly #received = new Map<number, number>();
+  readonly #dissectors = new Map<number, ConnectionDissector>();
+  /** Bytes seen so far per connection and direction: where the next event starts. */
+  readonly #offsets = new Map<string, number>();
+  #wireVersion = $state(0);
+  #appVersion = $state(0);
+  /** Sides recorded since the last `announce()` (`wireChanged | appChanged`). */
+  #pending = 0;
+
+  constructor(id: LaneId) {
+    this.id = id;
+  }
+
+  /** Tap reads and writes, in the order the tap saw them. */
+  get wire(): readonly WireEvent[] {
+    void this.#wireVersion;
+    return this.#wire;
+  }
+
+  /** What the page's own code saw, in order. */
+  get app(): readonly AppEvent[] {
+    void this.#appVersion;
+    return this.#app;
+  }
+
+  /** The dissected wire: every leaf of every connection, in the order its bytes arrived. */
+  get segments(): readonly LaneSegment[] {
+    void this.#wireVersion;
+    return this.#segments;
+  }
+
+  /** What the server's generation did for each response, in the order the responses closed. */
+  get generation(): readonly GenerationRecord[] {
+    void this.#wireVersion;
+    return this.#generation;
+  }
+
+  /** The lane's connections by the tap's number for them. */
+  get conns(): ReadonlyMap<number, Readonly<ConnInfo>> {
+    void this.#wireVersion;
+    return this.#conns;
+  }
+
+  /**
+   * Running totals, kept as events arrive so that a view at any cursor is a binary search plus
+   * a lookup. `totals.wire[i]` is the state after `wire[i]`, `totals.app[i]` after `app[i]`.
+   */
+  get totals(): { readonly wire: readonly WireTotals[]; readonly app: readonly AppTotals[] } {
+    void this.#wireVersion;
+    void this.#appVersion;
+    return this.#totals;
+  }
+
+  /** Token texts in the order the page's code received them. */
+  get tokens(): readonly string[] {
+    void this.#appVersion;
+    return this.#tokens;
+  }
+
+  /** The most bytes one server write carried so far (the timeline's bar scale). */
+  get largestWrite(): number {
+    void this.#wireVersion;
+    return this.#largestWrite;
+  }
+
+  /**
+   * The largest (server write time − page receipt time) over the tokens seen on both sides:
+   * a lower bound on the clock offset, kept as the events arrive (see `Run.estimateOffset`).
+   */
+  get tokenBound(): number {
+    void this.#wireVersion;
+    void this.#appVersion;
+    return this.#tokenBound;
+  }
+
+  /** A number that changes whenever the record grew (for a view that keys work on "anything new"). */
+  get version(): number {
+    return this.#wireVersion + this.#appVersion;
+  }
+
+  /** Tells the views about what was recorded since the last call. Only the player calls it, once per frame. */
+  announce(): void {
+    if (this.#pending & wireChanged) this.#wireVersion++;
+    if (this.#pending & appChanged) this.#appVersion++;
+    this.#pending = 0;
+  }
+
+  addConn(info: ConnInfo): void {
+    this.#conns.set(info.conn, info);
+    this.#pending |= wireChanged;
+  }
+
+  closeConn(conn: number, t: number): void {
+    const info = this.#conns.get(conn);
+    if (info) info.closed = t;
+    this.#pending |= wireChanged;
+  }
+
+  addWire(event: WireEvent): void {
+    this.#wire.push(event);
+    const before = this.#totals.wire.at(-1) ?? { down: 0, up: 0, writes: 0 };
+    const down = event.dir === 'down';
+    this.#totals.wire.push({
+      down: before.down + (down ? event.bytes.length : 0),
+      up: before.up + (down ? 0 : event.bytes.length),
+      writes: before.writes + (down ? 1 : 0),
+    });
+    if (down) this.#largestWrite = Math.max(this.#largestWrite, event.bytes.length);
+    let dissector = this.#dissectors.get(event.conn);
+    if (!dissector) this.#dissectors.set(event.conn, (dissector = new ConnectionDissector()));
+    const key = `${event.conn}:${event.dir}`;
+    const start = this.#offsets.get(key) ?? 0;
+    this.#offsets.set(key, start + event.bytes.length);
+    for (const segment of dissector.push(event)) {
+      const from = segment.offset - start;
+      // The dissector's own object, given the lane's fields rather than copied: a long run keeps
+      // tens of thousands of segments, and every object kept is work for each garbage collection.
+      this.#segments.push(Object.assign(segment, { conn: event.conn, bytes: event.bytes.subarray(from, from + segment.length) }));
+      if (segment.token !== undefined && segment.dir === 'down' && (segment.part === 'whole' || segment.part === 'last')) {
+        this.#written.set(segment.token, segment.t);
+        const received = this.#received.get(segment.token);
+        if (received !== undefined) this.#tokenBound = Math.max(this.#tokenBound, segment.t - received);
+      }
+    }
+    this.#pending |= wireChanged;
+  }
+
+  addGeneration(record: GenerationRecord): void {
+    this.#generation.push(record);
+    this.#pending |= wireChanged;
+  }
+
+  addApp(event: AppEvent): void {
+    this.#app.push(event);
+    if (event.kind === 'token') {
+      this.#tokens.push(event.text ?? '');
+      if (event.index !== undefined) {
+        this.#received.set(event.index, event.t);
+        const written = this.#written.get(event.index);
+        if (written !== undefined) this.#tokenBound = Math.max(this.#tokenBound, written - event.t);
+      }
+    }
+    this.#totals.app.push(nextAppTotals(this.#totals.app.at(-1) ?? noAppTotals, event));
+    this.#pending |= appChanged;
+  }
+
+  /** HTTP exchanges per connection, in connection order (for the headers panel). */
+  exchanges(): { conn: number; exchanges: readonly Exchange[] }[] {
+    void this.#wireVersion;
+    return [...this.#dissectors].map(([conn, d]) => ({ conn, exchanges: d.exchanges }));
+  }
+
+  /**
+   * The server instances that answered this lane, in order, from each response's
+   * `X-Streamscope-Instance` header (the load-balancer lab names them); `answeredBy(t)` keeps the
+   * responses whose head arrived by server time `t`.
+   */
+  instances(answeredBy: (t: number) => boolean = () => true): string[] {
+    const seen: string[] = [];
+    for (const { exchanges } of this.exchanges()) {
+      for (const { response } of exchanges) {
+        if (!response || !answeredBy(response.t)) continue;
+        const id = response.headers.find((h) => h.name.toLowerCase() === instanceHeader.toLowerCase())?.value;
+        if (id) seen.push(id);
+      }
+    }
+    return seen;
+  }
+}
