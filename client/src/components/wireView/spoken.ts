@@ -4,7 +4,6 @@
  * WCAG 2.5.3), each drawn escape an image named this way; its label is its description (title).
  * A segment wrapped over rows is one option: its name goes on with the rest (`spokenRuns`).
  */
-import type { TextRun } from './rowView.ts';
 
 const names: Record<string, string> = { r: 'CR', n: 'LF', t: 'TAB' };
 
@@ -19,7 +18,7 @@ export function escapeNames(drawn: string): string {
 }
 
 /** Drawn runs as a screen reader should hear them: escapes by name, the rest as written. */
-export function spokenRuns(runs: readonly TextRun[]): string {
+export function spokenRuns(runs: readonly { text: string; esc: boolean }[]): string {
   return runs
     .map((run) => (run.esc ? ` ${escapeNames(run.text)} ` : run.text))
     .join('')
