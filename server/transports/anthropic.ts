@@ -62,7 +62,7 @@ function anthropicTransport(ctx: TransportContext): RequestHandler {
     const stopReason = outputTokens < reply.tokens.length ? 'max_tokens' : 'end_turn';
     // Seeded, not random, so the same settings give the same bytes (README, "Using the page").
     const message = { id: `msg_streamscope_${request.settings.seed}`, type: 'message', role: 'assistant', model: request.model };
-    const tokens = pacedResponse(ctx, req, res, reply);
+    const tokens = pacedResponse(ctx, req, res, reply, 'anthropic');
 
     if (!request.stream) {
       const texts: string[] = [];

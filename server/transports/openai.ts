@@ -47,7 +47,7 @@ export function openaiTransport(ctx: TransportContext): RequestHandler {
     const id = `chatcmpl-streamscope-${request.settings.seed}`;
     const head = (object: string) => ({ id, object, created, model: request.model });
     const usage = { prompt_tokens: request.promptTokens, completion_tokens: reply.tokens.length, total_tokens: request.promptTokens + reply.tokens.length };
-    const tokens = pacedResponse(ctx, req, res, reply);
+    const tokens = pacedResponse(ctx, req, res, reply, 'openai');
 
     if (!request.stream) {
       const texts: string[] = [];

@@ -92,7 +92,7 @@ export async function streamSse(
   { dropAfter = null, heartbeatMs = ctx.heartbeatMs, stop }: StreamOptions = {},
 ): Promise<void> {
   const from = lastEventId(req, reply.tokens.length) + 1;
-  const tokens = pacedResponse(ctx, req, res, reply, from);
+  const tokens = pacedResponse(ctx, req, res, reply, 'sse', from);
   stop?.addEventListener('abort', () => void tokens.return(), { once: true });
 
   let heartbeat: ReturnType<typeof setTimeout> | undefined;
