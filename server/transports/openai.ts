@@ -2,8 +2,8 @@ import type { RequestHandler } from 'express';
 import { Problem } from '../problem.ts';
 import { failsAt, failureDetail, replyFor } from '../model/reply.ts';
 import { models, parseChatRequest } from './chatRequest.ts';
-import { sseHeaders } from './sseHeaders.ts';
-import { pacedResponse, send, type TransportContext } from './transport.ts';
+import { EventStream } from '../sse/eventStream.ts';
+import { pacedResponse, type TransportContext } from './transport.ts';
 
 /**
  * `created` is fixed, not the clock, so the same settings give the same bytes (README, "Using
@@ -63,27 +63,28 @@ export function openaiTransport(ctx: TransportContext): RequestHandler {
       return;
     }
 
-    const chunk = (delta: object, finish: string | null): string =>
-      `data: ${JSON.stringify({ ...head('chat.completion.chunk'), choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
-    res.writeHead(200, sseHeaders);
-    res.flushHeaders();
-    await send(res, chunk({ role: 'assistant', content: '' }, null));
-    for await (const token of tokens) await send(res, chunk({ content: token.text }, null));
+    const chunk = (delta: object, finish: string | null) => ({
+      data: { ...head('chat.completion.chunk'), choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] },
+    });
+    const stream = new EventStream(res);
+    await stream.send(chunk({ role: 'assistant', content: '' }, null));
+    for await (const token of tokens) await stream.send(chunk({ content: token.text }, null));
     if (res.destroyed) return;
     if (failsAt(reply) !== null) {
       // What OpenAI sends when it fails mid-stream: an `error` object where a chunk would be, then
       // the end, no `[DONE]`. Its SDK throws an APIError (with no status) when it reads one.
-      await send(
-        res,
-        `data: ${JSON.stringify({ error: { message: `The server had an error while processing your request. ${failureDetail(reply)}`, type: 'server_error', param: null, code: null } })}\n\n`,
-      );
-      res.end();
+      await stream.send({
+        data: {
+          error: { message: `The server had an error while processing your request. ${failureDetail(reply)}`, type: 'server_error', param: null, code: null },
+        },
+      });
+      stream.end();
       return;
     }
-    await send(res, chunk({}, 'stop'));
+    await stream.send(chunk({}, 'stop'));
     const streamOptions = request.fields.stream_options as { include_usage?: unknown } | undefined;
-    if (streamOptions?.include_usage === true) await send(res, `data: ${JSON.stringify({ ...head('chat.completion.chunk'), choices: [], usage })}\n\n`);
-    await send(res, 'data: [DONE]\n\n');
-    res.end();
+    if (streamOptions?.include_usage === true) await stream.send({ data: { ...head('chat.completion.chunk'), choices: [], usage } });
+    await stream.send({ data: '[DONE]' });
+    stream.end();
   };
 }

@@ -63,25 +63,4 @@ export function generationReport(reply: Reply, from: number, position: number, k
   return { from, generated: Math.max(0, position - from), of, reason };
 }
 
-/**
- * Writes and waits while the socket's buffer is full, so a slow reader slows the stream
- * instead of growing the server's memory. Resolves at once on a closed response.
- */
-export function send(res: ServerResponse, text: string): Promise<void> {
-  if (res.destroyed || res.writableEnded) return Promise.resolve();
-  if (res.write(text)) return Promise.resolve();
-  return drained(res);
-}
-
-/** Resolves on the stream's next `drain`, or when it closes (then nothing will drain). */
-export function drained(stream: NodeJS.EventEmitter): Promise<void> {
-  return new Promise((resolve) => {
-    const go = (): void => {
-      stream.off('drain', go);
-      stream.off('close', go);
-      resolve();
-    };
-    stream.on('drain', go);
-    stream.on('close', go);
-  });
-}
+export { drained, send } from '../sse/eventStream.ts';
