@@ -105,3 +105,25 @@ describe('MemoryReplyLog', () => {
     expect(logs.get('r')).not.toBe(old);
   });
 });
+
+describe('MemoryReplyLog, bounded in tokens', () => {
+  it('past maxTokens the oldest logs go, never the one being written', () => {
+    const logs = new MemoryReplyLog({ maxTokens: 5 });
+    const a = logs.create('a', 0, 3);
+    for (const t of ['1', '2', '3']) a.append(t);
+    a.finish('done');
+    const b = logs.create('b', 0, 9);
+    for (const t of ['1', '2']) b.append(t);
+    expect(logs.tokens).toBe(5);
+    expect(logs.get('a')).toBeDefined();
+    b.append('3');
+    expect(logs.get('a')).toBeUndefined();
+    expect(logs.tokens).toBe(3);
+    for (const t of ['4', '5', '6', '7']) b.append(t);
+    expect(logs.get('b')?.end).toBe(7);
+    // A replaced log stops counting.
+    logs.create('b', 0, 1);
+    b.append('8');
+    expect(logs.tokens).toBe(0);
+  });
+});

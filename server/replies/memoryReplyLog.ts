@@ -18,6 +18,8 @@ export class MemoryReplyLog implements ReplyLog {
   readonly #logs = new Map<string, MemoryLogEntry>();
   readonly bounds: ReplyLogBounds;
   readonly #now: () => number;
+  /** Tokens held in the logs of the map. */
+  #tokens = 0;
 
   constructor(bounds: Partial<ReplyLogBounds> = {}, now: () => number = () => performance.now()) {
     this.bounds = { ...defaultReplyLogBounds, ...bounds };
@@ -26,9 +28,17 @@ export class MemoryReplyLog implements ReplyLog {
 
   create(id: string, start: number, of: number): ReplyLogEntry {
     this.#sweep();
-    this.#logs.delete(id);
-    while (this.#logs.size >= this.bounds.maxLogs) this.#logs.delete(this.#logs.keys().next().value as string);
-    const entry = new MemoryLogEntry(id, start, of, this.#now);
+    this.#drop(id);
+    while (this.#logs.size >= this.bounds.maxLogs) this.#drop(this.#logs.keys().next().value as string);
+    const entry = new MemoryLogEntry(id, start, of, this.#now, () => {
+      // Counted while the map holds it; past the bound the oldest other logs go.
+      if (this.#logs.get(id) !== entry) return;
+      this.#tokens++;
+      for (const [other] of this.#logs) {
+        if (this.#tokens <= this.bounds.maxTokens || other === id) break;
+        this.#drop(other);
+      }
+    });
     this.#logs.set(id, entry);
     return entry;
   }
@@ -43,10 +53,22 @@ export class MemoryReplyLog implements ReplyLog {
     return this.#logs.size;
   }
 
+  /** Tokens held in all logs (tests prove the bound). */
+  get tokens(): number {
+    return this.#tokens;
+  }
+
   /** Drops finished logs older than `maxAgeMs`. */
   #sweep(): void {
     const oldest = this.#now() - this.bounds.maxAgeMs;
-    for (const [id, entry] of this.#logs) if (entry.finishedAt !== undefined && entry.finishedAt <= oldest) this.#logs.delete(id);
+    for (const [id, entry] of this.#logs) if (entry.finishedAt !== undefined && entry.finishedAt <= oldest) this.#drop(id);
+  }
+
+  #drop(id: string): void {
+    const entry = this.#logs.get(id);
+    if (!entry) return;
+    this.#logs.delete(id);
+    this.#tokens -= entry.end - entry.start;
   }
 }
 
@@ -63,12 +85,14 @@ class MemoryLogEntry implements ReplyLogEntry {
   readonly #waiting = new Set<() => void>();
   readonly #readers = new Set<MemoryLogReader>();
   readonly #gone = new Set<() => void>();
+  readonly #appended: () => void;
 
-  constructor(id: string, start: number, of: number, now: () => number) {
+  constructor(id: string, start: number, of: number, now: () => number, appended: () => void) {
     this.id = id;
     this.start = start;
     this.of = of;
     this.#now = now;
+    this.#appended = appended;
   }
 
   get end(): number {
@@ -86,6 +110,7 @@ class MemoryLogEntry implements ReplyLogEntry {
   append(text: string): void {
     if (this.#state !== 'generating') throw new Error(`Reply log ${this.id}: append to a ${this.#state} log`);
     this.#texts.push(text);
+    this.#appended();
     this.#wake();
   }
 

@@ -83,6 +83,11 @@ export interface ReplyLogBounds {
   maxLogs: number;
   /** ms a finished log (done, failed, stopped) is kept after its last token. @default 600000 (10 min) */
   maxAgeMs: number;
+  /**
+   * Tokens held in all logs at most; past it the oldest logs go. 1000 logs of the longest text
+   * (20,000 characters) would hold millions of tokens: this is the bound on memory. @default 200000
+   */
+  maxTokens: number;
 }
 
-export const defaultReplyLogBounds: ReplyLogBounds = { maxLogs: 1000, maxAgeMs: 10 * 60_000 };
+export const defaultReplyLogBounds: ReplyLogBounds = { maxLogs: 1000, maxAgeMs: 10 * 60_000, maxTokens: 200_000 };
