@@ -14,7 +14,9 @@ export type ReplyKind = 'sse' | 'http' | 'ws' | 'openai' | 'anthropic' | 'cached
  * replaces the older log under that id (it holds the same tokens).
  */
 export function replyId(kind: ReplyKind, reply: Reply): string {
-  return `${kind}-${createHash('sha256').update(settingsQuery(reply.settings)).digest('base64url').slice(0, 16)}`;
+  const hash = createHash('sha256').update(settingsQuery(reply.settings)).digest('base64url').slice(0, 16);
+  // A reply sampled at random is its own: its id names the draw, and varies like its words.
+  return reply.sample === undefined ? `${kind}-${hash}` : `${kind}-${hash}-${reply.sample.toString(36)}`;
 }
 
 /** A response's view of a reply: its id and a reader of its log from the response's offset. */
@@ -36,6 +38,8 @@ export interface ReplyReading {
  */
 export class Replies {
   readonly log: ReplyLog;
+  /** The reply each log's generation says, so a continuation says the same words (a sampled reply would not). */
+  readonly #replies = new WeakMap<ReplyLogEntry, Reply>();
 
   constructor(log: ReplyLog = new MemoryReplyLog()) {
     this.log = log;
@@ -48,11 +52,12 @@ export class Replies {
       const reader = held.read(from);
       if (held.state === 'stopped') {
         held.resume();
-        generate(held, reply, held.end);
+        generate(held, this.#replies.get(held) ?? reply, held.end);
       }
       return { id, reader };
     }
     const log = this.log.create(id, from, reply.tokens.length);
+    this.#replies.set(log, reply);
     // The reader first, so the generation never sees a log without one.
     const reader = log.read(from);
     generate(log, reply, from);

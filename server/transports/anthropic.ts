@@ -6,20 +6,8 @@ import { contentText, parseChatRequest } from './chatRequest.ts';
 import { EventStream, sseEvent } from '../sse/eventStream.ts';
 import { endedBy, pacedResponse, type TransportContext } from './transport.ts';
 
-/** Body fields of the Anthropic API that Streamscope accepts; only `max_tokens` and `system` are read. */
-const acceptedFields = [
-  'max_tokens',
-  'system',
-  'temperature',
-  'top_p',
-  'top_k',
-  'stop_sequences',
-  'metadata',
-  'tools',
-  'tool_choice',
-  'thinking',
-  'service_tier',
-];
+/** Body fields of the Anthropic API that Streamscope accepts; only `max_tokens` and `system` are read (`temperature` is a setting). */
+const acceptedFields = ['max_tokens', 'system', 'top_p', 'top_k', 'stop_sequences', 'metadata', 'tools', 'tool_choice', 'thinking', 'service_tier'];
 
 /**
  * `POST /v1/messages`, shaped like Anthropic's Messages API, so lesson 8 can put its event format

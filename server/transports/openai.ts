@@ -13,7 +13,6 @@ const created = 1_700_000_000;
 
 /** Body fields of the OpenAI API that Streamscope accepts and ignores. */
 const ignoredFields = [
-  'temperature',
   'top_p',
   'max_tokens',
   'max_completion_tokens',
