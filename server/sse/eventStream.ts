@@ -9,7 +9,7 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { Problem } from '../problem.ts';
-import { sseHeaders } from '../transports/sseHeaders.ts';
+import { sseHeaders } from './sseHeaders.ts';
 
 /** One event's fields, written in this order: `id`, `event`, then `data` (one line per line of text). */
 export interface SseFields {
