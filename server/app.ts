@@ -10,6 +10,8 @@ import { parseSettings } from './model/settings.ts';
 import { replyBounds, replyDefaults } from '../shared/replySettings.ts';
 import { StreamLimiter } from './transports/streamLimiter.ts';
 import type { TransportContext } from './transports/transport.ts';
+import { Replies } from './replies/replies.ts';
+import { repliesRoute } from './replies/repliesRoute.ts';
 import { sseTransport } from './transports/sse.ts';
 import { bufferedTransport } from './transports/buffered.ts';
 import { openaiTransport, modelsRoute } from './transports/openai.ts';
@@ -87,8 +89,11 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   const tap = new WireTap(options.classroom ? { secrets: () => new SecretHeaderScanner() } : {});
   const presenter = options.presenter ?? new Presenter();
   const limiter = new StreamLimiter(options.maxStreamsPerClient ?? 50);
+  const replies = new Replies();
   const ctx: TransportContext = {
     limiter,
+    // This instance's reply logs (the load-balancer lab's instances each have their own).
+    replies,
     heartbeatMs: options.heartbeatMs ?? 2500,
     retryMs: options.retryMs ?? 1000,
     // How each response's generation ended goes to the tap beside its bytes.
@@ -122,6 +127,7 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   });
   api.get('/stream/sse', sseTransport(ctx));
   api.get('/stream/http', bufferedTransport(ctx));
+  api.get('/replies/:id', repliesRoute(replies.log));
   api.get('/stream/ws', (_req, _res) => {
     throw new Problem(400, 'This endpoint speaks WebSocket: connect with an Upgrade request (new WebSocket(url) in a browser).');
   });

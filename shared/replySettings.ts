@@ -22,6 +22,13 @@ export const replyBounds = {
   textMax: 20_000,
 } as const;
 
+/**
+ * The `temperature` setting: 0 (the default) streams the scripted reply word for word, above 0
+ * the simulated model samples its words. Kept apart from `replyBounds`, whose bytes
+ * `GET /api/prompts` sends as they are.
+ */
+export const temperatureBounds = { min: 0, max: 2, default: 0 } as const;
+
 /** What a `run` id may be: short, and safe in a URL and a file name. */
 export const runPattern = /^[A-Za-z0-9_-]{1,64}$/;
 /** `runPattern` in words, for the error that rejects an id. */

@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import { paced, replyFor, summarize } from '../../server/model/reply.ts';
 import { parseSettings } from '../../server/model/settings.ts';
-import { sseHeaders } from '../../server/transports/sseHeaders.ts';
+import { sseHeaders } from '../../server/sse/sseHeaders.ts';
 import { sseDoneEvent, sseTokenEvent } from '../../server/transports/sse.ts';
 
 export function bareSseServer(retryMs = 1000): Server {

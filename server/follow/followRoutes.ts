@@ -4,9 +4,9 @@
  * presenter (the token printed in the terminal) may move the class, so a student cannot take
  * over the slides.
  */
-import express, { type Response } from 'express';
+import express from 'express';
 import { Problem } from '../problem.ts';
-import { sseHeaders } from '../transports/sseHeaders.ts';
+import { EventStream, directSink } from '../sse/eventStream.ts';
 import { presenterCookie, type Presenter } from '../classroom/presenter.ts';
 import type { ClassPosition } from '../../shared/follow.ts';
 
@@ -22,26 +22,27 @@ const slugPattern = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export function followRoutes(presenter: Presenter, options: FollowOptions = {}): express.Router {
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const maxFollowers = options.maxFollowers ?? 1000;
-  const followers = new Set<Response>();
+  const followers = new Set<EventStream>();
   let position: ClassPosition | null = null;
 
-  const send = (res: Response, at: ClassPosition): void => {
-    res.write(`event: position\ndata: ${JSON.stringify(at)}\n\n`);
-  };
+  const send = (stream: EventStream, at: ClassPosition): void => void stream.send({ event: 'position', data: at });
 
   const router = express.Router();
 
   router.get('/api/follow', (req, res) => {
     if (followers.size >= maxFollowers)
       throw new Problem(503, `This class already has ${maxFollowers} followers; ask the presenter to restart the server with fewer.`);
-    res.writeHead(200, sseHeaders);
-    res.write('retry: 1000\n\n');
-    if (position) send(res, position);
-    followers.add(res);
-    const heartbeat = setInterval(() => res.write(': still following\n\n'), heartbeatMs);
+    const stream = new EventStream(res, {
+      retryMs: 1000,
+      flushHead: false,
+      keepAlive: { ms: heartbeatMs, comment: 'still following', every: 'interval' },
+      sink: directSink(res),
+    });
+    if (position) send(stream, position);
+    followers.add(stream);
     req.on('close', () => {
-      clearInterval(heartbeat);
-      followers.delete(res);
+      stream.stopKeepAlive();
+      followers.delete(stream);
     });
   });
 

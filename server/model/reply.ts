@@ -2,6 +2,8 @@ import { prompts } from './prompts.ts';
 import { schedule } from './schedule.ts';
 import { tokenize } from './tokenize.ts';
 import { PacedTokens } from './pacedTokens.ts';
+import { seededRandom } from './random.ts';
+import { sampleText } from './sample.ts';
 import type { ReplySettings } from './settings.ts';
 
 /** A reply ready to stream: its tokens and when each is due. Same settings, same Reply. */
@@ -11,6 +13,11 @@ export interface Reply {
   tokens: readonly string[];
   /** ms after the start at which each token is due. */
   due: readonly number[];
+  /**
+   * Set when the reply was sampled at random (`temperature` above 0 without a `seed`): the same
+   * settings will not say the same again, so this names this generation's words.
+   */
+  sample?: number;
 }
 
 /** A short, deterministic summary sent with the final `done` message of every transport. */
@@ -22,9 +29,17 @@ export interface ReplySummary {
 }
 
 export function replyFor(settings: ReplySettings): Reply {
-  const text = settings.text ?? prompts.find((p) => p.id === settings.prompt)?.reply ?? '';
-  const tokens = tokenizeCached(text);
-  return { settings, text, tokens, due: schedule(tokens.length, settings) };
+  const scripted = settings.text ?? prompts.find((p) => p.id === settings.prompt)?.reply ?? '';
+  if (settings.temperature === 0) {
+    const tokens = tokenizeCached(scripted);
+    return { settings, text: scripted, tokens, due: schedule(tokens.length, settings) };
+  }
+  // Sampled: seeded by the request's seed, else at random (and then named by that draw).
+  const sample = settings.sampleSeed === null ? Math.floor(Math.random() * 2 ** 32) : undefined;
+  const text = sampleText(scripted, settings.temperature, seededRandom((settings.sampleSeed ?? sample!) ^ 0x5a3b1e));
+  // Not cached: a sampled text is rarely asked for twice.
+  const tokens = tokenize(text);
+  return { settings, text, tokens, due: schedule(tokens.length, settings), ...(sample === undefined ? {} : { sample }) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Problem } from '../problem.ts';
 import { prompts } from './prompts.ts';
 import type { Pacing } from './schedule.ts';
-import { replyBounds, replyDefaults, runPattern, runRule } from '../../shared/replySettings.ts';
+import { replyBounds, replyDefaults, runPattern, runRule, temperatureBounds } from '../../shared/replySettings.ts';
 
 /** The reply settings every stream endpoint takes (README, "The HTTP API"). */
 export interface ReplySettings extends Pacing {
@@ -17,9 +17,13 @@ export interface ReplySettings extends Pacing {
    * tokens than this ends normally.
    */
   fail: number | null;
+  /** 0: the scripted words; above 0 (to 2) the model samples its words (see `sample.ts`). */
+  temperature: number;
+  /** The `seed` when the request gave one: it seeds the sampling too; `null`: sampled at random. */
+  sampleSeed: number | null;
 }
 
-const known = ['prompt', 'text', 'tps', 'ttft', 'jitter', 'seed', 'run', 'fail'] as const;
+const known = ['prompt', 'text', 'tps', 'ttft', 'jitter', 'seed', 'run', 'fail', 'temperature'] as const;
 
 /**
  * Reads and checks reply settings from a query string or a JSON object. Every value out of
@@ -60,6 +64,8 @@ export function parseSettings(input: Record<string, unknown>, alsoAllowed: reado
     jitter: number(input, 'jitter', replyBounds.jitter, replyDefaults.jitter),
     seed: integer(input, 'seed', replyDefaults.seed),
     fail: wholeNumber(input, 'fail', replyBounds.fail),
+    temperature: number(input, 'temperature', temperatureBounds, temperatureBounds.default),
+    sampleSeed: given(input.seed) ? integer(input, 'seed', replyDefaults.seed) : null,
   };
 }
 
@@ -72,8 +78,13 @@ export function settingsQuery(settings: ReplySettings): string {
     if (settings[key] !== replyDefaults[key]) query.set(key, String(settings[key]));
   }
   if (settings.fail !== null) query.set('fail', String(settings.fail));
+  if (settings.temperature !== temperatureBounds.default) query.set('temperature', String(settings.temperature));
   if (settings.run !== null) query.set('run', settings.run);
   return query.toString();
+}
+
+function given(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== '';
 }
 
 function countCodePoints(text: string): number {

@@ -3,23 +3,11 @@ import { Problem, sendProblem, toProblem } from '../problem.ts';
 import { failsAt, replyFor } from '../model/reply.ts';
 import { tokenize } from '../model/tokenize.ts';
 import { contentText, parseChatRequest } from './chatRequest.ts';
-import { sseHeaders } from './sseHeaders.ts';
-import { endedBy, pacedResponse, send, type TransportContext } from './transport.ts';
+import { EventStream, sseEvent } from '../sse/eventStream.ts';
+import { endedBy, pacedResponse, type TransportContext } from './transport.ts';
 
-/** Body fields of the Anthropic API that Streamscope accepts; only `max_tokens` and `system` are read. */
-const acceptedFields = [
-  'max_tokens',
-  'system',
-  'temperature',
-  'top_p',
-  'top_k',
-  'stop_sequences',
-  'metadata',
-  'tools',
-  'tool_choice',
-  'thinking',
-  'service_tier',
-];
+/** Body fields of the Anthropic API that Streamscope accepts; only `max_tokens` and `system` are read (`temperature` is a setting). */
+const acceptedFields = ['max_tokens', 'system', 'top_p', 'top_k', 'stop_sequences', 'metadata', 'tools', 'tool_choice', 'thinking', 'service_tier'];
 
 /**
  * `POST /v1/messages`, shaped like Anthropic's Messages API, so lesson 8 can put its event format
@@ -40,7 +28,7 @@ export function anthropicRouter(ctx: TransportContext): Router {
 
 /** One named SSE event; Anthropic repeats the name as `type` inside the JSON. */
 function event(type: string, data: object): string {
-  return `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+  return sseEvent({ event: type, data: { type, ...data } });
 }
 
 /**
@@ -62,7 +50,7 @@ function anthropicTransport(ctx: TransportContext): RequestHandler {
     const stopReason = outputTokens < reply.tokens.length ? 'max_tokens' : 'end_turn';
     // Seeded, not random, so the same settings give the same bytes (README, "Using the page").
     const message = { id: `msg_streamscope_${request.settings.seed}`, type: 'message', role: 'assistant', model: request.model };
-    const tokens = pacedResponse(ctx, req, res, reply);
+    const tokens = pacedResponse(ctx, req, res, reply, 'anthropic');
 
     if (!request.stream) {
       const texts: string[] = [];
@@ -85,19 +73,17 @@ function anthropicTransport(ctx: TransportContext): RequestHandler {
       return;
     }
 
-    res.writeHead(200, sseHeaders);
-    res.flushHeaders();
-    await send(
-      res,
+    const stream = new EventStream(res);
+    await stream.send(
       event('message_start', {
         message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: inputTokens, output_tokens: 0 } },
       }),
     );
-    await send(res, event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }));
-    await send(res, event('ping', {}));
+    await stream.send(event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }));
+    await stream.send(event('ping', {}));
     let sent = 0;
     for await (const token of tokens) {
-      await send(res, event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: token.text } }));
+      await stream.send(event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: token.text } }));
       if (++sent === outputTokens) {
         if (outputTokens < reply.tokens.length) endedBy(res, 'max tokens');
         break;
@@ -107,14 +93,14 @@ function anthropicTransport(ctx: TransportContext): RequestHandler {
     if (failed) {
       // After the 200, Anthropic reports a failure as an `error` event and ends the stream; its SDK
       // throws an APIError when it reads one. https://docs.anthropic.com/en/api/messages-streaming#error-events
-      await send(res, event('error', { error: { type: 'overloaded_error', message: 'Overloaded' } }));
-      res.end();
+      await stream.send(event('error', { error: { type: 'overloaded_error', message: 'Overloaded' } }));
+      stream.end();
       return;
     }
-    await send(res, event('content_block_stop', { index: 0 }));
-    await send(res, event('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } }));
-    await send(res, event('message_stop', {}));
-    res.end();
+    await stream.send(event('content_block_stop', { index: 0 }));
+    await stream.send(event('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } }));
+    await stream.send(event('message_stop', {}));
+    stream.end();
   };
 }
 

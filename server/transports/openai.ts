@@ -2,8 +2,8 @@ import type { RequestHandler } from 'express';
 import { Problem } from '../problem.ts';
 import { failsAt, failureDetail, replyFor } from '../model/reply.ts';
 import { models, parseChatRequest } from './chatRequest.ts';
-import { sseHeaders } from './sseHeaders.ts';
-import { pacedResponse, send, type TransportContext } from './transport.ts';
+import { EventStream } from '../sse/eventStream.ts';
+import { pacedResponse, type TransportContext } from './transport.ts';
 
 /**
  * `created` is fixed, not the clock, so the same settings give the same bytes (README, "Using
@@ -13,7 +13,6 @@ const created = 1_700_000_000;
 
 /** Body fields of the OpenAI API that Streamscope accepts and ignores. */
 const ignoredFields = [
-  'temperature',
   'top_p',
   'max_tokens',
   'max_completion_tokens',
@@ -47,7 +46,7 @@ export function openaiTransport(ctx: TransportContext): RequestHandler {
     const id = `chatcmpl-streamscope-${request.settings.seed}`;
     const head = (object: string) => ({ id, object, created, model: request.model });
     const usage = { prompt_tokens: request.promptTokens, completion_tokens: reply.tokens.length, total_tokens: request.promptTokens + reply.tokens.length };
-    const tokens = pacedResponse(ctx, req, res, reply);
+    const tokens = pacedResponse(ctx, req, res, reply, 'openai');
 
     if (!request.stream) {
       const texts: string[] = [];
@@ -63,27 +62,28 @@ export function openaiTransport(ctx: TransportContext): RequestHandler {
       return;
     }
 
-    const chunk = (delta: object, finish: string | null): string =>
-      `data: ${JSON.stringify({ ...head('chat.completion.chunk'), choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
-    res.writeHead(200, sseHeaders);
-    res.flushHeaders();
-    await send(res, chunk({ role: 'assistant', content: '' }, null));
-    for await (const token of tokens) await send(res, chunk({ content: token.text }, null));
+    const chunk = (delta: object, finish: string | null) => ({
+      data: { ...head('chat.completion.chunk'), choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] },
+    });
+    const stream = new EventStream(res);
+    await stream.send(chunk({ role: 'assistant', content: '' }, null));
+    for await (const token of tokens) await stream.send(chunk({ content: token.text }, null));
     if (res.destroyed) return;
     if (failsAt(reply) !== null) {
       // What OpenAI sends when it fails mid-stream: an `error` object where a chunk would be, then
       // the end, no `[DONE]`. Its SDK throws an APIError (with no status) when it reads one.
-      await send(
-        res,
-        `data: ${JSON.stringify({ error: { message: `The server had an error while processing your request. ${failureDetail(reply)}`, type: 'server_error', param: null, code: null } })}\n\n`,
-      );
-      res.end();
+      await stream.send({
+        data: {
+          error: { message: `The server had an error while processing your request. ${failureDetail(reply)}`, type: 'server_error', param: null, code: null },
+        },
+      });
+      stream.end();
       return;
     }
-    await send(res, chunk({}, 'stop'));
+    await stream.send(chunk({}, 'stop'));
     const streamOptions = request.fields.stream_options as { include_usage?: unknown } | undefined;
-    if (streamOptions?.include_usage === true) await send(res, `data: ${JSON.stringify({ ...head('chat.completion.chunk'), choices: [], usage })}\n\n`);
-    await send(res, 'data: [DONE]\n\n');
-    res.end();
+    if (streamOptions?.include_usage === true) await stream.send({ data: { ...head('chat.completion.chunk'), choices: [], usage } });
+    await stream.send({ data: '[DONE]' });
+    stream.end();
   };
 }

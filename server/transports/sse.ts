@@ -1,11 +1,12 @@
-import type { Writable } from 'node:stream';
 import type { Request, RequestHandler, Response } from 'express';
 import { Problem } from '../problem.ts';
 import { parseSettings } from '../model/settings.ts';
 import { failsAt, failureDetail, replyFor, summarize, type Reply } from '../model/reply.ts';
 import type { Token } from '../model/pacedTokens.ts';
-import { sseHeaders } from './sseHeaders.ts';
-import { endedBy, pacedResponse, send, type TransportContext } from './transport.ts';
+import { EventStream, lastEventId as lastEventIdHeader, responseSink, sseEvent, type EventSink } from '../sse/eventStream.ts';
+import { endedBy, pacedResponse, type TransportContext } from './transport.ts';
+
+export { responseSink, writableSink, type EventSink } from '../sse/eventStream.ts';
 
 /**
  * One token as one SSE event. The text travels JSON-encoded: a raw CR or LF in `data:` would
@@ -13,11 +14,11 @@ import { endedBy, pacedResponse, send, type TransportContext } from './transport
  * https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
  */
 export function sseTokenEvent(token: Pick<Token, 'index' | 'text'>): string {
-  return `id: ${token.index}\nevent: token\ndata: ${JSON.stringify({ index: token.index, text: token.text })}\n\n`;
+  return sseEvent({ id: token.index, event: 'token', data: { index: token.index, text: token.text } });
 }
 
 export function sseDoneEvent(summary: object): string {
-  return `event: done\ndata: ${JSON.stringify(summary)}\n\n`;
+  return sseEvent({ event: 'done', data: summary });
 }
 
 /**
@@ -26,23 +27,7 @@ export function sseDoneEvent(summary: object): string {
  * event to the same `onerror` handler as a lost connection: the page tells them apart by `data`.)
  */
 export function sseErrorEvent(tokens: number, detail: string): string {
-  return `event: error\ndata: ${JSON.stringify({ tokens, detail })}\n\n`;
-}
-
-/** Where an SSE stream writes: the response itself, or (in the faults lab) something slow or compressing in front of it. */
-export interface EventSink {
-  /** Writes a piece of the stream; resolves when the next may follow (for a fault: once it is out). */
-  write(text: string): Promise<void>;
-  /** Ends the response after the last write. */
-  end(): void;
-}
-
-/** A sink over a Writable: each write resolves when the Writable calls back. */
-export function writableSink(writable: Writable): EventSink {
-  return {
-    write: (text) => new Promise((resolve) => writable.write(text, () => resolve())),
-    end: () => writable.end(),
-  };
+  return sseEvent({ event: 'error', data: { tokens, detail } });
 }
 
 export interface StreamOptions {
@@ -92,44 +77,29 @@ export async function streamSse(
   { dropAfter = null, heartbeatMs = ctx.heartbeatMs, stop }: StreamOptions = {},
 ): Promise<void> {
   const from = lastEventId(req, reply.tokens.length) + 1;
-  const tokens = pacedResponse(ctx, req, res, reply, from);
+  const tokens = pacedResponse(ctx, req, res, reply, 'sse', from);
   stop?.addEventListener('abort', () => void tokens.return(), { once: true });
 
-  let heartbeat: ReturnType<typeof setTimeout> | undefined;
-  const quiet = (): void => {
-    clearTimeout(heartbeat);
-    if (heartbeatMs === 0) return;
-    heartbeat = setTimeout(() => {
-      // Through the sink, so it queues behind a half-written event instead of cutting into it.
-      void sink.write(': keep-alive\n\n');
-      quiet();
-    }, heartbeatMs);
-  };
-  res.on('close', () => clearTimeout(heartbeat));
-
-  res.writeHead(200, sseHeaders);
-  res.flushHeaders();
-  await sink.write(`retry: ${ctx.retryMs}\n\n`);
-  quiet();
+  const stream = new EventStream(res, { retryMs: ctx.retryMs, keepAlive: { ms: heartbeatMs }, sink });
+  await stream.opened;
   let sent = 0;
   for await (const token of tokens) {
-    await sink.write(sseTokenEvent(token));
-    quiet();
+    await stream.send(sseTokenEvent(token));
     if (++sent === dropAfter) {
       // The token is out (the sink resolved once it was flushed): now the connection dies the
       // way a crashed server's or a broken link's does, with no terminating chunk.
-      clearTimeout(heartbeat);
+      stream.stopKeepAlive();
       if (token.index + 1 < reply.tokens.length) endedBy(res, 'cut');
       res.destroy();
       return;
     }
   }
-  clearTimeout(heartbeat);
+  stream.stopKeepAlive();
   if (res.destroyed) return;
   const failed = failsAt(reply);
   const summary = stop?.aborted ? { ...summarize(reply), stopped: true, sent } : summarize(reply);
-  await sink.write(failed === null ? sseDoneEvent(summary) : sseErrorEvent(failed, failureDetail(reply)));
-  sink.end();
+  await stream.send(failed === null ? sseDoneEvent(summary) : sseErrorEvent(failed, failureDetail(reply)));
+  stream.end();
 }
 
 /**
@@ -145,18 +115,7 @@ export function sseTransport(ctx: TransportContext): RequestHandler {
   };
 }
 
-/** Writes straight to the response, waiting while its buffer is full. */
-export function responseSink(res: Response): EventSink {
-  return { write: (text) => send(res, text), end: () => res.end() };
-}
-
 /** The index of the last event the client has, from the header EventSource sends; -1 if none. */
 export function lastEventId(req: Request, count: number): number {
-  const header = req.get('Last-Event-ID');
-  if (header === undefined || header === '') return -1;
-  const n = /^\d+$/.test(header) ? Number(header) : NaN;
-  if (!Number.isSafeInteger(n) || n >= count) {
-    throw new Problem(400, `Header "Last-Event-ID" must be a token index from 0 to ${count - 1}; got ${JSON.stringify(header)}.`, 'Last-Event-ID');
-  }
-  return n;
+  return lastEventIdHeader(req.headers, count) ?? -1;
 }

@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { StreamLimiter } from './streamLimiter.ts';
-import { failsAt, paced, type Reply } from '../model/reply.ts';
-import type { PacedTokens } from '../model/pacedTokens.ts';
+import { failsAt, type Reply } from '../model/reply.ts';
+import type { Replies, ReplyKind } from '../replies/replies.ts';
+import type { LogReader } from '../replies/replyLog.ts';
 import type { GenerationEnd, GenerationReport } from '../../shared/tap.ts';
+import { replyHeader } from '../../shared/replyHeader.ts';
 
 /**
  * What every transport is given. Each transport (sse.ts, buffered.ts, websocket.ts, openai.ts, anthropic.ts)
@@ -12,6 +14,8 @@ import type { GenerationEnd, GenerationReport } from '../../shared/tap.ts';
  */
 export interface TransportContext {
   limiter: StreamLimiter;
+  /** The reply log and its generations: every response reads its tokens from there. */
+  replies: Replies;
   /** ms of silence after which an SSE stream sends a `:` comment. */
   heartbeatMs: number;
   /** The `retry:` hint SSE streams send, in ms. */
@@ -21,20 +25,23 @@ export interface TransportContext {
 }
 
 /**
- * The reply's paced tokens for one response, counted against the client's stream cap (429 past
- * it). When the response closes, however it closes, the pacing timer stops and the slot frees:
- * a client that vanishes mid-stream leaves nothing behind. Then the generation is reported
- * (`ctx.report`): how many tokens it made, and why it ended.
+ * The reply's tokens for one response, read from the reply log from `from` on at the pace they are
+ * generated, counted against the client's stream cap (429 past it). The response names its reply
+ * in the `X-Streamscope-Reply` header. When the response closes, however it closes, the reader
+ * leaves (the generation stops if it was the last: see `Replies`) and the slot frees: a client
+ * that vanishes mid-stream leaves nothing behind. Then the response's part of the generation is
+ * reported (`ctx.report`): how many tokens it took, and why it ended.
  */
-export function pacedResponse(ctx: TransportContext, req: IncomingMessage, res: ServerResponse, reply: Reply, from = 0): PacedTokens {
+export function pacedResponse(ctx: TransportContext, req: IncomingMessage, res: ServerResponse, reply: Reply, kind: ReplyKind, from = 0): LogReader {
   const release = ctx.limiter.acquire(req.socket.remoteAddress);
-  const tokens = paced(reply, from);
+  const { id, reader } = ctx.replies.open(kind, reply, from);
+  res.setHeader(replyHeader, id);
   res.on('close', () => {
-    void tokens.return();
+    void reader.return();
     release();
-    ctx.report?.(req.socket, generationReport(reply, from, tokens.position, ended.get(res)));
+    ctx.report?.(req.socket, generationReport(reply, from, reader.position, ended.get(res)));
   });
-  return tokens;
+  return reader;
 }
 
 /** Why a response's generation ended, where the transport knows better than the count (see `endedBy`). */
@@ -56,25 +63,4 @@ export function generationReport(reply: Reply, from: number, position: number, k
   return { from, generated: Math.max(0, position - from), of, reason };
 }
 
-/**
- * Writes and waits while the socket's buffer is full, so a slow reader slows the stream
- * instead of growing the server's memory. Resolves at once on a closed response.
- */
-export function send(res: ServerResponse, text: string): Promise<void> {
-  if (res.destroyed || res.writableEnded) return Promise.resolve();
-  if (res.write(text)) return Promise.resolve();
-  return drained(res);
-}
-
-/** Resolves on the stream's next `drain`, or when it closes (then nothing will drain). */
-export function drained(stream: NodeJS.EventEmitter): Promise<void> {
-  return new Promise((resolve) => {
-    const go = (): void => {
-      stream.off('drain', go);
-      stream.off('close', go);
-      resolve();
-    };
-    stream.on('drain', go);
-    stream.on('close', go);
-  });
-}
+export { drained, send } from '../sse/eventStream.ts';

@@ -4,7 +4,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { Problem } from '../problem.ts';
 import { originAllowed } from '../origin.ts';
 import { parseSettings } from '../model/settings.ts';
-import { failsAt, failureDetail, paced, replyFor, summarize } from '../model/reply.ts';
+import { failsAt, failureDetail, replyFor, summarize } from '../model/reply.ts';
 import type { GenerationEnd } from '../../shared/tap.ts';
 import { instanceHeader } from '../../shared/instanceHeader.ts';
 import { drained, generationReport, type TransportContext } from './transport.ts';
@@ -121,7 +121,8 @@ function session(ws: WebSocket, req: IncomingMessage, ctx: TransportContext): vo
     try {
       const reply = replyFor(parseSettings(fields, ['type']));
       release = ctx.limiter.acquire(req.socket.remoteAddress);
-      const tokens = paced(reply);
+      // The 101 went out before the settings came: this reply's id travels in no header.
+      const tokens = ctx.replies.open('ws', reply).reader;
       stop = () => void tokens.return();
       report = () => ctx.report?.(req.socket, generationReport(reply, 0, tokens.position, stoppedBy));
       void (async () => {

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import { Problem } from '../problem.ts';
 import { runPattern, runRule } from '../../shared/replySettings.ts';
-import { sseHeaders } from '../transports/sseHeaders.ts';
+import { EventStream, directSink, sseEvent } from '../sse/eventStream.ts';
 import type { TapListener, WireTap } from './wireTap.ts';
 import { now } from './wireTap.ts';
 
@@ -26,34 +26,28 @@ export function tapRoute(tap: WireTap, { maxBufferedBytes = 1024 * 1024, guard }
     if (run !== undefined && (typeof run !== 'string' || !runPattern.test(run))) {
       throw new Problem(400, `Parameter "run" must be ${runRule}.`, 'run');
     }
-    res.writeHead(200, sseHeaders);
-    res.flushHeaders();
-    res.write('retry: 1000\n\n');
+    // A comment now and then keeps proxies from closing an idle inspector.
+    const stream = new EventStream(res, { retryMs: 1000, keepAlive: { ms: 15_000, every: 'interval' }, sink: directSink(res) });
 
     let dropped = 0;
     const reportDropped = (): void => {
       if (dropped === 0) return;
-      res.write(`data: ${JSON.stringify({ type: 'dropped', t: now(), count: dropped })}\n\n`);
+      void stream.send({ data: { type: 'dropped', t: now(), count: dropped } });
       dropped = 0;
     };
     const stop = tap.listen({
       ...guard?.(req),
       run: run ?? null,
       send(json) {
-        if (res.writableLength > maxBufferedBytes) {
+        if (stream.behind(maxBufferedBytes)) {
           // Tell the reader as soon as it catches up, even if nothing else happens by then.
           if (dropped++ === 0) res.once('drain', reportDropped);
           return;
         }
         reportDropped();
-        res.write(`data: ${json}\n\n`);
+        void stream.send(sseEvent({ data: json }));
       },
     });
-    // A comment now and then keeps proxies from closing an idle inspector.
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    res.on('close', () => {
-      clearInterval(heartbeat);
-      stop();
-    });
+    res.on('close', stop);
   };
 }

@@ -157,7 +157,7 @@ describe('the wire tap on an SSE stream', () => {
     expect(withoutDate(writeBytes(tap.events, b!))).toBe(withoutDate(writeBytes(tap.events, a!)));
   });
 
-  // BUG (server/transports/sseHeaders.ts): the frozen SSE head hard-codes `Connection: keep-alive`.
+  // BUG (server/sse/sseHeaders.ts): the frozen SSE head hard-codes `Connection: keep-alive`.
   // Node treats a user-set Connection header as the final word (OutgoingMessage sets
   // shouldKeepAlive = true for any value but "close"), so a client that sent `Connection: close`
   // gets `Connection: keep-alive` back and the server holds the socket open until its

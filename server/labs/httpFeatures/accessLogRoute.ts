@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { sseHeaders } from '../../transports/sseHeaders.ts';
+import { EventStream, directSink, lastEventId, sseEvent } from '../../sse/eventStream.ts';
 import type { TransportContext } from '../../transports/transport.ts';
 import type { AccessLog } from './accessLog.ts';
 import type { AccessLogEntry } from '../../../shared/accessLog.ts';
@@ -11,30 +11,29 @@ import type { AccessLogEntry } from '../../../shared/accessLog.ts';
  */
 export function accessLogRoute(log: AccessLog, ctx: TransportContext): RequestHandler {
   return (req, res) => {
-    const header = req.get('Last-Event-ID') ?? '';
-    const after = /^\d+$/.test(header) ? Number(header) : 0;
+    // A Last-Event-ID that is no entry's number is ignored: the page gets the recent entries.
+    let after = 0;
+    try {
+      after = lastEventId(req.headers) ?? 0;
+    } catch {
+      after = 0;
+    }
 
-    res.writeHead(200, sseHeaders);
-    res.flushHeaders();
     const recent = log.entries.filter((entry) => entry.seq > after).map(logEvent);
-    res.write(`retry: ${ctx.retryMs}\n\n${recent.join('')}`);
+    const stream = new EventStream(res, { retryMs: ctx.retryMs, keepAlive: { ms: ctx.heartbeatMs, every: 'interval' }, sink: directSink(res) }, recent);
 
     const stop = log.subscribe((entry) => {
       // A page that stopped reading loses entries (it can reconnect for the last 200) rather
       // than make the server buffer without bound.
-      if (res.destroyed || res.writableEnded || res.writableLength > maxBufferedBytes) return;
-      res.write(logEvent(entry));
+      if (stream.closed || stream.behind(maxBufferedBytes)) return;
+      void stream.send(logEvent(entry));
     });
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), ctx.heartbeatMs);
-    res.on('close', () => {
-      clearInterval(heartbeat);
-      stop();
-    });
+    res.on('close', stop);
   };
 }
 
 const maxBufferedBytes = 256 * 1024;
 
 export function logEvent(entry: AccessLogEntry): string {
-  return `id: ${entry.seq}\nevent: entry\ndata: ${JSON.stringify(entry)}\n\n`;
+  return sseEvent({ id: entry.seq, event: 'entry', data: entry });
 }

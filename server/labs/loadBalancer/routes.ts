@@ -1,6 +1,6 @@
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { Problem } from '../../problem.ts';
-import { sseHeaders } from '../../transports/sseHeaders.ts';
+import { EventStream, directSink } from '../../sse/eventStream.ts';
 import type { StreamLimiter } from '../../transports/streamLimiter.ts';
 import type { LoadBalancer } from './LoadBalancer.ts';
 import { learnerOf } from '../learner.ts';
@@ -127,17 +127,10 @@ function stateEvents(lb: LoadBalancer, { heartbeatMs = 2500, retryMs = 1000, oth
     const release = limiter?.acquire(req.socket.remoteAddress);
     const learner = learnerOf(req.headers);
     let pending: ReturnType<typeof setImmediate> | undefined;
-    let heartbeat: ReturnType<typeof setTimeout> | undefined;
     let others: ReturnType<typeof setTimeout> | undefined;
     let waiting = false;
 
-    const quiet = (): void => {
-      clearTimeout(heartbeat);
-      heartbeat = setTimeout(() => {
-        res.write(': keep-alive\n\n');
-        quiet();
-      }, heartbeatMs);
-    };
+    const stream = new EventStream(res, { retryMs, flushHead: false, keepAlive: { ms: heartbeatMs }, sink: directSink(res) });
     const send = (): void => {
       pending = undefined;
       if (res.writableNeedDrain) {
@@ -152,8 +145,7 @@ function stateEvents(lb: LoadBalancer, { heartbeatMs = 2500, retryMs = 1000, oth
       }
       clearTimeout(others);
       others = undefined;
-      res.write(`event: state\ndata: ${JSON.stringify(lb.state(learner))}\n\n`);
-      quiet();
+      void stream.send({ event: 'state', data: lb.state(learner) });
     };
     const changed = (whose?: string): void => {
       if (waiting || pending) return;
@@ -172,13 +164,10 @@ function stateEvents(lb: LoadBalancer, { heartbeatMs = 2500, retryMs = 1000, oth
       lb.off('change', changed);
       lb.off('close', closed);
       clearImmediate(pending);
-      clearTimeout(heartbeat);
       clearTimeout(others);
       release?.();
     });
 
-    res.writeHead(200, sseHeaders);
-    res.write(`retry: ${retryMs}\n\n`);
     send();
   };
 }

@@ -1,0 +1,25 @@
+import type { RequestHandler } from 'express';
+import { Problem } from '../problem.ts';
+import type { ReplyLog } from './replyLog.ts';
+
+/**
+ * `GET /api/replies/:id`: a reply's log as it stands, `{ id, tokens: [{ index, text }], done, state }`
+ * (`state`: generating, stopped, done or failed). The id is the one a streamed response names in
+ * its `X-Streamscope-Reply` header. An id never seen, or whose log expired, is a 404.
+ */
+export function repliesRoute(log: ReplyLog): RequestHandler {
+  return (req, res) => {
+    const id = String(req.params.id);
+    const entry = log.get(id);
+    if (!entry) {
+      const { maxAgeMs, maxLogs } = log.bounds;
+      throw new Problem(
+        404,
+        `No reply "${id}" is held here: this server never streamed it, or its log expired (a log is kept ${maxAgeMs / 60_000} minutes after its end, ${maxLogs} logs at most).`,
+        'id',
+      );
+    }
+    const { tokens, state } = entry.snapshot();
+    res.set('Cache-Control', 'no-store').json({ id, tokens, done: state === 'done', state });
+  };
+}
