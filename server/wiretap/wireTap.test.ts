@@ -368,6 +368,8 @@ describe('the tap itself', () => {
     more.stop();
     const { res } = await httpGet(`${server.url}/api/stream/sse?run=own&tps=1000&ttft=0&text=hi`, { agent: false });
     expect(res.statusCode).toBe(200);
+    // The response can end before the tap's request event reaches this subscriber.
+    await until(() => everything.events.some((e) => e.type === 'request' && e.path.startsWith('/api/stream/sse?')), 'the request event');
     const conn = connOf(everything.events, '/api/stream/sse?');
     await until(closed(everything, conn), 'the close event');
     another.stop();

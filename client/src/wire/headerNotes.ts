@@ -61,6 +61,8 @@ const notes: Record<string, Explain> = {
   cookie: () => 'Cookies the browser sends along — on SSE requests and on the WebSocket handshake alike (RFC 6265).',
   authorization: () => 'Credentials; fetch can set this header, EventSource and the browser WebSocket API cannot (RFC 9110 §11.6.2).',
   'content-encoding': () => 'The body is compressed; a compressing proxy or middleware can hold back a stream (RFC 9110 §8.4).',
+  'x-streamscope-reply': () =>
+    "Streamscope's id for this reply in its reply log: the generation writes tokens there and this response reads them; GET /api/replies/<id> shows the log, and a resume reads it from Last-Event-ID.",
   'x-powered-by': () => 'Express announces itself; harmless here, often removed in production.',
   etag: () => 'A validator for the buffered body, so a cache can ask whether it changed (RFC 9110 §8.8.3).',
   'access-control-allow-origin': () => 'CORS: which other origins may read this response with fetch or EventSource.',
