@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { cuttable, inBlocks, isBefore, piecesBetween, piecesOfSpan, replyStart, tokenAt, tokenStarts } from './bubbleText.ts';
+import { cuttable, inBlocks, isBefore, piecesBetween, piecesOfSpan, replyStart, tokenAt, tokenStarts, TokenText } from './bubbleText.ts';
 
 const tokens = ['Hi', ' there', '!\n', 'Next', ' line'];
 
@@ -80,5 +80,23 @@ describe('a span of the text as token pieces', () => {
   });
   test('tokenAt', () => {
     expect([0, 1, 2, 5, 12, 13].map((at) => tokenAt(starts, at))).toEqual([0, 0, 1, 2, 5, 5]);
+  });
+});
+
+describe('TokenText', () => {
+  test('grows, steps back and starts again like joining the tokens', () => {
+    const text = new TokenText();
+    const check = (shown: readonly string[]) => {
+      text.update(shown);
+      expect(text.text).toBe(shown.join(''));
+      expect(text.starts).toEqual(tokenStarts(shown));
+    };
+    check([]);
+    check(tokens.slice(0, 2));
+    check(tokens);
+    check(tokens.slice(0, 3));
+    check(tokens);
+    check(['Another', ' reply']);
+    check(['Another', ' reply', '']);
   });
 });

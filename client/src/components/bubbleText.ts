@@ -85,3 +85,37 @@ export function piecesOfSpan(tokens: readonly string[], starts: readonly number[
   }
   return pieces;
 }
+
+/**
+ * The reply's text and where its tokens start (`tokenStarts`), kept as the tokens grow: a new
+ * token is appended, the reply is not joined and counted again from its start each frame.
+ * Scrubbing back drops the tokens no longer shown; another reply starts again.
+ */
+export class TokenText {
+  text = '';
+  /** Where each token starts; the last entry is the text's length. Changed in place. */
+  readonly starts: number[] = [0];
+  #tokens: string[] = [];
+
+  update(tokens: readonly string[]): void {
+    const known = this.#tokens;
+    const n = Math.min(tokens.length, known.length);
+    let same = 0;
+    // Token strings are shared from one frame to the next: this is a pointer compare each.
+    while (same < n && tokens[same] === known[same]) same++;
+    if (same < known.length) {
+      known.length = same;
+      this.starts.length = same + 1;
+      this.text = this.text.slice(0, this.starts[same]);
+    }
+    if (tokens.length === same) return;
+    let end = this.starts[same]!;
+    for (let t = same; t < tokens.length; t++) {
+      const token = tokens[t]!;
+      known.push(token);
+      end += token.length;
+      this.starts.push(end);
+    }
+    this.text += same === 0 ? tokens.join('') : tokens.slice(same).join('');
+  }
+}
