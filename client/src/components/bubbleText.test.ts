@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { cuttable, inBlocks, isBefore, piecesBetween, piecesOfSpan, replyStart, tokenAt, tokenStarts, TokenText } from './bubbleText.ts';
+import { cuttable, isBefore, piecesBetween, piecesOfSpan, replyStart, tokenAt, tokenStarts, TokenText } from './bubbleText.ts';
 
 const tokens = ['Hi', ' there', '!\n', 'Next', ' line'];
 
@@ -30,11 +30,6 @@ test('isBefore', () => {
   expect(isBefore({ token: 1, offset: 3 }, { token: 2, offset: 0 })).toBe(true);
   expect(isBefore({ token: 2, offset: 1 }, { token: 2, offset: 2 })).toBe(true);
   expect(isBefore({ token: 2, offset: 2 }, { token: 2, offset: 2 })).toBe(false);
-});
-
-test('inBlocks', () => {
-  expect(inBlocks([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
-  expect(inBlocks([], 2)).toEqual([]);
 });
 
 describe('cuttable: only paragraphs with no right-to-left letter', () => {

@@ -37,13 +37,6 @@ export function piecesBetween(tokens: readonly string[], from: TextPos, to: Text
   return pieces;
 }
 
-/** The pieces in runs of `size`, the last one possibly shorter. */
-export function inBlocks<T>(items: readonly T[], size: number): T[][] {
-  const blocks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) blocks.push(items.slice(i, i + size));
-  return blocks;
-}
-
 /** Strong right-to-left letters: Hebrew, Arabic, Syriac, Thaana, N'Ko and their presentation forms. */
 const rtl = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]|\ud802[\udc00-\udfff]|\ud83a[\udc00-\udfff]/;
 
