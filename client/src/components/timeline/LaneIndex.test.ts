@@ -2,7 +2,6 @@ import { describe, expect, test } from 'vitest';
 import type { AppEvent } from '../../transports/types.ts';
 import { Run } from '../../run/Run.svelte.ts';
 import { defaultSettings } from '../../run/settings.ts';
-import { chunkSize } from './rowLayout.ts';
 import { laneIndex, LaneIndex, type LaneSource } from './LaneIndex.ts';
 
 const startedAt = 1_000_000;
@@ -83,69 +82,5 @@ describe('LaneIndex', () => {
     l.receive({ t: 99, kind: 'token', index: 3 });
     expect(laneIndex(l, clock)).toBe(ix);
     expect(ix.tokenMs).toEqual([7, 17, 27, 99]);
-  });
-
-  test('full chunks are the same arrays every time', () => {
-    const ix = new LaneIndex(busyLane(3 * chunkSize + 5)).sync(clock);
-    const a = ix.tokenChunks(2);
-    const b = ix.tokenChunks(3);
-    expect(a.map((c) => c.length)).toEqual([chunkSize, chunkSize]);
-    expect(b[0]).toBe(a[0]);
-    expect(b[1]).toBe(a[1]);
-    expect(b.flat().map((t) => t.index)).toEqual(Array.from({ length: 3 * chunkSize }, (_, i) => i));
-    expect(ix.tokenChunks(0)).toEqual([]);
-    // Only chunks the lane has filled.
-    expect(ix.tokenChunks(9)).toHaveLength(3);
-  });
-
-  test('bars: one path of strokes per width, rebuilt when the scale functions change', () => {
-    const l = lane();
-    l.write(10, 4);
-    l.write(20, 100);
-    l.write(30.004, 9);
-    const ix = new LaneIndex(l).sync(clock);
-    const w = (size: number) => (size > 50 ? 8 : 2.2);
-    expect(ix.bars(0, 3, (size) => size / 10, w)).toEqual([
-      { width: 2, d: 'M10,44v-0.4M30,44v-0.9' },
-      { width: 8, d: 'M20,44v-10.0' },
-    ]);
-    expect(ix.bars(1, 2, (size) => size / 10, w)).toEqual([{ width: 8, d: 'M20,44v-10.0' }]);
-
-    const many = new LaneIndex(busyLane(2 * chunkSize)).sync(clock);
-    const h = (size: number) => size;
-    const first = many.barChunks(1, h, w);
-    expect(many.barChunks(2, h, w)[0]).toBe(first[0]);
-    const taller = many.barChunks(1, (size) => 2 * size, w);
-    expect(taller[0]).not.toBe(first[0]);
-    expect(taller[0]![0]!.d.startsWith('M5,44v-20.0')).toBe(true);
-  });
-
-  test('the line pieces draw one step line: each starts where the previous ended', () => {
-    const n = 2 * chunkSize + 3;
-    const ix = new LaneIndex(busyLane(n)).sync(clock);
-    const pieces = [...ix.lineChunks(2), ix.linePiece(2 * chunkSize, n)];
-    expect(pieces[0]!.startsWith('M5,0H5V10')).toBe(true);
-    for (let c = 1; c < pieces.length; c++) {
-      const from = c * chunkSize;
-      expect(pieces[c]!.startsWith(`M${ix.writeMs[from - 1]},${ix.bytesAfter(from - 1)}H${ix.writeMs[from]}V${ix.bytesAfter(from)}`)).toBe(true);
-      expect(pieces[c - 1]!.endsWith(`H${ix.writeMs[from - 1]}V${ix.bytesAfter(from - 1)}`)).toBe(true);
-    }
-    expect(pieces.at(-1)!.endsWith(`V${ix.bytesAfter(n - 1)}`)).toBe(true);
-    expect(ix.lineChunks(2)[1]).toBe(pieces[1]);
-    expect(ix.linePiece(5, 5)).toBe('');
-  });
-
-  test('dense writes and tokens: one column path each per scale, kept while the scale stays', () => {
-    const ix = laneIndex(busyLane(300), clock);
-    const height = (size: number) => size;
-    const bars = ix.barColumns(0.1, height);
-    expect(ix.barColumns(0.1, height)).toBe(bars);
-    expect(ix.barColumns(0.2, height)).not.toBe(bars);
-    // 10 ms apart at 0.1 px/ms: one column per write, with that write's size as its height.
-    const { settled, active } = ix.barColumns(0.1, height).paths(300);
-    expect((settled.join('') + active).match(/M/g)).toHaveLength(300);
-    const tokens = ix.tokenColumns(0.05).paths(300);
-    // Tokens at 7, 17, 27 … ms, at 0.05 px/ms: columns 0, 1, 1, 2, 2 … 150.
-    expect((tokens.settled.join('') + tokens.active).match(/M/g)).toHaveLength(151);
   });
 });
