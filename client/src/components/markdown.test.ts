@@ -108,12 +108,12 @@ describe('blocks, still streaming', () => {
   });
 });
 
+// No stopwatch (it flakes on a busy machine): at 150,000 characters a quadratic parser would run
+// for minutes and hit the test's timeout, a linear one takes milliseconds.
 test('many stars that close nothing parse in linear time', () => {
-  const src = 'x* '.repeat(7000);
-  const started = performance.now();
+  const src = 'x* '.repeat(50_000);
   expect(inline(src, true)).toBe(src);
-  expect(performance.now() - started).toBeLessThan(200);
-});
+}, 20_000);
 
 test('many openers that nothing closes yet: only the newest is drawn open, no deep nesting', () => {
   const src = '*x '.repeat(5000) + '*y';
