@@ -4,7 +4,7 @@ import type { Direction } from '../../wire/types.ts';
 import { escapeChars, hexBytes } from '../../wire/escape.ts';
 import { category, drawnAsHex, type Category } from './categories.ts';
 import type { Piece, RowModel } from './RowModel.ts';
-import { spokenRuns } from './spoken.ts';
+import { escapeNames, spokenRuns } from './spoken.ts';
 
 export interface TextRun {
   text: string;
@@ -35,6 +35,11 @@ export interface PieceView {
   /** `data:` values carry the reply: payload colour. */
   data: boolean;
   parts: { cls: string; runs: TextRun[] }[];
+  /**
+   * `parts` as markup, made once per piece: the view inserts it whole (one node per part with a
+   * class, one per escape, text nodes otherwise) rather than running a block per part and run.
+   */
+  html: string;
   unmasked?: TextRun[];
   badge?: string;
   /**
@@ -76,10 +81,30 @@ export function pieceView(p: Piece, s: LaneSegment, hexMode: boolean): PieceView
     hex,
     data: s.kind === 'sse-field' && (s.name === 'data' || s.token !== undefined),
     parts,
+    html: partsHtml(parts),
     unmasked: s.unmasked ? textRuns(s.unmasked.subarray(p.start, p.end)) : undefined,
     badge: p.badge,
     rest: wrapped ? spokenRuns(draw(s.bytes.subarray(p.end))) : undefined,
   };
+}
+
+const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+const escapeHtml = (text: string): string => text.replace(/[&<>"]/g, (c) => entities[c]!);
+
+/**
+ * A piece's parts as markup: a part with a class is a `<span>` of that class (a header's name, a
+ * field's value), a part without one is its runs alone; each escape is an image named as spoken.
+ */
+export function partsHtml(parts: readonly { cls: string; runs: readonly TextRun[] }[]): string {
+  let out = '';
+  for (const part of parts) {
+    let inner = '';
+    for (const t of part.runs) {
+      inner += t.esc ? `<span class="esc" role="img" aria-label="${escapeHtml(escapeNames(t.text))}">${escapeHtml(t.text)}</span>` : escapeHtml(t.text);
+    }
+    out += part.cls ? `<span class="${part.cls}">${inner}</span>` : inner;
+  }
+  return out;
 }
 
 /**
@@ -94,10 +119,13 @@ export function rowView(
   cache: Map<number, RowView>,
 ): RowView {
   const row = model.rows[r]!;
-  const pieces = row.pieces.filter((p) => p.seg < count);
+  // Pieces are in segment order: those shown are a prefix.
+  let shown = 0;
+  while (shown < row.pieces.length && row.pieces[shown]!.seg < count) shown++;
   const cached = cache.get(r);
   // A row is final once a later row exists; until then pieces may still be added to it.
-  if (cached && cached.pieces.length === pieces.length && r < model.rows.length - 1) return cached;
+  if (cached && cached.pieces.length === shown && r < model.rows.length - 1) return cached;
+  const pieces = shown === row.pieces.length ? row.pieces : row.pieces.slice(0, shown);
   const view: RowView = {
     index: r,
     sep: row.sep,
