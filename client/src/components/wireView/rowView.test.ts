@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import type { LaneSegment } from '../../run/Run.svelte.ts';
 import { bytes } from '../../wire/testKit.ts';
 import { RowModel, textColumns, type Piece } from './RowModel.ts';
-import { connLabel, partsHtml, pieceView, rowView, textRuns, type RowView, type TextRun } from './rowView.ts';
+import { connLabel, pieceView, rowView, textRuns, type RowView, type TextRun } from './rowView.ts';
 import { seg } from './testSegments.ts';
 
 describe('textRuns', () => {
@@ -119,33 +119,6 @@ describe('rowView', () => {
     expect(rowView(model, 1, 3, segments, cache)).toBe(first);
     const last = rowView(model, 2, 3, segments, cache);
     expect(rowView(model, 2, 3, segments, cache)).not.toBe(last);
-  });
-});
-
-describe('partsHtml', () => {
-  test.each<[string, { cls: string; runs: TextRun[] }[], string]>([
-    ['a part without a class is its text alone', [{ cls: '', runs: [{ text: '63 64', esc: false }] }], '63 64'],
-    [
-      'a named part, its escapes as named images',
-      [
-        { cls: 'name', runs: [{ text: 'a:', esc: false }] },
-        {
-          cls: 'value',
-          runs: [
-            { text: ' <b>&"', esc: false },
-            { text: '\\r\\n', esc: true },
-          ],
-        },
-      ],
-      '<span class="name">a:</span><span class="value"> &lt;b&gt;&amp;&quot;<span class="esc" role="img" aria-label="CR LF">\\r\\n</span></span>',
-    ],
-    ['nothing', [], ''],
-  ])('%s', (_name, parts, want) => {
-    expect(partsHtml(parts)).toBe(want);
-  });
-
-  test('a piece carries its markup', () => {
-    expect(pieceView(piece(0, 3), seg('body', 'a\r\n'), false).html).toBe('a<span class="esc" role="img" aria-label="CR LF">\\r\\n</span>');
   });
 });
 

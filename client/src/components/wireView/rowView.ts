@@ -35,11 +35,6 @@ export interface PieceView {
   /** `data:` values carry the reply: payload colour. */
   data: boolean;
   parts: { cls: string; runs: TextRun[] }[];
-  /**
-   * `parts` as markup, made once per piece: the view inserts it whole (one node per part with a
-   * class, one per escape, text nodes otherwise) rather than running a block per part and run.
-   */
-  html: string;
   unmasked?: TextRun[];
   badge?: string;
   /**
@@ -81,30 +76,39 @@ export function pieceView(p: Piece, s: LaneSegment, hexMode: boolean): PieceView
     hex,
     data: s.kind === 'sse-field' && (s.name === 'data' || s.token !== undefined),
     parts,
-    html: partsHtml(parts),
     unmasked: s.unmasked ? textRuns(s.unmasked.subarray(p.start, p.end)) : undefined,
     badge: p.badge,
     rest: wrapped ? spokenRuns(draw(s.bytes.subarray(p.end))) : undefined,
   };
 }
 
-const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
-const escapeHtml = (text: string): string => text.replace(/[&<>"]/g, (c) => entities[c]!);
-
 /**
- * A piece's parts as markup: a part with a class is a `<span>` of that class (a header's name, a
- * field's value), a part without one is its runs alone; each escape is an image named as spoken.
+ * Fills `el` with a piece's parts, built directly (no parser, no block per part and run): a
+ * `<span>` per part with a class (a header's name, a field's value), a part without one as its
+ * text alone, each escape an image named as spoken.
  */
-export function partsHtml(parts: readonly { cls: string; runs: readonly TextRun[] }[]): string {
-  let out = '';
+export function drawParts(el: Element, parts: readonly { cls: string; runs: readonly TextRun[] }[]): void {
+  const doc = el.ownerDocument;
+  const nodes: Node[] = [];
   for (const part of parts) {
-    let inner = '';
+    const into = part.cls ? doc.createElement('span') : undefined;
+    if (into) into.className = part.cls;
     for (const t of part.runs) {
-      inner += t.esc ? `<span class="esc" role="img" aria-label="${escapeHtml(escapeNames(t.text))}">${escapeHtml(t.text)}</span>` : escapeHtml(t.text);
+      let node: Node;
+      if (t.esc) {
+        const esc = doc.createElement('span');
+        esc.className = 'esc';
+        esc.setAttribute('role', 'img');
+        esc.setAttribute('aria-label', escapeNames(t.text));
+        esc.textContent = t.text;
+        node = esc;
+      } else node = doc.createTextNode(t.text);
+      if (into) into.append(node);
+      else nodes.push(node);
     }
-    out += part.cls ? `<span class="${part.cls}">${inner}</span>` : inner;
+    if (into) nodes.push(into);
   }
-  return out;
+  el.replaceChildren(...nodes);
 }
 
 /**
