@@ -4,7 +4,7 @@ import type { Direction } from '../../wire/types.ts';
 import { escapeChars, hexBytes } from '../../wire/escape.ts';
 import { category, drawnAsHex, type Category } from './categories.ts';
 import type { Piece, RowModel } from './RowModel.ts';
-import { spokenRuns } from './spoken.ts';
+import { escapeNames, spokenRuns } from './spoken.ts';
 
 export interface TextRun {
   text: string;
@@ -83,6 +83,35 @@ export function pieceView(p: Piece, s: LaneSegment, hexMode: boolean): PieceView
 }
 
 /**
+ * Fills `el` with a piece's parts, built directly (no parser, no block per part and run): a
+ * `<span>` per part with a class (a header's name, a field's value), a part without one as its
+ * text alone, each escape an image named as spoken.
+ */
+export function drawParts(el: Element, parts: readonly { cls: string; runs: readonly TextRun[] }[]): void {
+  const doc = el.ownerDocument;
+  const nodes: Node[] = [];
+  for (const part of parts) {
+    const into = part.cls ? doc.createElement('span') : undefined;
+    if (into) into.className = part.cls;
+    for (const t of part.runs) {
+      let node: Node;
+      if (t.esc) {
+        const esc = doc.createElement('span');
+        esc.className = 'esc';
+        esc.setAttribute('role', 'img');
+        esc.setAttribute('aria-label', escapeNames(t.text));
+        esc.textContent = t.text;
+        node = esc;
+      } else node = doc.createTextNode(t.text);
+      if (into) into.append(node);
+      else nodes.push(node);
+    }
+    if (into) nodes.push(into);
+  }
+  el.replaceChildren(...nodes);
+}
+
+/**
  * Row `r` of `model` showing the first `count` segments. Views of rows that no longer change
  * come from `cache` (and go in it).
  */
@@ -94,10 +123,13 @@ export function rowView(
   cache: Map<number, RowView>,
 ): RowView {
   const row = model.rows[r]!;
-  const pieces = row.pieces.filter((p) => p.seg < count);
+  // Pieces are in segment order: those shown are a prefix.
+  let shown = 0;
+  while (shown < row.pieces.length && row.pieces[shown]!.seg < count) shown++;
   const cached = cache.get(r);
   // A row is final once a later row exists; until then pieces may still be added to it.
-  if (cached && cached.pieces.length === pieces.length && r < model.rows.length - 1) return cached;
+  if (cached && cached.pieces.length === shown && r < model.rows.length - 1) return cached;
+  const pieces = shown === row.pieces.length ? row.pieces : row.pieces.slice(0, shown);
   const view: RowView = {
     index: r,
     sep: row.sep,
