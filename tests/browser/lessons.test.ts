@@ -179,6 +179,8 @@ describe('presenter mode', () => {
     try {
       await audience.goto(`${server.url}/follow`);
       await expect.poll(() => audience.locator('.follow-status').innerText()).toContain('Following the presenter');
+      // Before the presenter has moved, the page says what it is and what comes.
+      expect(await audience.locator('.waiting').innerText()).toContain('This page follows the presenter');
 
       // The presenter's browser gets its cookie from the URL the terminal prints.
       const presenterErrors: string[] = [];
