@@ -28,14 +28,19 @@ export interface ReplySummary {
   plannedMs: number;
 }
 
-export function replyFor(settings: ReplySettings): Reply {
+/**
+ * The reply the settings say. `draw` names one sampled reply (temperature above 0, no `seed`):
+ * the page never asks for a draw's words again (a real model could not say them twice), but a
+ * reader of a logged draw needs its summary.
+ */
+export function replyFor(settings: ReplySettings, draw?: number): Reply {
   const scripted = settings.text ?? prompts.find((p) => p.id === settings.prompt)?.reply ?? '';
   if (settings.temperature === 0) {
     const tokens = tokenizeCached(scripted);
     return { settings, text: scripted, tokens, due: schedule(tokens.length, settings) };
   }
   // Sampled: seeded by the request's seed, else at random (and then named by that draw).
-  const sample = settings.sampleSeed === null ? Math.floor(Math.random() * 2 ** 32) : undefined;
+  const sample = settings.sampleSeed === null ? (draw ?? Math.floor(Math.random() * 2 ** 32)) : undefined;
   const text = sampleText(scripted, settings.temperature, seededRandom((settings.sampleSeed ?? sample!) ^ 0x5a3b1e));
   // Not cached: a sampled text is rarely asked for twice.
   const tokens = tokenize(text);

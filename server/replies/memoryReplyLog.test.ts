@@ -11,7 +11,7 @@ async function drain(reader: LogReader): Promise<string[]> {
 
 describe('MemoryReplyLog', () => {
   it('reads from an offset what is held, then follows appends until the log ends', async () => {
-    const log = new MemoryReplyLog().create('r', 0, 4);
+    const log = new MemoryReplyLog().createNow('r', 0, 4);
     log.append('a');
     log.append('b');
     const read = drain(log.read(1));
@@ -20,11 +20,11 @@ describe('MemoryReplyLog', () => {
     log.append('d');
     log.finish('done');
     expect(await read).toEqual(['1:b', '2:c', '3:d']);
-    expect(log.snapshot()).toEqual({ id: 'r', start: 0, state: 'done', of: 4, tokens: ['a', 'b', 'c', 'd'].map((text, index) => ({ index, text })) });
+    expect(await log.snapshot()).toEqual({ id: 'r', start: 0, state: 'done', of: 4, tokens: ['a', 'b', 'c', 'd'].map((text, index) => ({ index, text })) });
   });
 
   it('gives two readers the same tokens, whenever each joined', async () => {
-    const log = new MemoryReplyLog().create('r', 0, 3);
+    const log = new MemoryReplyLog().createNow('r', 0, 3);
     const first = drain(log.read(0));
     log.append('x');
     await new Promise((resolve) => setTimeout(resolve, 1));
@@ -37,7 +37,7 @@ describe('MemoryReplyLog', () => {
   });
 
   it('a log begun by a resume starts at its offset; a reader before it starts there', async () => {
-    const log = new MemoryReplyLog().create('r', 5, 7);
+    const log = new MemoryReplyLog().createNow('r', 5, 7);
     log.append('f');
     log.append('g');
     log.finish('done');
@@ -47,7 +47,7 @@ describe('MemoryReplyLog', () => {
   });
 
   it('return() ends a waiting reader at once and tells the log the last reader left', async () => {
-    const log = new MemoryReplyLog().create('r', 0, 3);
+    const log = new MemoryReplyLog().createNow('r', 0, 3);
     let gone = 0;
     log.onReadersGone(() => gone++);
     const a = log.read(0);
@@ -67,18 +67,18 @@ describe('MemoryReplyLog', () => {
   });
 
   it('refuses appends to a finished log', () => {
-    const log = new MemoryReplyLog().create('r', 0, 1);
+    const log = new MemoryReplyLog().createNow('r', 0, 1);
     log.finish('done');
     expect(() => log.append('late')).toThrow(/done log/);
   });
 
   it('is bounded in count: past maxLogs the oldest goes (its readers keep their entry)', async () => {
     const logs = new MemoryReplyLog({ maxLogs: 3 });
-    const first = logs.create('a', 0, 1);
+    const first = logs.createNow('a', 0, 1);
     const reader = first.read(0);
-    for (const id of ['b', 'c', 'd']) logs.create(id, 0, 1);
+    for (const id of ['b', 'c', 'd']) logs.createNow(id, 0, 1);
     expect(logs.size).toBe(3);
-    expect(logs.get('a')).toBeUndefined();
+    expect(logs.getNow('a')).toBeUndefined();
     first.append('still');
     first.finish('done');
     expect(await drain(reader)).toEqual(['0:still']);
@@ -87,42 +87,42 @@ describe('MemoryReplyLog', () => {
   it('is bounded in age: a finished log expires maxAgeMs after its end, a generating one never', () => {
     let now = 0;
     const logs = new MemoryReplyLog({ maxAgeMs: 1000 }, () => now);
-    logs.create('done', 0, 0).finish('done');
-    logs.create('live', 0, 5);
+    logs.createNow('done', 0, 0).finish('done');
+    logs.createNow('live', 0, 5);
     now = 999;
-    expect(logs.get('done')).toBeDefined();
+    expect(logs.getNow('done')).toBeDefined();
     now = 1000;
-    expect(logs.get('done')).toBeUndefined();
+    expect(logs.getNow('done')).toBeUndefined();
     now = 1_000_000;
-    expect(logs.get('live')?.state).toBe('generating');
+    expect(logs.getNow('live')?.state).toBe('generating');
   });
 
   it('a new log under the same id replaces the older one for lookups', () => {
     const logs = new MemoryReplyLog();
-    const old = logs.create('r', 0, 1);
-    const fresh = logs.create('r', 0, 1);
-    expect(logs.get('r')).toBe(fresh);
-    expect(logs.get('r')).not.toBe(old);
+    const old = logs.createNow('r', 0, 1);
+    const fresh = logs.createNow('r', 0, 1);
+    expect(logs.getNow('r')).toBe(fresh);
+    expect(logs.getNow('r')).not.toBe(old);
   });
 });
 
 describe('MemoryReplyLog, bounded in tokens', () => {
   it('past maxTokens the oldest logs go, never the one being written', () => {
     const logs = new MemoryReplyLog({ maxTokens: 5 });
-    const a = logs.create('a', 0, 3);
+    const a = logs.createNow('a', 0, 3);
     for (const t of ['1', '2', '3']) a.append(t);
     a.finish('done');
-    const b = logs.create('b', 0, 9);
+    const b = logs.createNow('b', 0, 9);
     for (const t of ['1', '2']) b.append(t);
     expect(logs.tokens).toBe(5);
-    expect(logs.get('a')).toBeDefined();
+    expect(logs.getNow('a')).toBeDefined();
     b.append('3');
-    expect(logs.get('a')).toBeUndefined();
+    expect(logs.getNow('a')).toBeUndefined();
     expect(logs.tokens).toBe(3);
     for (const t of ['4', '5', '6', '7']) b.append(t);
-    expect(logs.get('b')?.end).toBe(7);
+    expect(logs.getNow('b')?.end).toBe(7);
     // A replaced log stops counting.
-    logs.create('b', 0, 1);
+    logs.createNow('b', 0, 1);
     b.append('8');
     expect(logs.tokens).toBe(0);
   });

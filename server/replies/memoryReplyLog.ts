@@ -9,6 +9,14 @@ import {
   type ReplyLogEntry,
 } from './replyLog.ts';
 
+export interface MemoryReplyLogOptions extends Partial<ReplyLogBounds> {
+  /**
+   * Several instances of one process read it (the load-balancer lab's "shared" log when no Redis
+   * is at hand): generations then run on when their readers leave. @default false
+   */
+  shared?: boolean;
+}
+
 /**
  * The reply logs of one process, in memory. Bounded without timers: expired logs are swept when
  * a log is created or looked up, and past `maxLogs` the oldest goes (its readers keep reading the
@@ -17,16 +25,24 @@ import {
 export class MemoryReplyLog implements ReplyLog {
   readonly #logs = new Map<string, MemoryLogEntry>();
   readonly bounds: ReplyLogBounds;
+  readonly shared: boolean;
+  readonly where = 'in memory';
   readonly #now: () => number;
   /** Tokens held in the logs of the map. */
   #tokens = 0;
 
-  constructor(bounds: Partial<ReplyLogBounds> = {}, now: () => number = () => performance.now()) {
+  constructor({ shared = false, ...bounds }: MemoryReplyLogOptions = {}, now: () => number = () => performance.now()) {
     this.bounds = { ...defaultReplyLogBounds, ...bounds };
+    this.shared = shared;
     this.#now = now;
   }
 
-  create(id: string, start: number, of: number): ReplyLogEntry {
+  async create(id: string, start: number, of: number): Promise<ReplyLogEntry> {
+    return this.createNow(id, start, of);
+  }
+
+  /** `create`, without a turn of the event loop (the in-memory log needs none). */
+  createNow(id: string, start: number, of: number): ReplyLogEntry {
     this.#sweep();
     this.#drop(id);
     while (this.#logs.size >= this.bounds.maxLogs) this.#drop(this.#logs.keys().next().value as string);
@@ -43,10 +59,17 @@ export class MemoryReplyLog implements ReplyLog {
     return entry;
   }
 
-  get(id: string): ReplyLogEntry | undefined {
+  async get(id: string): Promise<ReplyLogEntry | undefined> {
+    return this.getNow(id);
+  }
+
+  /** `get`, without a turn of the event loop. */
+  getNow(id: string): ReplyLogEntry | undefined {
     this.#sweep();
     return this.#logs.get(id);
   }
+
+  async close(): Promise<void> {}
 
   get size(): number {
     this.#sweep();
@@ -149,7 +172,7 @@ class MemoryLogEntry implements ReplyLogEntry {
     return () => this.#gone.delete(listener);
   }
 
-  snapshot(): LogSnapshot {
+  async snapshot(): Promise<LogSnapshot> {
     return { id: this.id, start: this.start, tokens: this.#texts.map((text, i) => ({ index: this.start + i, text })), state: this.#state, of: this.of };
   }
 

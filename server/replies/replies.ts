@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { failsAt, paced, type Reply } from '../model/reply.ts';
+import { failsAt, paced, replyFor, type Reply } from '../model/reply.ts';
 import { settingsQuery } from '../model/settings.ts';
 import { MemoryReplyLog } from './memoryReplyLog.ts';
 import type { LogReader, ReplyLog, ReplyLogEntry } from './replyLog.ts';
@@ -19,10 +19,17 @@ export function replyId(kind: ReplyKind, reply: Reply): string {
   return reply.sample === undefined ? `${kind}-${hash}` : `${kind}-${hash}-${reply.sample.toString(36)}`;
 }
 
-/** A response's view of a reply: its id and a reader of its log from the response's offset. */
+/** A response's view of a reply: its id, a reader of its log from the response's offset, and the reply it reads. */
 export interface ReplyReading {
   id: string;
   reader: LogReader;
+  /** The reply whose tokens the log holds (its summary and failure go in the response). */
+  reply: Reply;
+  /**
+   * Set when a resume asked for a sampled reply this instance's log does not hold: a real model
+   * cannot say the same words twice, so a new draw continues from the offset, and this says so.
+   */
+  seam?: string;
 }
 
 /**
@@ -30,11 +37,13 @@ export interface ReplyReading {
  * - a response from token 0 starts a new generation into a new log;
  * - a resume (from > 0) reads the log of its id from its offset if that log holds the offset (or
  *   is generating towards it); a log that stopped early is continued from its end by a new
- *   generation; a log that is gone, or begins after the offset, is replaced by a new generation
- *   from the offset (the deterministic model rebuilds it: today's resume);
- * - a generation stops when the last reader of its log leaves before the end (a client closed,
- *   a cut, `max_tokens`, a stop): one reader keeps today's behaviour, `generation` tap events
- *   included. The log then says `stopped`, and a resume may continue it.
+ *   generation when its words are known (this process generated them, or the model is
+ *   deterministic); a log that is gone, or begins after the offset, is replaced by a new
+ *   generation from the offset: the deterministic model rebuilds the same tokens, a sampled one
+ *   draws new words (the seam a real service without a shared log shows);
+ * - on an instance's own log a generation stops when the last reader leaves before the end (a
+ *   client closed, a cut, `max_tokens`, a stop), and the log then says `stopped`; on a shared log
+ *   it runs to its end, so a resume on any instance reads on.
  */
 export class Replies {
   readonly log: ReplyLog;
@@ -45,38 +54,56 @@ export class Replies {
     this.log = log;
   }
 
-  open(kind: ReplyKind, reply: Reply, from = 0): ReplyReading {
-    const id = replyId(kind, reply);
-    const held = from > 0 ? this.log.get(id) : undefined;
-    if (held && held.start <= from && (held.state !== 'stopped' || held.end >= from)) {
-      const reader = held.read(from);
-      if (held.state === 'stopped') {
-        held.resume();
-        generate(held, this.#replies.get(held) ?? reply, held.end);
+  /**
+   * A reading of `reply` from token `from`. `draw` is the sampled reply a resume names (its
+   * `Last-Event-ID`); absent, the reply is the one the settings say.
+   */
+  async open(kind: ReplyKind, reply: Reply, from = 0, draw?: number): Promise<ReplyReading> {
+    let seam: string | undefined;
+    if (from > 0) {
+      const named = draw === undefined ? reply : replyFor(reply.settings, draw);
+      const id = replyId(kind, named);
+      const held = await this.log.get(id);
+      const known = held && (this.#replies.get(held) ?? (named.sample === undefined ? named : undefined));
+      if (held && held.start <= from && (held.state !== 'stopped' || (held.end >= from && known))) {
+        const reader = held.read(from);
+        if (held.state === 'stopped' && known) {
+          held.resume();
+          this.#generate(held, known, held.end);
+        }
+        return { id, reader, reply: known || named };
       }
-      return { id, reader };
+      if (named.sample !== undefined) {
+        seam = `Reply ${id} is not in this server's log (${this.log.where}), and a sampled reply cannot be said again: a new draw continues from token ${from}.`;
+      }
     }
-    const log = this.log.create(id, from, reply.tokens.length);
+    const id = replyId(kind, reply);
+    const log = await this.log.create(id, from, reply.tokens.length);
     this.#replies.set(log, reply);
     // The reader first, so the generation never sees a log without one.
     const reader = log.read(from);
-    generate(log, reply, from);
-    return { id, reader };
+    this.#generate(log, reply, from);
+    return seam === undefined ? { id, reader, reply } : { id, reader, reply, seam };
   }
-}
 
-/**
- * Appends the reply's paced tokens from `from` to `log` until the reply ends, the model fails, or
- * the last reader leaves (then the pacing timer stops at once and the log says `stopped`).
- */
-function generate(log: ReplyLogEntry, reply: Reply, from: number): void {
-  const tokens = paced(reply, from);
-  const off = log.onReadersGone(() => void tokens.return());
-  void (async () => {
-    for await (const token of tokens) log.append(token.text);
-    off();
-    const end = tokens.position;
-    const fail = failsAt(reply);
-    log.finish(end >= reply.tokens.length ? 'done' : fail !== null && end >= fail ? 'failed' : 'stopped');
-  })();
+  /**
+   * Appends the reply's paced tokens from `from` to `log` until the reply ends, the model fails,
+   * or (on an own log) the last reader leaves: then the pacing timer stops at once and the log
+   * says `stopped`. A log whose store broke stops it too.
+   */
+  #generate(log: ReplyLogEntry, reply: Reply, from: number): void {
+    const tokens = paced(reply, from);
+    const off = this.log.shared ? () => {} : log.onReadersGone(() => void tokens.return());
+    void (async () => {
+      for await (const token of tokens) {
+        if (log.broken) break;
+        log.append(token.text);
+      }
+      off();
+      if (log.broken) return void tokens.return();
+      const end = tokens.position;
+      const fail = failsAt(reply);
+      log.finish(end >= reply.tokens.length ? 'done' : fail !== null && end >= fail ? 'failed' : 'stopped');
+    })();
+  }
 }

@@ -8,9 +8,9 @@ import type { ReplyLog } from './replyLog.ts';
  * its `X-Streamscope-Reply` header. An id never seen, or whose log expired, is a 404.
  */
 export function repliesRoute(log: ReplyLog): RequestHandler {
-  return (req, res) => {
+  return async (req, res) => {
     const id = String(req.params.id);
-    const entry = log.get(id);
+    const entry = await log.get(id);
     if (!entry) {
       const { maxAgeMs, maxLogs } = log.bounds;
       throw new Problem(
@@ -19,7 +19,7 @@ export function repliesRoute(log: ReplyLog): RequestHandler {
         'id',
       );
     }
-    const { tokens, state } = entry.snapshot();
+    const { tokens, state } = await entry.snapshot();
     res.set('Cache-Control', 'no-store').json({ id, tokens, done: state === 'done', state });
   };
 }

@@ -48,6 +48,11 @@ export interface ReplyLogEntry {
   /** Ends the log: `done`, `failed` (the model failed) or `stopped` (no reader is left). */
   finish(state: Exclude<LogState, 'generating'>): void;
   /**
+   * Set when the log can no longer be written or read (its store went away): readers end with
+   * this error, and the generation stops. The message names what happened.
+   */
+  readonly broken?: Error;
+  /**
    * Tokens from `offset` on, as they arrive: yields what is held at once, then waits for each
    * append, and ends when the log leaves `generating` and everything is read. `return()` (a
    * `for await` that breaks) stops waiting at once and leaves no timer or listener behind.
@@ -55,7 +60,7 @@ export interface ReplyLogEntry {
   read(offset: number): LogReader;
   /** Calls `listener` each time the last reader leaves (the generation's cue to stop early). Returns an unsubscribe. */
   onReadersGone(listener: () => void): () => void;
-  snapshot(): LogSnapshot;
+  snapshot(): Promise<LogSnapshot>;
 }
 
 /** A follower of one log. `position` is the index of the next token it would yield. */
@@ -65,16 +70,27 @@ export interface LogReader extends AsyncIterableIterator<LoggedToken> {
   return(): Promise<IteratorResult<LoggedToken>>;
 }
 
-/** The logs of one server, keyed by reply id; bounded in count and age. */
+/**
+ * The logs of one server (or of several, when the store is shared), keyed by reply id; bounded in
+ * count and age. Lookups are asynchronous: a shared store answers over the network.
+ */
 export interface ReplyLog {
   /** A new, empty log (its generation starts at `start`); replaces an older log of the same id. */
-  create(id: string, start: number, of: number): ReplyLogEntry;
+  create(id: string, start: number, of: number): Promise<ReplyLogEntry>;
   /** The log of `id`, if it is held and has not expired. */
-  get(id: string): ReplyLogEntry | undefined;
-  /** Logs held now (tests prove the bound). */
-  readonly size: number;
+  get(id: string): Promise<ReplyLogEntry | undefined>;
+  /**
+   * Whether other instances read these logs too. A shared log's generations run to their end
+   * even when every reader here has left: a resume may come to another instance and read on.
+   * An instance's own log stops generating when its last reader leaves (nobody else could read).
+   */
+  readonly shared: boolean;
+  /** Where the logs are kept, in words for the page and the terminal ("in memory", "Redis at …"). */
+  readonly where: string;
   /** How many logs are kept, and how long after their end. */
   readonly bounds: ReplyLogBounds;
+  /** Lets go of the store's connections (a shared store); the in-memory log has none. */
+  close(): Promise<void>;
 }
 
 /** The bounds of a log store: how many logs and for how long a finished one is kept. */

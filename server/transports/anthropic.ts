@@ -48,9 +48,9 @@ function anthropicTransport(ctx: TransportContext): RequestHandler {
     // The simulated model fails before max_tokens is reached (the `fail` setting).
     const failed = failsAt(reply) !== null && failsAt(reply)! < outputTokens;
     const stopReason = outputTokens < reply.tokens.length ? 'max_tokens' : 'end_turn';
-    // Seeded, not random, so the same settings give the same bytes (README, "Using the page").
-    const message = { id: `msg_streamscope_${request.settings.seed}`, type: 'message', role: 'assistant', model: request.model };
-    const tokens = pacedResponse(ctx, req, res, reply, 'anthropic');
+    const { reader: tokens, id: replyId } = await pacedResponse(ctx, req, res, reply, 'anthropic');
+    // The message's id names its reply (same settings, same id, same bytes), so `/api/replies/:id` finds it.
+    const message = { id: `msg_${replyId}`, type: 'message', role: 'assistant', model: request.model };
 
     if (!request.stream) {
       const texts: string[] = [];

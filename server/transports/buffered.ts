@@ -11,7 +11,7 @@ import { pacedResponse, type TransportContext } from './transport.ts';
 export function bufferedTransport(ctx: TransportContext): RequestHandler {
   return async (req, res) => {
     const reply = replyFor(parseSettings(req.query));
-    const tokens = pacedResponse(ctx, req, res, reply, 'http');
+    const tokens = (await pacedResponse(ctx, req, res, reply, 'http')).reader;
 
     const texts: string[] = [];
     for await (const token of tokens) texts.push(token.text);

@@ -43,10 +43,11 @@ export function openaiTransport(ctx: TransportContext): RequestHandler {
   return async (req, res) => {
     const request = parseChatRequest(req, ignoredFields);
     const reply = replyFor(request.settings);
-    const id = `chatcmpl-streamscope-${request.settings.seed}`;
+    const { reader: tokens, id: replyId } = await pacedResponse(ctx, req, res, reply, 'openai');
+    // The completion's id names its reply, so `/api/replies/:id` finds what an SDK saw.
+    const id = `chatcmpl-${replyId}`;
     const head = (object: string) => ({ id, object, created, model: request.model });
     const usage = { prompt_tokens: request.promptTokens, completion_tokens: reply.tokens.length, total_tokens: request.promptTokens + reply.tokens.length };
-    const tokens = pacedResponse(ctx, req, res, reply, 'openai');
 
     if (!request.stream) {
       const texts: string[] = [];

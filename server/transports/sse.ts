@@ -3,7 +3,7 @@ import { Problem } from '../problem.ts';
 import { parseSettings } from '../model/settings.ts';
 import { failsAt, failureDetail, replyFor, summarize, type Reply } from '../model/reply.ts';
 import type { Token } from '../model/pacedTokens.ts';
-import { EventStream, lastEventId as lastEventIdHeader, responseSink, sseEvent, type EventSink } from '../sse/eventStream.ts';
+import { EventStream, lastEventId as lastEventIdHeader, responseSink, sseComment, sseEvent, type EventSink } from '../sse/eventStream.ts';
 import { endedBy, pacedResponse, type TransportContext } from './transport.ts';
 
 export { responseSink, writableSink, type EventSink } from '../sse/eventStream.ts';
@@ -13,8 +13,17 @@ export { responseSink, writableSink, type EventSink } from '../sse/eventStream.t
  * end the field, and a blank line would end the event.
  * https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
  */
-export function sseTokenEvent(token: Pick<Token, 'index' | 'text'>): string {
-  return sseEvent({ id: token.index, event: 'token', data: { index: token.index, text: token.text } });
+export function sseTokenEvent(token: Pick<Token, 'index' | 'text'>, draw?: number): string {
+  return sseEvent({ id: eventId(token.index, draw), event: 'token', data: { index: token.index, text: token.text } });
+}
+
+/**
+ * A token event's id: its index, which with the URL's settings names the reply and the offset.
+ * A reply sampled at random is not named by its URL (the same URL draws new words), so its
+ * events name the draw too, `<draw in base 36>:<index>`: a reconnect then finds the reply.
+ */
+export function eventId(index: number, draw?: number): string | number {
+  return draw === undefined ? index : `${draw.toString(36)}:${index}`;
 }
 
 export function sseDoneEvent(summary: object): string {
@@ -76,23 +85,36 @@ export async function streamSse(
   sink: EventSink,
   { dropAfter = null, heartbeatMs = ctx.heartbeatMs, stop }: StreamOptions = {},
 ): Promise<void> {
-  const from = lastEventId(req, reply.tokens.length) + 1;
-  const tokens = pacedResponse(ctx, req, res, reply, 'sse', from);
+  const last = resumePoint(req, reply);
+  const from = last.index + 1;
+  const reading = await pacedResponse(ctx, req, res, reply, 'sse', from, last.draw);
+  const tokens = reading.reader;
+  reply = reading.reply;
   stop?.addEventListener('abort', () => void tokens.return(), { once: true });
 
   const stream = new EventStream(res, { retryMs: ctx.retryMs, keepAlive: { ms: heartbeatMs }, sink });
   await stream.opened;
+  // The reply changed under the reconnect: the bytes say so where a reader of the wire looks.
+  if (reading.seam) await stream.send(sseComment(`seam: ${reading.seam}`));
   let sent = 0;
-  for await (const token of tokens) {
-    await stream.send(sseTokenEvent(token));
-    if (++sent === dropAfter) {
-      // The token is out (the sink resolved once it was flushed): now the connection dies the
-      // way a crashed server's or a broken link's does, with no terminating chunk.
-      stream.stopKeepAlive();
-      if (token.index + 1 < reply.tokens.length) endedBy(res, 'cut');
-      res.destroy();
-      return;
+  try {
+    for await (const token of tokens) {
+      await stream.send(sseTokenEvent(token, reply.sample));
+      if (++sent === dropAfter) {
+        // The token is out (the sink resolved once it was flushed): now the connection dies the
+        // way a crashed server's or a broken link's does, with no terminating chunk.
+        stream.stopKeepAlive();
+        if (token.index + 1 < reply.tokens.length) endedBy(res, 'cut');
+        res.destroy();
+        return;
+      }
     }
+  } catch (error) {
+    // The log's store went away mid-stream: the 200 is out, so an event names the loss.
+    stream.stopKeepAlive();
+    if (res.destroyed) return;
+    await stream.send(sseErrorEvent(tokens.position, error instanceof Error ? error.message : String(error)));
+    return stream.end();
   }
   stream.stopKeepAlive();
   if (res.destroyed) return;
@@ -115,7 +137,26 @@ export function sseTransport(ctx: TransportContext): RequestHandler {
   };
 }
 
-/** The index of the last event the client has, from the header EventSource sends; -1 if none. */
-export function lastEventId(req: Request, count: number): number {
-  return lastEventIdHeader(req.headers, count) ?? -1;
+/**
+ * Where a reconnect resumes: the index of the last event the client has (-1 if none), and the
+ * sampled draw its id names. `Last-Event-ID` is `<index>`, or `<draw>:<index>` for a reply
+ * sampled at random (see `eventId`); an index past the reply's end, a draw on a reply that is not
+ * sampled at random, or anything else is a 400 naming the header.
+ */
+export function resumePoint(req: Request, reply: Reply): { index: number; draw?: number } {
+  const header = req.headers['last-event-id'];
+  const match = typeof header === 'string' ? /^([0-9a-z]{1,7}):(\d+)$/.exec(header) : null;
+  if (!match) return { index: lastEventIdHeader(req.headers, reply.tokens.length) ?? -1 };
+  const draw = parseInt(match[1]!, 36);
+  const index = Number(match[2]);
+  if (reply.settings.temperature === 0 || reply.settings.sampleSeed !== null) {
+    throw new Problem(
+      400,
+      `Header "Last-Event-ID" names a sampled reply (${JSON.stringify(header)}), but these settings do not sample at random (temperature 0, or a seed).`,
+      'Last-Event-ID',
+    );
+  }
+  if (!Number.isSafeInteger(index) || draw >= 2 ** 32)
+    throw new Problem(400, `Header "Last-Event-ID" must be <draw>:<index>; got ${JSON.stringify(header)}.`, 'Last-Event-ID');
+  return { index, draw };
 }

@@ -2,8 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { StreamLimiter } from './streamLimiter.ts';
 import { failsAt, type Reply } from '../model/reply.ts';
-import type { Replies, ReplyKind } from '../replies/replies.ts';
-import type { LogReader } from '../replies/replyLog.ts';
+import type { Replies, ReplyKind, ReplyReading } from '../replies/replies.ts';
 import type { GenerationEnd, GenerationReport } from '../../shared/tap.ts';
 import { replyHeader } from '../../shared/replyHeader.ts';
 
@@ -32,16 +31,27 @@ export interface TransportContext {
  * that vanishes mid-stream leaves nothing behind. Then the response's part of the generation is
  * reported (`ctx.report`): how many tokens it took, and why it ended.
  */
-export function pacedResponse(ctx: TransportContext, req: IncomingMessage, res: ServerResponse, reply: Reply, kind: ReplyKind, from = 0): LogReader {
+export async function pacedResponse(
+  ctx: TransportContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  reply: Reply,
+  kind: ReplyKind,
+  from = 0,
+  draw?: number,
+): Promise<ReplyReading> {
   const release = ctx.limiter.acquire(req.socket.remoteAddress);
-  const { id, reader } = ctx.replies.open(kind, reply, from);
-  res.setHeader(replyHeader, id);
+  let reading: ReplyReading | undefined;
   res.on('close', () => {
-    void reader.return();
+    void reading?.reader.return();
     release();
-    ctx.report?.(req.socket, generationReport(reply, from, reader.position, ended.get(res)));
+    ctx.report?.(req.socket, generationReport(reading?.reply ?? reply, from, reading?.reader.position ?? from, ended.get(res)));
   });
-  return reader;
+  // The client may leave while a shared log is asked: then the reader leaves as soon as it exists.
+  reading = await ctx.replies.open(kind, reply, from, draw);
+  if (res.destroyed) void reading.reader.return();
+  else if (!res.headersSent) res.setHeader(replyHeader, reading.id);
+  return reading;
 }
 
 /** Why a response's generation ended, where the transport knows better than the count (see `endedBy`). */

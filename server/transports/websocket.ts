@@ -8,6 +8,7 @@ import { failsAt, failureDetail, replyFor, summarize } from '../model/reply.ts';
 import type { GenerationEnd } from '../../shared/tap.ts';
 import { instanceHeader } from '../../shared/instanceHeader.ts';
 import { drained, generationReport, type TransportContext } from './transport.ts';
+import type { LogReader } from '../replies/replyLog.ts';
 
 export interface WebSocketOptions {
   /**
@@ -121,11 +122,13 @@ function session(ws: WebSocket, req: IncomingMessage, ctx: TransportContext): vo
     try {
       const reply = replyFor(parseSettings(fields, ['type']));
       release = ctx.limiter.acquire(req.socket.remoteAddress);
-      // The 101 went out before the settings came: this reply's id travels in no header.
-      const tokens = ctx.replies.open('ws', reply).reader;
-      stop = () => void tokens.return();
-      report = () => ctx.report?.(req.socket, generationReport(reply, 0, tokens.position, stoppedBy));
+      let tokens: LogReader | undefined;
+      stop = () => void tokens?.return();
+      report = () => ctx.report?.(req.socket, generationReport(reply, 0, tokens?.position ?? 0, stoppedBy));
       void (async () => {
+        // The 101 went out before the settings came: this reply's id travels in no header.
+        tokens = (await ctx.replies.open('ws', reply)).reader;
+        if (ws.readyState !== ws.OPEN) return void tokens.return();
         for await (const token of tokens) {
           await sendAndDrain(ws, { type: 'token', index: token.index, text: token.text });
         }
@@ -138,7 +141,13 @@ function session(ws: WebSocket, req: IncomingMessage, ctx: TransportContext): vo
         }
         send(ws, { type: 'done', ...summarize(reply) });
         ws.close(closeCodes.normal, 'done');
-      })();
+      })().catch((error: unknown) => {
+        // The reply log's store went away: say so, as a failed model would.
+        if (ws.readyState !== ws.OPEN) return;
+        const detail = error instanceof Error ? error.message : String(error);
+        send(ws, { type: 'error', code: closeCodes.internalError, detail });
+        ws.close(closeCodes.internalError, closeReason(detail));
+      });
     } catch (error) {
       if (!(error instanceof Problem)) throw error;
       fail(closeCodes.policyViolation, error.detail);

@@ -48,7 +48,7 @@ export function cachedRoute(ctx: TransportContext): RequestHandler {
       return;
     }
 
-    const tokens = pacedResponse(ctx, req, res, reply, 'cached');
+    const tokens = (await pacedResponse(ctx, req, res, reply, 'cached')).reader;
     // Nothing leaves before the last token is generated: the same wait as /api/stream/http.
     for await (const _token of tokens);
     if (res.destroyed) return;
