@@ -11,6 +11,7 @@ import { replyBounds, replyDefaults } from '../shared/replySettings.ts';
 import { StreamLimiter } from './transports/streamLimiter.ts';
 import type { TransportContext } from './transports/transport.ts';
 import { Replies } from './replies/replies.ts';
+import type { ReplyLog } from './replies/replyLog.ts';
 import { repliesRoute } from './replies/repliesRoute.ts';
 import { sseTransport } from './transports/sse.ts';
 import { bufferedTransport } from './transports/buffered.ts';
@@ -63,6 +64,11 @@ export interface AppOptions {
    * audience controls are guarded (see `server/classroom/`). @default false
    */
   classroom?: boolean;
+  /**
+   * Where replies are logged: this instance's own log in memory (the default), or a store several
+   * instances share (Redis, `STREAMSCOPE_REDIS_URL`). The app does not close a log it was given.
+   */
+  replyLog?: ReplyLog;
 }
 
 export interface StreamscopeApp {
@@ -89,7 +95,7 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   const tap = new WireTap(options.classroom ? { secrets: () => new SecretHeaderScanner() } : {});
   const presenter = options.presenter ?? new Presenter();
   const limiter = new StreamLimiter(options.maxStreamsPerClient ?? 50);
-  const replies = new Replies();
+  const replies = new Replies(options.replyLog);
   const ctx: TransportContext = {
     limiter,
     // This instance's reply logs (the load-balancer lab's instances each have their own).
