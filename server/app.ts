@@ -9,7 +9,7 @@ import { replyFor } from './model/reply.ts';
 import { parseSettings } from './model/settings.ts';
 import { replyBounds, replyDefaults } from '../shared/replySettings.ts';
 import { StreamLimiter } from './transports/streamLimiter.ts';
-import type { TransportContext } from './transports/transport.ts';
+import { repliesFor, type TransportContext } from './transports/transport.ts';
 import { Replies } from './replies/replies.ts';
 import type { ReplyLog } from './replies/replyLog.ts';
 import { repliesRoute } from './replies/repliesRoute.ts';
@@ -69,6 +69,12 @@ export interface AppOptions {
    * instances share (Redis, `STREAMSCOPE_REDIS_URL`). The app does not close a log it was given.
    */
   replyLog?: ReplyLog;
+  /**
+   * A second log, shared with other instances, that a request asks for with the
+   * `X-Streamscope-Log: shared` header: the load-balancer lab's instances get one, and its
+   * balancer sets the header by the learner's "log" switch. @default none (the header is ignored)
+   */
+  sharedReplyLog?: ReplyLog;
 }
 
 export interface StreamscopeApp {
@@ -100,6 +106,7 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
     limiter,
     // This instance's reply logs (the load-balancer lab's instances each have their own).
     replies,
+    ...(options.sharedReplyLog ? { sharedReplies: new Replies(options.sharedReplyLog) } : {}),
     heartbeatMs: options.heartbeatMs ?? 2500,
     retryMs: options.retryMs ?? 1000,
     // How each response's generation ended goes to the tap beside its bytes.
@@ -133,7 +140,10 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   });
   api.get('/stream/sse', sseTransport(ctx));
   api.get('/stream/http', bufferedTransport(ctx));
-  api.get('/replies/:id', repliesRoute(replies.log));
+  api.get(
+    '/replies/:id',
+    repliesRoute((req) => repliesFor(ctx, req).log),
+  );
   api.get('/stream/ws', (_req, _res) => {
     throw new Problem(400, 'This endpoint speaks WebSocket: connect with an Upgrade request (new WebSocket(url) in a browser).');
   });

@@ -13,6 +13,19 @@
 export type BalancerMode = 'round-robin' | 'sticky';
 export const balancerModes: readonly BalancerMode[] = ['round-robin', 'sticky'];
 
+/**
+ * Where the instances keep the replies they generate, for one learner's requests.
+ * - `own`: each instance its own log in its own memory: a resume on another instance finds
+ *   nothing, so it regenerates (the deterministic model says the same words; a sampled one does not);
+ * - `shared`: one log all instances read (Redis when it is set up): a resume on any instance
+ *   reads on from the log, and the generation runs on wherever it started.
+ */
+export type LogMode = 'own' | 'shared';
+export const logModes: readonly LogMode[] = ['own', 'shared'];
+
+/** The request header the balancer sets on each request it forwards: the learner's `LogMode`. */
+export const logModeHeader = 'X-Streamscope-Log';
+
 /** One instance as one learner sees it. */
 export interface InstanceState {
   id: string;
@@ -33,6 +46,10 @@ export interface InstanceState {
 /** The balancer as one learner sees it: their mode, their dead instances, their connections. */
 export interface BalancerState {
   mode: BalancerMode;
+  /** Where this learner's replies are logged. */
+  log: LogMode;
+  /** The shared log's store, in words: "Redis at redis://…", or in memory when no Redis is set up. */
+  sharedLog: string;
   instances: InstanceState[];
   /** Learners with a lab state of their own on this server (cookieless clients are one more). */
   learners: number;

@@ -11,6 +11,7 @@ import { runOf } from '../wiretap/wireTap.ts';
 import { findNginx, startNginx, type NginxFront } from './nginx/nginxFront.ts';
 import { giveLearnerId } from './learner.ts';
 import type { Request } from 'express';
+import type { ReplyLog } from '../replies/replyLog.ts';
 import { duplexLab } from './duplex/duplexLab.ts';
 
 /** The lab's own WebSocket: the same transport, with an Origin check the class can switch off. */
@@ -26,6 +27,8 @@ export interface LabsOptions {
    * the learner's own. Classroom mode: the presenter. @default anyone
    */
   crash?: (req: Request) => boolean;
+  /** The reply log the balanced instances share when a learner switches the lab's log to shared. @default one in memory */
+  sharedReplyLog?: ReplyLog;
 }
 
 /** The labs, ready to hand to `createApp` (their routes and upgrade hooks) and to stop. */
@@ -46,9 +49,9 @@ export interface Labs {
  * Starts every lab: the HTTP features lab (login, access log, CORS, caching), the faults lab,
  * and the load balancer with its three instances (and, asked to, real nginx in front of them).
  */
-export async function startLabs({ allowedOrigins = [], nginx: withNginx = false, crash }: LabsOptions = {}): Promise<Labs> {
+export async function startLabs({ allowedOrigins = [], nginx: withNginx = false, crash, sharedReplyLog }: LabsOptions = {}): Promise<Labs> {
   const httpLab = new HttpLab();
-  const lb = await LoadBalancer.start({ backend: { allowedOrigins } });
+  const lb = await LoadBalancer.start({ backend: { allowedOrigins }, sharedReplyLog });
   let nginx: NginxFront | null = null;
   let nginxSkipped: string | null = null;
   if (withNginx) {

@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { Problem } from '../problem.ts';
+import type { IncomingMessage } from 'node:http';
 import type { ReplyLog } from './replyLog.ts';
 
 /**
@@ -7,9 +8,10 @@ import type { ReplyLog } from './replyLog.ts';
  * (`state`: generating, stopped, done or failed). The id is the one a streamed response names in
  * its `X-Streamscope-Reply` header. An id never seen, or whose log expired, is a 404.
  */
-export function repliesRoute(log: ReplyLog): RequestHandler {
+export function repliesRoute(logFor: (req: IncomingMessage) => ReplyLog): RequestHandler {
   return async (req, res) => {
     const id = String(req.params.id);
+    const log = logFor(req);
     const entry = await log.get(id);
     if (!entry) {
       const { maxAgeMs, maxLogs } = log.bounds;

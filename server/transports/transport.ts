@@ -5,6 +5,7 @@ import { failsAt, type Reply } from '../model/reply.ts';
 import type { Replies, ReplyKind, ReplyReading } from '../replies/replies.ts';
 import type { GenerationEnd, GenerationReport } from '../../shared/tap.ts';
 import { replyHeader } from '../../shared/replyHeader.ts';
+import { logModeHeader } from '../../shared/loadBalancer.ts';
 
 /**
  * What every transport is given. Each transport (sse.ts, buffered.ts, websocket.ts, openai.ts, anthropic.ts)
@@ -15,6 +16,8 @@ export interface TransportContext {
   limiter: StreamLimiter;
   /** The reply log and its generations: every response reads its tokens from there. */
   replies: Replies;
+  /** A log shared with other instances, for requests that ask for it (`logModeHeader`: the load-balancer lab). */
+  sharedReplies?: Replies;
   /** ms of silence after which an SSE stream sends a `:` comment. */
   heartbeatMs: number;
   /** The `retry:` hint SSE streams send, in ms. */
@@ -48,11 +51,18 @@ export async function pacedResponse(
     ctx.report?.(req.socket, generationReport(reading?.reply ?? reply, from, reading?.reader.position ?? from, ended.get(res)));
   });
   // The client may leave while a shared log is asked: then the reader leaves as soon as it exists.
-  reading = await ctx.replies.open(kind, reply, from, draw);
+  reading = await repliesFor(ctx, req).open(kind, reply, from, draw);
   if (res.destroyed) void reading.reader.return();
   else if (!res.headersSent) res.setHeader(replyHeader, reading.id);
   return reading;
 }
+
+/** The log a request reads: the shared one when it asks for it (and this instance has one), else the instance's own. */
+export function repliesFor(ctx: TransportContext, req: IncomingMessage): Replies {
+  return ctx.sharedReplies && req.headers[logModeHeaderName] === 'shared' ? ctx.sharedReplies : ctx.replies;
+}
+
+const logModeHeaderName = logModeHeader.toLowerCase();
 
 /** Why a response's generation ended, where the transport knows better than the count (see `endedBy`). */
 const ended = new WeakMap<object, GenerationEnd>();

@@ -2,7 +2,9 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { createApp, type AppOptions, type StreamscopeApp } from '../../app.ts';
 import { BalancingRule } from './balancingRule.ts';
-import { balancerModes, type BalancerMode, type BalancerState } from '../../../shared/loadBalancer.ts';
+import { balancerModes, logModes, type BalancerMode, type BalancerState, type LogMode } from '../../../shared/loadBalancer.ts';
+import { MemoryReplyLog } from '../../replies/memoryReplyLog.ts';
+import type { ReplyLog } from '../../replies/replyLog.ts';
 import { anonymousLearner, learnerOf } from '../learner.ts';
 import { LearnerStates } from '../LearnerStates.ts';
 
@@ -15,6 +17,8 @@ export interface Route {
   port: number;
   /** Whose request it is (`learnerOf` its cookies). */
   learner: string;
+  /** Where that learner's replies are logged (the balancer tells the instance in `logModeHeader`). */
+  log: LogMode;
   /** A `Set-Cookie` value to send with the answer (sticky mode, when the client was (re)pinned). */
   setCookie?: string;
 }
@@ -29,7 +33,12 @@ export interface LoadBalancerOptions {
    * is the balancer's own address, so `maxStreamsPerClient` defaults to 10,000 here: cap clients
    * at the balancer instead (`loadBalancerUpgrade`'s and `loadBalancerRoutes`' limiter).
    */
-  backend?: Omit<AppOptions, 'instance' | 'staticDir' | 'routes' | 'pageMiddleware'>;
+  backend?: Omit<AppOptions, 'instance' | 'staticDir' | 'routes' | 'pageMiddleware' | 'sharedReplyLog'>;
+  /**
+   * The log every instance reads when a learner switches the lab's log to `shared`: Redis when it
+   * is set up (`STREAMSCOPE_REDIS_URL`), else one log in this process's memory. @default in memory
+   */
+  sharedReplyLog?: ReplyLog;
   /** Learners whose lab state is kept (`LearnerStates`). @default 5000 */
   maxLearners?: number;
 }
@@ -37,6 +46,7 @@ export interface LoadBalancerOptions {
 /** One learner's balancer: their own mode and turn, the instances they killed, their connections. */
 interface Learner {
   rule: BalancingRule;
+  log: LogMode;
   /** Instances this learner killed: their requests go elsewhere, the instance runs on for others. */
   dead: Set<string>;
   open: Map<string, number>;
@@ -71,6 +81,7 @@ interface Instance {
 export class LoadBalancer extends EventEmitter<{ change: [learner?: string]; close: [] }> {
   readonly #instances: Instance[];
   readonly #backend: LoadBalancerOptions['backend'];
+  readonly #sharedLog: ReplyLog;
   readonly #learners: LearnerStates<Learner>;
   #closed = false;
 
@@ -81,6 +92,7 @@ export class LoadBalancer extends EventEmitter<{ change: [learner?: string]; clo
       // Each learner's round robin starts one instance further on: a class spreads over all of them.
       create: (learner) => ({
         rule: new BalancingRule(ids, options.mode, learner === anonymousLearner ? 0 : created++),
+        log: 'own',
         dead: new Set(),
         open: new Map(),
         served: new Map(),
@@ -89,6 +101,7 @@ export class LoadBalancer extends EventEmitter<{ change: [learner?: string]; clo
       evictable: (learner) => learner.open.size === 0,
     });
     this.#backend = options.backend;
+    this.#sharedLog = options.sharedReplyLog ?? new MemoryReplyLog({ shared: true });
     this.#instances = ids.map((id) => ({ id, port: 0, app: null, sockets: new Set(), open: new Map(), served: 0, queue: Promise.resolve() }));
   }
 
@@ -130,11 +143,23 @@ export class LoadBalancer extends EventEmitter<{ change: [learner?: string]; clo
     this.emit('change', learner);
   }
 
+  /** Switches where one learner's replies are logged: each instance its own, or one shared log. */
+  setLog(learner: string, log: LogMode): void {
+    if (!logModes.includes(log)) throw new TypeError(`Unknown log mode ${JSON.stringify(log)}.`);
+    const state = this.#learners.get(learner);
+    if (log === state.log) return;
+    state.log = log;
+    this.emit('change', learner);
+  }
+
   /** The balancer as `learner` sees it. @default the anonymous learner */
   state(learner: string = anonymousLearner): BalancerState {
     const own = this.#learners.peek(learner);
+    const shared = this.#sharedLog.where === 'in memory' ? 'in memory (one log in this process: Redis is not set up)' : this.#sharedLog.where;
     return {
       mode: own?.rule.mode ?? this.#learners.anonymous.rule.mode,
+      log: own?.log ?? this.#learners.anonymous.log,
+      sharedLog: shared,
       instances: this.#instances.map((i) => ({
         id: i.id,
         alive: i.app !== null && !own?.dead.has(i.id),
@@ -164,7 +189,7 @@ export class LoadBalancer extends EventEmitter<{ change: [learner?: string]; clo
     const learner = this.#learners.get(learnerId);
     const pick = learner.rule.pick(cookieValue(cookieHeader, stickyCookie), (id) => this.#get(id).app !== null && !learner.dead.has(id));
     if (!pick) return undefined;
-    const route: Route = { id: pick.id, port: this.#get(pick.id).port, learner: learnerId };
+    const route: Route = { id: pick.id, port: this.#get(pick.id).port, learner: learnerId, log: learner.log };
     return pick.pin ? { ...route, setCookie: `${stickyCookie}=${pick.id}; Path=/lb; HttpOnly; SameSite=Lax` } : route;
   }
 
@@ -266,7 +291,7 @@ export class LoadBalancer extends EventEmitter<{ change: [learner?: string]; clo
 
   /** A fresh server for the instance (its old one's WebSocket server is closed for good). */
   async #listen(instance: Instance): Promise<void> {
-    const app = createApp({ maxStreamsPerClient: 10_000, ...this.#backend, instance: instance.id, staticDir: null });
+    const app = createApp({ maxStreamsPerClient: 10_000, ...this.#backend, instance: instance.id, staticDir: null, sharedReplyLog: this.#sharedLog });
     app.server.on('connection', (socket: Socket) => {
       instance.sockets.add(socket);
       socket.once('close', () => instance.sockets.delete(socket));

@@ -6,6 +6,7 @@ import { Problem, sendProblem } from '../../problem.ts';
 import type { StreamLimiter } from '../../transports/streamLimiter.ts';
 import { runOf, type WireTap } from '../../wiretap/wireTap.ts';
 import type { LoadBalancer, Route } from './LoadBalancer.ts';
+import { logModeHeader } from '../../../shared/loadBalancer.ts';
 
 /** The path prefix under which the main origin forwards to the balanced instances. */
 export const balancedPrefix = '/lb';
@@ -71,7 +72,7 @@ export function loadBalancerProxy(lb: LoadBalancer, { limiter }: ProxyOptions = 
       done();
       release?.();
     });
-    proxy.web(req, res, { target: target(route) }).catch((error: NodeJS.ErrnoException) => failed(res, route, error));
+    proxy.web(req, res, { target: target(route), headers: logHeader(route) }).catch((error: NodeJS.ErrnoException) => failed(res, route, error));
   };
   const router = Router();
   router.use(balancedPrefix, handler);
@@ -110,9 +111,14 @@ export function loadBalancerUpgrade(lb: LoadBalancer, defaults: UpgradeOptions =
       done();
       release?.();
     });
-    proxy.ws(req, socket as never, { target: target(route) }, head).catch(() => socket.destroy());
+    proxy.ws(req, socket as never, { target: target(route), headers: logHeader(route) }, head).catch(() => socket.destroy());
     return true;
   };
+}
+
+/** Tells the instance where this learner's replies are logged (it overrides whatever the client sent). */
+function logHeader(route: Route): Record<string, string> {
+  return { [logModeHeader]: route.log };
 }
 
 function target(route: Route): { host: string; port: number } {

@@ -4,7 +4,7 @@ import { EventStream, directSink } from '../../sse/eventStream.ts';
 import type { StreamLimiter } from '../../transports/streamLimiter.ts';
 import type { LoadBalancer } from './LoadBalancer.ts';
 import { learnerOf } from '../learner.ts';
-import { balancerModes, type BalancerMode } from '../../../shared/loadBalancer.ts';
+import { balancerModes, logModes, type BalancerMode, type LogMode } from '../../../shared/loadBalancer.ts';
 import { simulateSessions } from './sessionSimulation.ts';
 
 export interface LabRoutesOptions {
@@ -32,6 +32,7 @@ const base = '/api/labs/lb';
  * - `GET /api/labs/lb` — `{ mode, instances: [{ id, alive, running, port, open, served, everyone }], learners }`
  * - `GET /api/labs/lb/events` — SSE: that state as an `event: state` now and on every change
  * - `PUT /api/labs/lb/mode` — JSON `{"mode":"round-robin"|"sticky"}`
+ * - `PUT /api/labs/lb/log` — JSON `{"log":"own"|"shared"}`: each instance its own reply log, or one they share
  * - `POST /api/labs/lb/instances/:id/kill`, `…/revive` — for this learner; answer the state once it is done
  * - `POST /api/labs/lb/instances/:id/kill?everyone=true` — stops the instance itself (when `crash` allows)
  * - `POST /api/labs/lb/simulate` — JSON `{"mode"?, "seed"?, "kill"?}`: clients coming and going
@@ -59,6 +60,17 @@ export function loadBalancerRoutes(lb: LoadBalancer, options: LabRoutesOptions =
     res.json(lb.state(learner));
   });
   router.all(`${base}/mode`, methodNotAllowed('PUT'));
+
+  router.put(`${base}/log`, express.json({ limit: '1kb', type: () => true }), (req, res) => {
+    const log: unknown = (req.body as { log?: unknown } | undefined)?.log;
+    if (typeof log !== 'string' || !logModes.includes(log as LogMode)) {
+      throw new Problem(400, `Send JSON {"log": …} with log ${logModes.map((m) => `"${m}"`).join(' or ')}; got ${JSON.stringify(log ?? null)}.`, 'log');
+    }
+    const learner = learnerOf(req.headers);
+    lb.setLog(learner, log as LogMode);
+    res.json(lb.state(learner));
+  });
+  router.all(`${base}/log`, methodNotAllowed('PUT'));
 
   router.post(`${base}/simulate`, express.json({ limit: '1kb', type: () => true }), (req, res) => {
     const body: unknown = req.body ?? {};

@@ -38,6 +38,8 @@ export interface Seen {
   status: number;
   instance: string | null;
   lastEventId: string | null;
+  /** The reply the response names (`X-Streamscope-Reply`). */
+  reply: string | null;
 }
 
 /** A fetch that keeps cookies like a browser tab and notes each response's instance. */
@@ -58,6 +60,7 @@ export function cookieFetch(): { fetch: typeof fetch; cookies: Map<string, strin
       status: response.status,
       instance: response.headers.get('x-streamscope-instance'),
       lastEventId: headers.get('last-event-id'),
+      reply: response.headers.get('x-streamscope-reply'),
     });
     return response;
   };
