@@ -233,9 +233,11 @@ class Checker {
   settings(field: string, value: unknown): Partial<Settings> {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(field, 'must be a mapping of reply settings.');
     const fields = value as Fields;
-    this.keys(field, fields, ['prompt', 'text', 'tps', 'ttft', 'jitter', 'seed', 'fail']);
+    this.keys(field, fields, ['prompt', 'text', 'tps', 'ttft', 'jitter', 'seed', 'fail', 'temperature', 'randomDraw']);
+    if (fields.randomDraw !== undefined && typeof fields.randomDraw !== 'boolean') this.fail(`${field}.randomDraw`, 'must be true or false.');
     try {
-      parseSettings(fields);
+      const { randomDraw: _page, ...server } = fields;
+      parseSettings(server);
     } catch (error) {
       const param = (error as { param?: string }).param;
       this.fail(param ? `${field}.${param}` : field, (error as Error).message);

@@ -8,13 +8,17 @@ import type { LogReader, ReplyLog, ReplyLogEntry } from './replyLog.ts';
 export type ReplyKind = 'sse' | 'http' | 'ws' | 'openai' | 'anthropic' | 'cached';
 
 /**
- * A reply's id: its kind and a hash of its settings (run included). The simulated model at these
- * settings always says the same tokens, so the id is the same on every run and every instance,
- * and the response bytes stay "same settings, same bytes". A newer generation with the same id
- * replaces the older log under that id (it holds the same tokens).
+ * A reply's id: its kind and a hash of its settings (run included) and of the route that asked
+ * for it (two lanes of one run, say `/api/stream/sse` and the faults lab's, are two replies). The
+ * simulated model at these settings always says the same tokens, so the id is the same on every
+ * run and every instance, and the response bytes stay "same settings, same bytes". A newer
+ * generation with the same id replaces the older log under that id (it holds the same tokens).
  */
-export function replyId(kind: ReplyKind, reply: Reply): string {
-  const hash = createHash('sha256').update(settingsQuery(reply.settings)).digest('base64url').slice(0, 16);
+export function replyId(kind: ReplyKind, reply: Reply, route = ''): string {
+  const hash = createHash('sha256')
+    .update(`${route}?${settingsQuery(reply.settings)}`)
+    .digest('base64url')
+    .slice(0, 16);
   // A reply sampled at random is its own: its id names the draw, and varies like its words.
   return reply.sample === undefined ? `${kind}-${hash}` : `${kind}-${hash}-${reply.sample.toString(36)}`;
 }
@@ -56,13 +60,13 @@ export class Replies {
 
   /**
    * A reading of `reply` from token `from`. `draw` is the sampled reply a resume names (its
-   * `Last-Event-ID`); absent, the reply is the one the settings say.
+   * `Last-Event-ID`); absent, the reply is the one the settings say. `route`: the path that asked.
    */
-  async open(kind: ReplyKind, reply: Reply, from = 0, draw?: number): Promise<ReplyReading> {
+  async open(kind: ReplyKind, reply: Reply, { from = 0, draw, route }: { from?: number; draw?: number; route?: string } = {}): Promise<ReplyReading> {
     let seam: string | undefined;
     if (from > 0) {
       const named = draw === undefined ? reply : replyFor(reply.settings, draw);
-      const id = replyId(kind, named);
+      const id = replyId(kind, named, route);
       const held = await this.log.get(id);
       const known = held && (this.#replies.get(held) ?? (named.sample === undefined ? named : undefined));
       if (held && held.start <= from && (held.state !== 'stopped' || (held.end >= from && known))) {
@@ -77,7 +81,7 @@ export class Replies {
         seam = `Reply ${id} is not in this server's log (${this.log.where}), and a sampled reply cannot be said again: a new draw continues from token ${from}.`;
       }
     }
-    const id = replyId(kind, reply);
+    const id = replyId(kind, reply, route);
     const log = await this.log.create(id, from, reply.tokens.length);
     this.#replies.set(log, reply);
     // The reader first, so the generation never sees a log without one.

@@ -51,10 +51,17 @@ export async function pacedResponse(
     ctx.report?.(req.socket, generationReport(reading?.reply ?? reply, from, reading?.reader.position ?? from, ended.get(res)));
   });
   // The client may leave while a shared log is asked: then the reader leaves as soon as it exists.
-  reading = await repliesFor(ctx, req).open(kind, reply, from, draw);
+  reading = await repliesFor(ctx, req).open(kind, reply, { from, draw, route: routeOf(req) });
   if (res.destroyed) void reading.reader.return();
   else if (!res.headersSent) res.setHeader(replyHeader, reading.id);
   return reading;
+}
+
+/** The path a request asked for, without its query (Express keeps the whole one in `originalUrl`). */
+export function routeOf(req: IncomingMessage): string {
+  const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
 }
 
 /** The log a request reads: the shared one when it asks for it (and this instance has one), else the instance's own. */

@@ -7,7 +7,7 @@ import { parseSettings } from '../model/settings.ts';
 import { failsAt, failureDetail, replyFor, summarize } from '../model/reply.ts';
 import type { GenerationEnd } from '../../shared/tap.ts';
 import { instanceHeader } from '../../shared/instanceHeader.ts';
-import { drained, generationReport, repliesFor, type TransportContext } from './transport.ts';
+import { drained, generationReport, repliesFor, routeOf, type TransportContext } from './transport.ts';
 import type { LogReader } from '../replies/replyLog.ts';
 
 export interface WebSocketOptions {
@@ -127,7 +127,7 @@ function session(ws: WebSocket, req: IncomingMessage, ctx: TransportContext): vo
       report = () => ctx.report?.(req.socket, generationReport(reply, 0, tokens?.position ?? 0, stoppedBy));
       void (async () => {
         // The 101 went out before the settings came: this reply's id travels in no header.
-        tokens = (await repliesFor(ctx, req).open('ws', reply)).reader;
+        tokens = (await repliesFor(ctx, req).open('ws', reply, { route: routeOf(req) })).reader;
         if (ws.readyState !== ws.OPEN) return void tokens.return();
         for await (const token of tokens) {
           await sendAndDrain(ws, { type: 'token', index: token.index, text: token.text });

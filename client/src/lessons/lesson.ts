@@ -79,6 +79,8 @@ export const labActions = [
   'round-robin',
   'sticky',
   'revive-all',
+  'log-own',
+  'log-shared',
   'simulate',
   'cors-allow',
   'cors-deny',

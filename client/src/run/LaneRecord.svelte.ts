@@ -3,6 +3,7 @@ import { ConnectionDissector } from '../wire/dissect.ts';
 import type { AppEvent } from '../transports/types.ts';
 import type { GenerationReport } from '../../../shared/tap.ts';
 import { instanceHeader } from '../../../shared/instanceHeader.ts';
+import { replyHeader } from '../../../shared/replyHeader.ts';
 import type { LaneId } from './lanes.ts';
 import { nextAppTotals, noAppTotals, type AppTotals } from './appTotals.ts';
 
@@ -229,12 +230,23 @@ export class LaneRecord {
    * responses whose head arrived by server time `t`.
    */
   instances(answeredBy: (t: number) => boolean = () => true): string[] {
+    return this.#answered(instanceHeader, answeredBy);
+  }
+
+  /** The replies this lane's responses named, in order (`X-Streamscope-Reply`): a resume that changed reply shows here. */
+  replies(answeredBy: (t: number) => boolean = () => true): string[] {
+    return this.#answered(replyHeader, answeredBy);
+  }
+
+  /** Header `name` of each response whose head arrived by server time `t` (`answeredBy(t)`), in connection order. */
+  #answered(name: string, answeredBy: (t: number) => boolean): string[] {
     const seen: string[] = [];
+    const lower = name.toLowerCase();
     for (const { exchanges } of this.exchanges()) {
       for (const { response } of exchanges) {
         if (!response || !answeredBy(response.t)) continue;
-        const id = response.headers.find((h) => h.name.toLowerCase() === instanceHeader.toLowerCase())?.value;
-        if (id) seen.push(id);
+        const value = response.headers.find((h) => h.name.toLowerCase() === lower)?.value;
+        if (value) seen.push(value);
       }
     }
     return seen;

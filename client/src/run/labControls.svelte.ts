@@ -6,7 +6,7 @@
  * browser's own lab state on the server (its learner cookie, set when the page loaded): a kill
  * here cuts this browser's connections, not the class's.
  */
-import type { BalancerMode, BalancerState } from '../../../shared/loadBalancer.ts';
+import type { BalancerMode, BalancerState, LogMode } from '../../../shared/loadBalancer.ts';
 import type { Run } from './Run.svelte.ts';
 import { laneSpec } from './lanes.ts';
 import type { LabAction } from '../lessons/lesson.ts';
@@ -43,6 +43,10 @@ export async function sign(action: 'login' | 'logout'): Promise<void> {
 
 export async function setBalancerMode(mode: BalancerMode): Promise<void> {
   await call('PUT', '/api/labs/lb/mode', { mode });
+}
+
+export async function setLogMode(log: LogMode): Promise<void> {
+  await call('PUT', '/api/labs/lb/log', { log });
 }
 
 export async function setInstance(id: string, action: 'kill' | 'revive'): Promise<void> {
@@ -94,6 +98,9 @@ export async function perform(action: LabAction): Promise<void> {
       return setBalancerMode(action);
     case 'revive-all':
       return reviveAll();
+    case 'log-own':
+    case 'log-shared':
+      return setLogMode(action === 'log-own' ? 'own' : 'shared');
     case 'simulate':
       labState.simulations++;
       return;

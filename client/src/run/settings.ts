@@ -12,6 +12,13 @@ export interface Settings {
   seed: number;
   /** Make the model fail after this many tokens (lesson 12); unset or null: it does not. */
   fail?: number | null;
+  /** 0 (unset): the scripted words; above 0 (to 2) the model samples its words. */
+  temperature?: number;
+  /**
+   * A sampled reply is a new draw each time, as a real model's: the `seed` is not sent (it would
+   * seed the words too, and any server could say them again). The load-balancer lab's "sampled" model.
+   */
+  randomDraw?: boolean;
 }
 
 export const defaultSettings: Settings = {
@@ -31,7 +38,8 @@ export function settingsQuery(settings: Settings, run?: string): URLSearchParams
   query.set('tps', String(settings.tps));
   query.set('ttft', String(settings.ttft));
   query.set('jitter', String(settings.jitter));
-  query.set('seed', String(settings.seed));
+  if (settings.temperature) query.set('temperature', String(settings.temperature));
+  if (!(settings.temperature && settings.randomDraw)) query.set('seed', String(settings.seed));
   if (settings.fail !== undefined && settings.fail !== null) query.set('fail', String(settings.fail));
   if (run) query.set('run', run);
   return query;
@@ -52,6 +60,12 @@ export function settingsFromQuery(query: URLSearchParams, base: Settings = defau
     jitter: num('jitter'),
     seed: num('seed'),
   };
+  const temperature = Number(query.get('temperature'));
+  if (temperature > 0 && temperature <= 2) {
+    settings.temperature = temperature;
+    // Sampled with no seed: a new draw each run (what `settingsQuery` writes for `randomDraw`).
+    if (!query.has('seed')) settings.randomDraw = true;
+  }
   // Only when asked for: a page without it streams whole replies.
   const fail = query.get('fail');
   if (fail !== null && /^\d+$/.test(fail.trim())) settings.fail = Number(fail);
