@@ -47,6 +47,36 @@ describe('the load-balancer lab, in Chromium', () => {
     await expect.poll(() => page.locator(`[data-instance="${sseOn}"]`).innerText()).toContain('down');
   });
 
+  it('with a sampled model, the Log switch decides whether a resume on another instance shows a seam or reads on from the shared log', async () => {
+    const raceAndKill = async () => {
+      await page.getByRole('button', { name: 'Race through the balancer' }).click();
+      // The new run's lane: one instance so far, and a few tokens in.
+      await expect.poll(() => lane('lb-sse').getByTestId('instances').innerText(), { timeout: 10_000 }).toMatch(/^served by instance \w$/);
+      await expect.poll(() => lane('lb-sse').locator('[data-token]').count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
+      const on = (await lane('lb-sse').getByTestId('instances').innerText()).split(' ').at(-1)!;
+      await page.getByRole('button', { name: `Kill ${on}` }).click();
+      await expect.poll(() => lane('lb-sse').locator('.bubble').getAttribute('data-status'), { timeout: 20_000 }).toBe('done');
+      await page.getByRole('button', { name: `Revive ${on}` }).click();
+    };
+    await page.goto(`${server.url}/?lab=lb&lanes=lb-sse&prompt=what-is-sse&tps=10&ttft=0&jitter=0`);
+    // The test before left two instances down for this browser.
+    await page.evaluate(() => Promise.all(['a', 'b', 'c'].map((id) => fetch(`/api/labs/lb/instances/${id}/revive`, { method: 'POST' }))));
+    await page.getByRole('radio', { name: 'Sampled' }).check();
+    await page.getByRole('radio', { name: 'Each instance its own' }).check();
+    await raceAndKill();
+    const seam = lane('lb-sse').getByTestId('reply-note');
+    await expect.poll(() => seam.innerText()).toMatch(/^the reply changed when it resumed \(…\w+ → …\w+\)/);
+    expect(await seam.evaluate((el) => el.classList.contains('seam'))).toBe(true);
+
+    await page.getByRole('radio', { name: 'Shared (in memory)' }).check();
+    await expect.poll(() => page.getByRole('radio', { name: 'Shared (in memory)' }).isChecked()).toBe(true);
+    await raceAndKill();
+    await expect.poll(() => lane('lb-sse').getByTestId('reply-note').innerText()).toMatch(/^the same reply on all 2 connections/);
+    // Back to the lab's defaults for the next test.
+    await page.getByRole('radio', { name: 'Deterministic' }).check();
+    await page.getByRole('radio', { name: 'Each instance its own' }).check();
+  });
+
   it('simulates clients coming and going: the revived instance stays nearly empty with sticky sessions, refills with round robin', async () => {
     await page.getByText('Sticky sessions when clients come and go').click();
     await page.getByRole('button', { name: 'Simulate clients coming and going' }).click();
