@@ -5,6 +5,7 @@ import { Run } from './Run.svelte.ts';
 import { defaultSettings, settingsFromQuery, settingsQuery, type Settings } from './settings.ts';
 import { tapRun } from './tapClient.ts';
 import { fromRecording } from './recording.ts';
+import { fromHar, looksLikeHar } from './harImport.ts';
 import { pageNow } from '../transports/types.ts';
 import type { Focus, HighlightKind, WireTab } from '../lessons/lesson.ts';
 
@@ -179,21 +180,39 @@ export class Studio {
     this.#abort = null;
   }
 
-  /** Replays a recording (a parsed JSON file); needs no server. */
-  load(recording: unknown): void {
+  /**
+   * Replays a recording or opens a HAR (a parsed JSON file, told apart by its content: a HAR has a
+   * `log`); needs no server. `name` is the file's, for what the page says about it.
+   */
+  load(recording: unknown, name?: string): void {
     this.stop();
     try {
-      const run = fromRecording(recording);
+      const har = looksLikeHar(recording) ? fromHar(recording, name) : undefined;
+      const run = har ? har.run : fromRecording(recording);
       this.settings = { ...run.settings };
       this.visible = run.lanes.map((l) => l.id);
       this.run = run;
       this.running = false;
       this.error = null;
-      this.notice = null;
+      this.notice = har ? har.summary : null;
       this.player.load(run);
     } catch (error) {
       this.error = (error as Error).message;
+      this.notice = null;
     }
+  }
+
+  /** Opens a file someone picked or dropped: a Streamscope recording or a HAR, by its content. */
+  async open(file: { name: string; text(): Promise<string> }): Promise<void> {
+    let value: unknown;
+    try {
+      value = JSON.parse(await file.text());
+    } catch (error) {
+      this.error = `Could not read ${file.name}: ${(error as Error).message}`;
+      this.notice = null;
+      return;
+    }
+    this.load(value, file.name);
   }
 }
 
