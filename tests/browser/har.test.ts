@@ -219,6 +219,12 @@ describe('a HAR downloaded from a run', () => {
     await expect.poll(() => button.isEnabled(), { timeout: 10_000 }).toBe(true);
     const secrets = page.getByRole('checkbox', { name: 'include secrets in HAR' });
     expect(await secrets.isChecked()).toBe(false);
+    // Both are reached with Tab, right after Export.
+    await page.getByRole('button', { name: 'Export' }).focus();
+    await page.keyboard.press('Tab');
+    expect(await button.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.keyboard.press('Tab');
+    expect(await secrets.evaluate((el) => el === document.activeElement)).toBe(true);
 
     const har = await downloadHar();
     expect(await new HarValidator().verify(har as never)).toEqual([]);

@@ -5,6 +5,7 @@ import { defaultSettings } from './settings.ts';
 import { captured, pageEvents } from './capturedLane.ts';
 import { toHar } from './harExport.ts';
 import { fromHar, harNote, looksLikeHar } from './harImport.ts';
+import { fromRecording, toRecording } from './recording.ts';
 
 const t0 = 1_700_000_000_000;
 const dec = new TextDecoder();
@@ -354,6 +355,26 @@ describe('fromHar', () => {
     expect([...sse.conns.keys()]).toHaveLength(2);
     expect(sse.tokens).toEqual(['Hello', ', wire', 'Hello', ', wire']);
     expect(sse.origin?.how).toContain('(2 requests)');
+  });
+
+  test('says so when the HAR has no body for a stream (Chromium keeps none for an EventSource the page closed mid-response)', () => {
+    const har = chromeHar();
+    const es = har.log.entries[1]!;
+    es.response.content = { size: -1, mimeType: 'text/event-stream' };
+    (es as unknown as Record<string, unknown>)['_failureText'] = 'net::ERR_ABORTED';
+    const { run } = fromHar(har, 'aborted.har');
+    const sse = run.lane('sse')!;
+    expect(sse.tokens).toEqual([]);
+    expect(sse.origin?.note).toContain('The HAR has no body for this response: a browser keeps none for a stream the page closed before it ended.');
+    expect(sse.origin?.how).toContain('· 0 events');
+    expect(wireText(run, 'sse', 'down')).toMatch(/^HTTP\/1.1 200 \r\n/);
+  });
+
+  test("keeps its lanes' titles and notes through a Streamscope recording", () => {
+    const { run } = fromHar(chromeHar(), 'chrome.har');
+    const again = fromRecording(JSON.parse(JSON.stringify(toRecording(run))));
+    expect(again.lanes.map((l) => [l.id, l.origin])).toEqual(run.lanes.map((l) => [l.id, l.origin]));
+    expect(again.lane('openai')!.tokens).toEqual(['Hi', ' there']);
   });
 
   test('leaves out streams beyond the lanes it has for them, and says how many', () => {

@@ -216,6 +216,7 @@ export function fromHar(value: unknown, name = 'HAR'): HarImport {
     let index = 0;
     let end = start;
     let messages = 0;
+    let bodiless = 0;
     for (const entry of plan.entries) {
       conn++;
       const t0 = Date.parse(entry.startedDateTime);
@@ -301,7 +302,9 @@ export function fromHar(value: unknown, name = 'HAR'): HarImport {
           } else if (text) lane.addWire({ t: last, conn, dir: 'down', bytes: text });
           events.forEach((e, i) => token(times[i]!, e.data));
           messages += events.length;
-        } else if (text) {
+        } else if (!text || text.length === 0) {
+          bodiless++;
+        } else {
           lane.addWire({ t: last, conn, dir: 'down', bytes: text });
           const found = eventStreamEvents([{ bytes: text, t: last }]);
           for (const e of found) token(last, e.data);
@@ -321,7 +324,10 @@ export function fromHar(value: unknown, name = 'HAR'): HarImport {
       note:
         plan.kind === 'websocket'
           ? `${harNote} For a WebSocket it keeps each message and its time, not the frames as sent: the frames here are rebuilt from the messages.`
-          : `${harNote} Here the whole body arrives at the time the response ended${plan.entries.some((e) => e._eventStreamEvents?.length) ? ', except where the file gives each event its time' : ''}.`,
+          : `${harNote} Here the whole body arrives at the time the response ended${plan.entries.some((e) => e._eventStreamEvents?.length) ? ', except where the file gives each event its time' : ''}.` +
+            (bodiless
+              ? ` ${bodiless === plan.entries.length ? 'The HAR has no body for this response' : `The HAR has no body for ${bodiless} of these responses`}: a browser keeps none for a stream the page closed before it ended.`
+              : ''),
     };
   }
   run.state = 'replay';
