@@ -48,6 +48,8 @@ export interface ConnInfo {
   localPort: number;
   opened: number;
   closed?: number;
+  /** The request's full URL, for a connection opened from a HAR (the tap knows only the path). */
+  url?: string;
 }
 
 /** What changed since the last announcement: the tap's side (bits 1) and the page's code's side (bits 2). */

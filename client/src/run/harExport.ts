@@ -194,7 +194,8 @@ function exchangesOf(lane: LaneRecord): ExchangeParts[] {
 
 function resourceType(lane: LaneRecord, exchange: Exchange): 'websocket' | 'eventsource' | 'fetch' {
   if (exchange.upgrade?.toLowerCase() === 'websocket' || exchange.response?.status === 101) return 'websocket';
-  const how = laneSpec(lane.id).how;
+  // A lane opened from a HAR says what it was in its title ("EventSource from …").
+  const how = lane.origin?.title ?? laneSpec(lane.id).how;
   if (how.startsWith('EventSource') && exchange.request?.method === 'GET' && exchange.response && isEventStream(exchange.response)) return 'eventsource';
   return 'fetch';
 }
@@ -244,7 +245,7 @@ async function entryOf(run: Run, lane: LaneRecord, parts: ExchangeParts, secrets
 
   const host = headerValue(request, 'host') ?? (typeof location !== 'undefined' ? location.host : 'localhost');
   const scheme = type === 'websocket' ? 'ws' : 'http';
-  const url = `${scheme}://${host}${request.target}`;
+  const url = parts.conn?.url && exchange.index === 1 ? parts.conn.url : `${scheme}://${host}${request.target}`;
 
   const requestBody = up.filter(isContent);
   const requestBytes = concat(

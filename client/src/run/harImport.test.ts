@@ -6,6 +6,9 @@ import { captured, pageEvents } from './capturedLane.ts';
 import { toHar } from './harExport.ts';
 import { fromHar, harNote, looksLikeHar } from './harImport.ts';
 import { fromRecording, toRecording } from './recording.ts';
+import harValidator from '@har-sdk/validator';
+
+const { HarValidator } = harValidator;
 
 const t0 = 1_700_000_000_000;
 const dec = new TextDecoder();
@@ -331,6 +334,24 @@ describe('fromHar', () => {
     expect(ws.origin?.how).toBe('GET wss://chat.example/socket · 4 WebSocket messages');
   });
 
+  test('writes a HAR it opened back out as a HAR that validates, the same streams in it', async () => {
+    const { run } = fromHar(chromeHar(), 'chrome.har');
+    const har = await toHar(run);
+    expect(await new HarValidator().verify(har as never)).toEqual([]);
+    expect(har.log.entries.map((e) => [e.request.method, e.request.url, e._resourceType])).toEqual([
+      ['GET', 'https://chat.example/events?room=1', 'eventsource'],
+      ['POST', 'https://api.example/v1/chat/completions', 'fetch'],
+      ['GET', 'wss://chat.example/socket', 'websocket'],
+    ]);
+    const ws = har.log.entries[2]!._webSocketMessages!;
+    expect(ws.map((m) => [m.type, m.opcode, m.data.length])).toEqual([
+      ['send', 1, 5],
+      ['receive', 1, 39],
+      ['receive', 2, 4],
+      ['receive', 1, 300],
+    ]);
+  });
+
   test('opens a Firefox-shaped HAR: a stream with no resource type, CRLF lines, and a WebSocket whose messages it did not keep', () => {
     const { run, ignored } = fromHar(firefoxHar(), 'firefox.har');
     expect(ignored).toBe(0);
@@ -341,6 +362,7 @@ describe('fromHar', () => {
     expect(run.startedAt).toBe(start);
     // Blocked, DNS, connect and send before the first byte, then the wait.
     expect(run.lane('sse')!.app.find((e) => e.kind === 'open')!.t - start).toBe(107);
+    expect(run.lane('sse')!.wire[0]!.t - start).toBe(7);
     expect(run.lane('ws')!.tokens).toEqual([]);
     expect(run.lane('ws')!.origin?.how).toBe('GET ws://localhost:3000/ws · 0 WebSocket messages');
   });

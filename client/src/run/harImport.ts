@@ -221,7 +221,9 @@ export function fromHar(value: unknown, name = 'HAR'): HarImport {
       conn++;
       const t0 = Date.parse(entry.startedDateTime);
       const timing = (n: number | undefined) => (typeof n === 'number' && n > 0 ? n : 0);
-      const sent = t0 + timing(entry.timings?.blocked) + timing(entry.timings?.dns) + timing(entry.timings?.connect) + timing(entry.timings?.send);
+      // The request leaves once the connection is up (blocked, DNS, connect: SSL is within connect).
+      const leaves = t0 + timing(entry.timings?.blocked) + timing(entry.timings?.dns) + timing(entry.timings?.connect);
+      const sent = leaves + timing(entry.timings?.send);
       const firstByte = sent + timing(entry.timings?.wait);
       const total = typeof entry.time === 'number' && entry.time > 0 ? entry.time : 0;
       const last = Math.max(firstByte + timing(entry.timings?.receive), t0 + total);
@@ -251,8 +253,9 @@ export function fromHar(value: unknown, name = 'HAR'): HarImport {
         localPort: 0,
         opened: t0,
         closed: last,
+        url: request.url,
       });
-      lane.addWire({ t: t0, conn, dir: 'up', bytes: utf8.encode(up) });
+      lane.addWire({ t: leaves, conn, dir: 'up', bytes: utf8.encode(up) });
       app.push({ t: t0, kind: 'request' });
       lane.addWire({ t: firstByte, conn, dir: 'down', bytes: utf8.encode(down) });
       if (status > 0) app.push({ t: firstByte, kind: 'open' });
