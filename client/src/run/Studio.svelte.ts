@@ -5,7 +5,7 @@ import { Run } from './Run.svelte.ts';
 import { defaultSettings, settingsFromQuery, settingsQuery, type Settings } from './settings.ts';
 import { tapRun } from './tapClient.ts';
 import { fromRecording } from './recording.ts';
-import { fromHar, looksLikeHar } from './harImport.ts';
+import type { HarImport } from './harImport.ts';
 import { pageNow } from '../transports/types.ts';
 import type { Focus, HighlightKind, WireTab } from '../lessons/lesson.ts';
 
@@ -181,20 +181,20 @@ export class Studio {
   }
 
   /**
-   * Replays a recording or opens a HAR (a parsed JSON file, told apart by its content: a HAR has a
-   * `log`); needs no server. `name` is the file's, for what the page says about it.
+   * Replays a recording (a parsed JSON file), or shows a HAR's streams that `open` read; needs no
+   * server.
    */
-  load(recording: unknown, name?: string): void {
+  load(recording: unknown, har?: () => HarImport): void {
     this.stop();
     try {
-      const har = looksLikeHar(recording) ? fromHar(recording, name) : undefined;
-      const run = har ? har.run : fromRecording(recording);
+      const opened = har?.();
+      const run = opened ? opened.run : fromRecording(recording);
       this.settings = { ...run.settings };
       this.visible = run.lanes.map((l) => l.id);
       this.run = run;
       this.running = false;
       this.error = null;
-      this.notice = har ? har.summary : null;
+      this.notice = opened ? opened.summary : null;
       this.player.load(run);
     } catch (error) {
       this.error = (error as Error).message;
@@ -202,7 +202,10 @@ export class Studio {
     }
   }
 
-  /** Opens a file someone picked or dropped: a Streamscope recording or a HAR, by its content. */
+  /**
+   * Opens a file someone picked or dropped: a Streamscope recording, or a HAR (told apart by its
+   * content: a HAR has a `log`). The HAR reader loads only when a HAR comes.
+   */
   async open(file: { name: string; text(): Promise<string> }): Promise<void> {
     let value: unknown;
     try {
@@ -212,7 +215,10 @@ export class Studio {
       this.notice = null;
       return;
     }
-    this.load(value, file.name);
+    if (typeof value === 'object' && value !== null && 'log' in value) {
+      const { fromHar } = await import('./harImport.ts');
+      this.load(value, () => fromHar(value, file.name));
+    } else this.load(value);
   }
 }
 
