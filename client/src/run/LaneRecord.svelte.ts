@@ -32,6 +32,14 @@ export interface WireTotals {
   writes: number;
 }
 
+/** Where a lane came from when it was not recorded by Streamscope (a HAR): its own title, and what the page must say about it. */
+export interface LaneOrigin {
+  title: string;
+  how: string;
+  /** Shown with the lane: what the source keeps and what it does not. */
+  note: string;
+}
+
 export interface ConnInfo {
   conn: number;
   method: string;
@@ -41,6 +49,8 @@ export interface ConnInfo {
   localPort: number;
   opened: number;
   closed?: number;
+  /** The request's full URL, for a connection opened from a HAR (the tap knows only the path). */
+  url?: string;
 }
 
 /** What changed since the last announcement: the tap's side (bits 1) and the page's code's side (bits 2). */
@@ -62,6 +72,8 @@ const appChanged = 2;
  */
 export class LaneRecord {
   readonly id: LaneId;
+  /** Set on lanes opened from a HAR (never on recorded ones). */
+  origin: LaneOrigin | undefined = undefined;
   readonly #wire: WireEvent[] = [];
   readonly #app: AppEvent[] = [];
   readonly #segments: LaneSegment[] = [];

@@ -3,7 +3,7 @@ import type { Settings } from './settings.ts';
 import { LaneRecord } from './LaneRecord.svelte.ts';
 
 export type { AppTotals } from './appTotals.ts';
-export { LaneRecord, type ConnInfo, type GenerationRecord, type LaneSegment, type WireEvent, type WireTotals } from './LaneRecord.svelte.ts';
+export { LaneRecord, type LaneOrigin, type ConnInfo, type GenerationRecord, type LaneSegment, type WireEvent, type WireTotals } from './LaneRecord.svelte.ts';
 
 export type RunState = 'live' | 'ended' | 'replay';
 

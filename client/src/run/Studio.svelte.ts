@@ -5,6 +5,7 @@ import { Run } from './Run.svelte.ts';
 import { defaultSettings, settingsFromQuery, settingsQuery, type Settings } from './settings.ts';
 import { tapRun } from './tapClient.ts';
 import { fromRecording } from './recording.ts';
+import type { HarImport } from './harImport.ts';
 import { pageNow } from '../transports/types.ts';
 import type { Focus, HighlightKind, WireTab } from '../lessons/lesson.ts';
 
@@ -179,21 +180,45 @@ export class Studio {
     this.#abort = null;
   }
 
-  /** Replays a recording (a parsed JSON file); needs no server. */
-  load(recording: unknown): void {
+  /**
+   * Replays a recording (a parsed JSON file), or shows a HAR's streams that `open` read; needs no
+   * server.
+   */
+  load(recording: unknown, har?: () => HarImport): void {
     this.stop();
     try {
-      const run = fromRecording(recording);
+      const opened = har?.();
+      const run = opened ? opened.run : fromRecording(recording);
       this.settings = { ...run.settings };
       this.visible = run.lanes.map((l) => l.id);
       this.run = run;
       this.running = false;
       this.error = null;
-      this.notice = null;
+      this.notice = opened ? opened.summary : null;
       this.player.load(run);
     } catch (error) {
       this.error = (error as Error).message;
+      this.notice = null;
     }
+  }
+
+  /**
+   * Opens a file someone picked or dropped: a Streamscope recording, or a HAR (told apart by its
+   * content: a HAR has a `log`). The HAR reader loads only when a HAR comes.
+   */
+  async open(file: { name: string; text(): Promise<string> }): Promise<void> {
+    let value: unknown;
+    try {
+      value = JSON.parse(await file.text());
+    } catch (error) {
+      this.error = `Could not read ${file.name}: ${(error as Error).message}`;
+      this.notice = null;
+      return;
+    }
+    if (typeof value === 'object' && value !== null && 'log' in value) {
+      const { fromHar } = await import('./harImport.ts');
+      this.load(value, () => fromHar(value, file.name));
+    } else this.load(value);
   }
 }
 

@@ -42,8 +42,8 @@ export const sseFixtureTokens: readonly string[] = [
   '.',
 ];
 
-/** A captured connection (`sse`, `ws` or `http`), its first event at server time `at`, on connection `conn`. */
-export function captured(name: 'sse' | 'ws' | 'http', at: number, conn = 1): Captured {
+/** A captured connection (`sse`, `ws`, `http` or `openai`), its first event at server time `at`, on connection `conn`. */
+export function captured(name: 'sse' | 'ws' | 'http' | 'openai', at: number, conn = 1): Captured {
   const file = path.join(import.meta.dirname, '../wire/fixtures', `${name}.json`);
   const fixture = JSON.parse(readFileSync(file, 'utf8')) as { text: string; events: ByteEventJson[] };
   const first = fixture.events[0]!.t;

@@ -208,3 +208,8 @@ export function laneOfPath(target: string): LaneId | undefined {
   const path = target.split('?')[0];
   return laneSpecs.find((l) => l.path === path)?.id;
 }
+
+/** A lane's title: its own when it came from a HAR, else its spec's. */
+export function laneTitle(lane: { id: LaneId; origin?: { title: string } | undefined }): string {
+  return lane.origin?.title ?? laneSpec(lane.id).title;
+}

@@ -1,6 +1,6 @@
 import type { AppEvent } from '../transports/types.ts';
 import { laneIds, type LaneId } from './lanes.ts';
-import { Run, type ConnInfo, type GenerationRecord } from './Run.svelte.ts';
+import { Run, type ConnInfo, type GenerationRecord, type LaneOrigin } from './Run.svelte.ts';
 import { defaultSettings, type Settings } from './settings.ts';
 import { decodeBase64, encodeBase64 } from '../wire/byteEvent.ts';
 import type { Direction } from '../wire/types.ts';
@@ -21,6 +21,8 @@ export interface Recording {
     app: AppEvent[];
     /** How the server's generation ended per response (recordings made before it have none). */
     generation?: GenerationRecord[];
+    /** A lane opened from a HAR: its title and note (recordings of runs have none). */
+    origin?: LaneOrigin;
   }[];
 }
 
@@ -39,6 +41,7 @@ export function toRecording(run: Run): Recording {
       wire: lane.wire.map(({ t, conn, dir, bytes, parts }) => ({ t, conn, dir, data: encodeBase64(bytes), ...(parts ? { parts } : {}) })),
       app: [...lane.app],
       generation: [...lane.generation],
+      ...(lane.origin ? { origin: { ...lane.origin } } : {}),
     })),
   };
 }
@@ -64,6 +67,7 @@ export function fromRecording(value: unknown): Run {
     for (const e of saved.wire ?? []) lane.addWire({ t: e.t, conn: e.conn, dir: e.dir, bytes: decodeBase64(e.data), parts: e.parts });
     for (const e of saved.app ?? []) lane.addApp(legacyApp(e));
     for (const g of saved.generation ?? []) lane.addGeneration(g);
+    if (saved.origin && typeof saved.origin.title === 'string') lane.origin = { ...saved.origin };
   }
   run.state = 'replay';
   return run;
