@@ -1,3 +1,4 @@
+import { createParser } from 'eventsource-parser';
 /**
  * A run as an HTTP Archive (HAR 1.2, http://www.softwareishard.com/blog/har-12-spec/): one entry
  * per request its lanes made, rebuilt from the tap's bytes. WebSocket messages go in Chrome's
@@ -125,43 +126,24 @@ async function decompress(bytes: Uint8Array, coding: string): Promise<Uint8Array
 
 /**
  * The SSE events in a body, each with the time its dispatching blank line arrived: `pieces` are
- * the body's bytes as they arrived (undefined times when only the whole is known).
+ * the body's bytes as they arrived (undefined times when only the whole is known). Parsed by
+ * eventsource-parser, the parser the page's fetch lanes use, so the HAR holds what they saw.
  */
 export function eventStreamEvents(pieces: readonly { bytes: Uint8Array; t: number }[]): { t: number; id: string; event: string; data: string }[] {
   const out: { t: number; id: string; event: string; data: string }[] = [];
   const decoder = new TextDecoder();
-  let pending = '';
-  let data: string[] = [];
-  let event = '';
+  let t = 0;
   let lastId = '';
-  let first = true;
-  const line = (text: string, t: number) => {
-    if (text === '') {
-      if (data.length > 0) out.push({ t, id: lastId, event: event || 'message', data: data.join('\n') });
-      data = [];
-      event = '';
-      return;
-    }
-    if (text.startsWith(':')) return;
-    const colon = text.indexOf(':');
-    const name = colon < 0 ? text : text.slice(0, colon);
-    let value = colon < 0 ? '' : text.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
-    if (name === 'data') data.push(value);
-    else if (name === 'event') event = value;
-    else if (name === 'id' && !value.includes('\0')) lastId = value;
-  };
-  for (const { bytes, t } of pieces) {
-    pending += decoder.decode(bytes, { stream: true });
-    if (first && pending.startsWith('\uFEFF')) pending = pending.slice(1);
-    first = false;
-    // Lines end at CRLF, LF or CR; a CR at the end may be half of a CRLF, so it waits.
-    for (;;) {
-      const m = /\r\n|\n|\r(?!$)/.exec(pending);
-      if (!m) break;
-      line(pending.slice(0, m.index), t);
-      pending = pending.slice(m.index + m[0].length);
-    }
+  const parser = createParser({
+    onEvent: (e) => {
+      // An event without `id:` keeps the last id (the spec's last event ID buffer).
+      if (e.id !== undefined) lastId = e.id;
+      out.push({ t, id: lastId, event: e.event ?? 'message', data: e.data });
+    },
+  });
+  for (const piece of pieces) {
+    t = piece.t;
+    parser.feed(decoder.decode(piece.bytes, { stream: true }));
   }
   return out;
 }
