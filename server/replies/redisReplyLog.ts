@@ -95,7 +95,7 @@ export class RedisReplyLog implements ReplyLog {
   readonly #local = new Map<string, RedisLogEntry>();
   readonly #tails = new Map<string, Tail>();
   readonly #pool: TailPool;
-  #batch: Write[] = [];
+  #batch: Queued[] = [];
   #flushing: Promise<void> | undefined;
   #scheduled = false;
   #closed = false;
@@ -216,38 +216,53 @@ export class RedisReplyLog implements ReplyLog {
     }
   }
 
-  /** Commands in one round trip on the command connection (readers' XRANGE, EXISTS). */
-  async pipelined(commands: (string | number)[][]): Promise<unknown[]> {
-    const results = await this.#ask((r) => {
-      const pipeline = r.pipeline();
-      for (const [name, ...args] of commands) pipeline.call(String(name), ...args);
-      return pipeline.exec();
-    }, commands.length);
-    return (results ?? []).map(([error, value]) => {
-      if (error) throw this.wentAway(error);
-      return value;
+  /**
+   * Commands on the command connection, in order after every write queued before them (a
+   * snapshot or a reader sees what this process appended), batched with them in one pipeline.
+   */
+  pipelined(commands: (string | number)[][]): Promise<unknown[]> {
+    if (this.#closed) return Promise.reject(new Problem(503, `The reply log on ${this.where} was closed.`));
+    return new Promise((resolve, reject) => {
+      const results: unknown[] = [];
+      let left = commands.length;
+      let failed: Error | undefined;
+      commands.forEach((args, i) =>
+        this.#enqueue(args, (error, reply) => {
+          failed ??= error ?? undefined;
+          results[i] = reply;
+          if (--left > 0) return;
+          if (failed) reject(this.wentAway(failed));
+          else resolve(results);
+        }),
+      );
     });
   }
 
   append(entry: RedisLogEntry, index: number, text: string): void {
     this.#stats.appended++;
-    this.#write(entry, 'append', ['XADD', entry.key, 'NOMKSTREAM', `${index + 1}-0`, 't', text]);
+    this.#write(entry, ['XADD', entry.key, 'NOMKSTREAM', `${index + 1}-0`, 't', text], (reply) => {
+      // NOMKSTREAM: a stream that is gone (expired, evicted, Redis restarted) is not made anew.
+      if (reply === null) entry.break(this.gone(entry.id));
+    });
     const now = performance.now();
     if (now - entry.refreshedAt >= 1000) {
       entry.refreshedAt = now;
-      this.#write(entry, 'ttl', ['PEXPIRE', entry.metaKey, this.#generatingTtl]);
-      this.#write(entry, 'ttl', ['PEXPIRE', entry.key, this.#generatingTtl]);
+      this.#write(entry, ['PEXPIRE', entry.metaKey, this.#generatingTtl]);
+      this.#write(entry, ['PEXPIRE', entry.key, this.#generatingTtl]);
     }
   }
 
   finish(entry: RedisLogEntry, state: Exclude<LogState, 'generating'>): void {
-    this.#write(entry, 'finish', ['EVAL', finishScript, 2, entry.metaKey, entry.key, entry.gen, state, `${entry.end}-1`, this.bounds.maxAgeMs]);
+    const args = ['EVAL', finishScript, 2, entry.metaKey, entry.key, entry.gen, state, `${entry.end}-1`, this.bounds.maxAgeMs];
+    this.#write(entry, args, () => {
+      if (this.#local.get(entry.id) === entry) this.#local.delete(entry.id);
+    });
   }
 
   resume(entry: RedisLogEntry): void {
     this.#local.set(entry.id, entry);
     entry.refreshedAt = performance.now();
-    this.#write(entry, 'resume', ['EVAL', resumeScript, 2, entry.metaKey, entry.key, entry.gen, `${entry.end}-1`, this.#generatingTtl]);
+    this.#write(entry, ['EVAL', resumeScript, 2, entry.metaKey, entry.key, entry.gen, `${entry.end}-1`, this.#generatingTtl]);
   }
 
   /** A log's store broke: its readers here end with the error, and it is no longer generated here. */
@@ -295,15 +310,20 @@ export class RedisReplyLog implements ReplyLog {
     return (await this.#ask((r) => r.call('EXISTS', key))) === 1;
   }
 
-  #write(entry: RedisLogEntry, kind: Write['kind'], args: (string | number)[]): void {
+  /** A write of `entry`'s: a failure breaks the log. */
+  #write(entry: RedisLogEntry, args: (string | number)[], written?: (reply: unknown) => void): void {
     if (this.#closed) return entry.break(new Problem(503, `The reply log on ${this.where} was closed.`));
-    this.#batch.push({ entry, kind, args });
+    this.#enqueue(args, (error, reply) => (error ? entry.break(this.wentAway(error)) : written?.(reply)));
+  }
+
+  #enqueue(args: (string | number)[], done: Queued['done']): void {
+    this.#batch.push({ args, done });
     if (this.#flushing || this.#scheduled) return;
     this.#scheduled = true;
     queueMicrotask(() => this.#flush());
   }
 
-  /** Sends the batch as one pipeline; the next batch waits for its answer. */
+  /** Sends the batch as one pipeline; the next batch waits for its answer (and grows meanwhile). */
   #flush(): void {
     this.#scheduled = false;
     if (this.#flushing || this.#batch.length === 0) return;
@@ -318,15 +338,13 @@ export class RedisReplyLog implements ReplyLog {
       .exec()
       .then(
         (results) => {
-          batch.forEach((write, i) => {
+          batch.forEach(({ done }, i) => {
             const [error, reply] = results?.[i] ?? [new Error('no answer')];
-            if (error) write.entry.break(this.wentAway(error));
-            else if (write.kind === 'append' && reply === null) write.entry.break(this.gone(write.entry.id));
-            else if (write.kind === 'finish' && this.#local.get(write.entry.id) === write.entry) this.#local.delete(write.entry.id);
+            done(error, reply);
           });
         },
-        (error: unknown) => {
-          for (const write of batch) write.entry.break(this.wentAway(error));
+        (error: Error) => {
+          for (const { done } of batch) done(error, undefined);
         },
       )
       .finally(() => {
@@ -344,10 +362,9 @@ export class RedisReplyLog implements ReplyLog {
   }
 }
 
-interface Write {
-  entry: RedisLogEntry;
-  kind: 'append' | 'ttl' | 'finish' | 'resume';
+interface Queued {
   args: (string | number)[];
+  done(error: Error | null, reply: unknown): void;
 }
 
 /** Both kinds of connection fail fast rather than queue while Redis is away. */
