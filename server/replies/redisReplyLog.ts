@@ -347,6 +347,8 @@ export class RedisReplyLog implements ReplyLog {
           for (const { done } of batch) done(error, undefined);
         },
       )
+      // A bug in a callback: say so, and keep writing.
+      .catch((error: unknown) => console.error(error))
       .finally(() => {
         this.#flushing = undefined;
         this.#flush();
