@@ -120,8 +120,8 @@ const utf8 = new TextEncoder();
 
 const representationNames: Record<Representation, string> = {
   indexed: 'indexed field',
-  'literal-incremental': 'literal, indexed',
-  'literal-without-indexing': 'literal, not indexed',
+  'literal-incremental': 'literal, added to the table',
+  'literal-without-indexing': 'literal, not added to the table',
   'literal-never-indexed': 'literal, never indexed',
   'size-update': 'table size update',
 };
