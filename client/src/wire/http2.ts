@@ -60,7 +60,8 @@ type Step =
   | { kind: 'end'; on: () => void };
 
 interface StreamState {
-  exchange: Exchange;
+  /** Made when the stream's first header block starts (or a PUSH_PROMISE reserves it). */
+  exchange?: Exchange;
   /** The response is `text/event-stream` without a content coding: its DATA goes to the SSE parser. */
   eventStream: boolean;
   contentType: Partial<Record<Direction, string>>;
@@ -147,12 +148,20 @@ class Http2Connection {
   stream(id: number): StreamState {
     let s = this.streams.get(id);
     if (!s) {
-      const exchange: Exchange = { index: this.exchanges.length + 1, interim: [] };
-      this.exchanges.push(exchange);
-      s = { exchange, eventStream: false, contentType: {}, coding: {}, bodies: {} };
+      s = { eventStream: false, contentType: {}, coding: {}, bodies: {} };
       this.streams.set(id, s);
     }
     return s;
+  }
+
+  /** The exchange a stream carries, numbered in the order streams' header blocks appear. */
+  exchange(id: number): Exchange {
+    const s = this.stream(id);
+    if (!s.exchange) {
+      s.exchange = { index: this.exchanges.length + 1, interim: [] };
+      this.exchanges.push(s.exchange);
+    }
+    return s.exchange;
   }
 
   /** The content parser of a stream's DATA in `dir`, made on first use. */
@@ -160,7 +169,7 @@ class Http2Connection {
     const s = this.stream(id);
     let body = s.bodies[dir];
     if (!body) {
-      const sink = new StreamSink(this.sinks[dir], this.ids, id, s.exchange.index, this.frameAt[dir]);
+      const sink = new StreamSink(this.sinks[dir], this.ids, id, s.exchange?.index, this.frameAt[dir]);
       body = dir === 'down' && s.eventStream ? new SseParser(sink) : new Http2Body(sink, s.contentType[dir], s.coding[dir]);
       s.bodies[dir] = body;
       this.openBodies[dir].add(body);
@@ -181,23 +190,24 @@ class Http2Connection {
     const id = block.promised ?? block.stream;
     if (id === 0) return;
     const s = this.stream(id);
+    const exchange = this.exchange(id);
     const headers: HttpHeader[] = block.fields.filter((f) => f.representation !== 'size-update').map((f) => ({ name: f.name, value: f.value }));
     const pseudo = (name: string): string => headers.find((h) => h.name === name)?.value ?? '';
     const base = { offset: block.start, length: end - block.start, t, version: 'HTTP/2', headers };
     const asRequest = dir === 'up' || block.promised !== undefined;
     if (asRequest) {
-      if (s.exchange.request) return; // trailers
+      if (exchange.request) return; // trailers
       const target = pseudo(':path');
-      s.exchange.request = { type: 'request', ...base, method: pseudo(':method'), target, path: target.split('?')[0] ?? target };
+      exchange.request = { type: 'request', ...base, method: pseudo(':method'), target, path: target.split('?')[0] ?? target };
       s.contentType.up = headerValue({ headers }, 'content-type');
-      s.coding.up = contentCoding(s.exchange.request);
+      s.coding.up = contentCoding(exchange.request);
       return;
     }
     const status = Number(pseudo(':status'));
     const head = { type: 'response' as const, ...base, status, reason: '' };
-    if (status >= 100 && status < 200) s.exchange.interim.push(head);
-    else if (!s.exchange.response) {
-      s.exchange.response = head;
+    if (status >= 100 && status < 200) exchange.interim.push(head);
+    else if (!exchange.response) {
+      exchange.response = head;
       s.contentType.down = headerValue(head, 'content-type');
       s.coding.down = contentCoding(head);
       s.eventStream = isEventStream(head) && s.coding.down === undefined;
@@ -383,7 +393,8 @@ class Http2FrameReader implements DirectionParser {
     const start = spans[0]?.offset ?? 0;
     const f: Frame = { no: ++this.#frameNo, length, type, flags, stream, start, end: start + 9 + length };
     this.#frame = f;
-    this.#sink.exchange = stream > 0 ? this.#conn.stream(stream).exchange.index : undefined;
+    const opens = type === FrameType.HEADERS && stream > 0;
+    this.#sink.exchange = opens ? this.#conn.exchange(stream).index : this.#conn.streams.get(stream)?.exchange?.index;
     const name = frameTypeName(type);
     const max = this.#conn.maxFrameSize[this.#dir];
     const tooLong = length > max ? `; more than the ${plural(max, 'byte')} the receiver allows (FRAME_SIZE_ERROR)` : '';
@@ -581,6 +592,8 @@ class Http2FrameReader implements DirectionParser {
       on: (b, s) => {
         const id = new DataView(b.buffer, b.byteOffset, 4).getUint32(0) & 0x7fffffff;
         this.#promisedId = id;
+        // The header block that follows is the pushed request: its fields belong to the promised stream's exchange.
+        this.#sink.exchange = this.#conn.exchange(id).index;
         this.#emit(s, {
           layer: 'h2',
           kind: 'h2-promised-stream',
@@ -836,7 +849,7 @@ export class Http2Dissector extends WireConnection {
 
   /** One per stream that carried a header block, in order of appearance. */
   get exchanges(): readonly Exchange[] {
-    return this.#conn.exchanges.filter((x) => x.request || x.response || x.interim.length > 0);
+    return this.#conn.exchanges;
   }
 
   /** The HPACK decoder of each direction: its dynamic table, for a table view. */

@@ -134,7 +134,7 @@ export interface Segment {
   /** Id of the protocol element, unique per connection; the pieces of a split element share it. */
   element: number;
   part: Part;
-  /** HTTP exchange (request + response) on this connection; WebSocket frames keep the one that upgraded. */
+  /** HTTP exchange (request + response) on this connection; WebSocket frames keep the one that upgraded; on HTTP/2, the stream's. */
   exchange?: number;
   /** The chunk these bytes are data of (SSE lines inside chunks too), or whose size line / CRLF they are. */
   chunk?: number;
