@@ -46,15 +46,15 @@ describe('captured h2c event stream (Node http2 client and server)', () => {
     const list = elements(whole.segments);
     expect(list[0]).toMatchObject({ dir: 'up', kind: 'h2-preface', offset: 0, length: 24 });
     const types = (dir: 'up' | 'down') => list.filter((e) => e.dir === dir && e.kind === 'h2-type').map((e) => e.label.slice(5));
-    expect(types('up').slice(0, 3)).toEqual(['SETTINGS', 'HEADERS', 'SETTINGS']);
-    expect(types('down').slice(0, 3)).toEqual(['SETTINGS', 'SETTINGS', 'HEADERS']);
-    expect(
-      types('down')
-        .slice(3)
-        .every((t) => t === 'DATA'),
-    ).toBe(true);
-    expect(list.filter((e) => e.kind === 'h2-flags' && e.label === 'flags ACK')).toHaveLength(2);
-    expect(list.filter((e) => e.dir === 'down' && e.kind === 'h2-flags').at(-1)?.label).toBe('flags END_STREAM');
+    expect(types('up')).toEqual(['SETTINGS', 'WINDOW_UPDATE', 'HEADERS', 'SETTINGS', 'PING', 'GOAWAY', 'GOAWAY']);
+    const down = types('down');
+    expect(down.slice(0, 3)).toEqual(['SETTINGS', 'SETTINGS', 'HEADERS']);
+    expect(down.slice(3, -1).every((t) => t === 'DATA')).toBe(true);
+    expect(down.at(-1)).toBe('PING');
+    // SETTINGS acknowledged both ways, and the PING answered.
+    expect(list.filter((e) => e.kind === 'h2-flags' && e.label === 'flags ACK').map((e) => e.dir)).toEqual(['up', 'down', 'down']);
+    expect(list.filter((e) => e.dir === 'down' && e.kind === 'h2-flags').at(-2)?.label).toBe('flags END_STREAM');
+    expect(list.filter((e) => e.kind === 'h2-ping-data').map((e) => e.label)).toEqual(['ping data 73747265616d7363', 'ping data 73747265616d7363']);
     expect(whole.exchanges).toHaveLength(1);
     expect(whole.exchanges[0]?.request).toMatchObject({ method: 'GET', path: '/api/stream/sse', version: 'HTTP/2' });
     expect(whole.exchanges[0]?.response?.status).toBe(200);
