@@ -291,12 +291,12 @@ export class HpackDecoder {
       nameOctets = s.octets;
       nameHuffman = s.huffman;
       at = s.end;
-      nameNote = `the name is spelled out${s.huffman ? `, Huffman-coded (${plural(s.raw, 'byte')} for ${s.octets})` : ''}`;
+      nameNote = `the name is spelled out${s.huffman ? `, Huffman-coded in ${plural(s.raw, 'byte')} instead of ${s.octets}` : ''}`;
     }
     const v = readString(block, at);
     if ('more' in v) return { type: 'more', need: v.more };
     if ('error' in v) return { type: 'error', why: v.error };
-    const valueNote = v.huffman ? `the value Huffman-coded (${plural(v.raw, 'byte')} for ${v.octets})` : 'the value as plain text';
+    const valueNote = v.huffman ? `the value Huffman-coded in ${plural(v.raw, 'byte')} instead of ${v.octets}` : 'the value as plain text';
     this.#fieldsInBlock++;
     let evicted: TableEntry[] = [];
     let effect: string;

@@ -9,7 +9,18 @@ import { decodeUtf8, plural } from './format.ts';
 import type { LeafInfo, PieceExtra, SegmentSink } from './segmentSink.ts';
 import { ElementBuffer, concat, sliceSpans, subPiece } from './spans.ts';
 import type { Piece, Span } from './spans.ts';
-import { alertName, cipherSuiteName, contentTypes, extensionName, groupName, handshakeTypes, isGrease, signatureSchemeName, versionName } from './tlsNames.ts';
+import {
+  alertName,
+  cipherSuiteName,
+  contentTypes,
+  extensionMeaning,
+  extensionName,
+  groupName,
+  handshakeTypes,
+  isGrease,
+  signatureSchemeName,
+  versionName,
+} from './tlsNames.ts';
 import type { ByteEvent, Segment, WireSummary } from './types.ts';
 import { WireConnection } from './wireConnection.ts';
 import type { DirectionParser } from './wireConnection.ts';
@@ -201,7 +212,8 @@ function describeExtension(
       case 0xfe0d:
         return {
           label: 'encrypted_client_hello',
-          explain: 'Encrypted Client Hello: the real hello, encrypted to the server’s public key, or a decoy (RFC 9849).',
+          explain:
+            'Encrypted Client Hello: the real hello (with the real server name) encrypted to the server’s public key, or a decoy of the same shape when the client has no key (IANA ExtensionType 0xfe0d).',
         };
       default:
         if (isGrease(type))
@@ -211,7 +223,9 @@ function describeExtension(
           };
         return {
           label: `${name}${data.length > 0 ? `, ${plural(data.length, 'byte')}` : ''}`,
-          explain: `The ${name} extension (IANA TLS ExtensionType ${type}).`,
+          explain: extensionMeaning(type)
+            ? `The ${name} extension: it ${extensionMeaning(type)}.`
+            : `Extension type ${type}, which this dissector does not know; a peer ignores extensions it does not know (RFC 8446 §4.2).`,
         };
     }
   } catch {

@@ -112,6 +112,28 @@ const extensions: Record<number, string> = {
   0xff01: 'renegotiation_info',
 };
 
+const extensionMeanings: Record<number, string> = {
+  5: 'asks the server to staple a fresh certificate status (OCSP) to its certificate (RFC 6066 §8)',
+  11: 'the elliptic-curve point formats the client accepts, a TLS 1.2 leftover (RFC 8422 §5.1.2)',
+  18: 'asks for the certificate’s Certificate Transparency timestamps (RFC 6962 §3.3.1)',
+  22: 'asks for encrypt-then-MAC in TLS 1.2 CBC suites (RFC 7366)',
+  23: 'binds the TLS 1.2 master secret to the whole handshake (RFC 7627)',
+  27: 'says which compression the client accepts for the server’s certificate, to save bytes (RFC 8879)',
+  28: 'the largest record the client is willing to receive (RFC 8449)',
+  35: 'a TLS 1.2 session ticket to resume with; empty means “send me one” (RFC 5077)',
+  41: 'offers a pre-shared key to resume an earlier session (RFC 8446 §4.2.11)',
+  42: 'says early data (0-RTT) follows (RFC 8446 §4.2.10)',
+  44: 'a cookie the server sent in a HelloRetryRequest, echoed (RFC 8446 §4.2.2)',
+  0x4469: 'application settings (ALPS) for the protocol ALPN picks; a Chromium experiment',
+  0x44cd: 'application settings (ALPS) for the protocol ALPN picks, sent by Chromium with HTTP/2',
+  0xff01: 'says the client supports secure renegotiation (RFC 5746)',
+};
+
+/** What an extension is for, when known. */
+export function extensionMeaning(n: number): string | undefined {
+  return extensionMeanings[n];
+}
+
 export function extensionName(n: number): string {
   return extensions[n] ?? (isGrease(n) ? `GREASE ${hex4(n)}` : `extension ${n}`);
 }
@@ -150,6 +172,9 @@ const signatureSchemes: Record<number, string> = {
   0x0809: 'rsa_pss_pss_sha256',
   0x080a: 'rsa_pss_pss_sha384',
   0x080b: 'rsa_pss_pss_sha512',
+  0x0904: 'mldsa44',
+  0x0905: 'mldsa65',
+  0x0906: 'mldsa87',
 };
 
 export function signatureSchemeName(n: number): string {
