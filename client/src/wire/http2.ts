@@ -482,7 +482,7 @@ class Http2FrameReader implements DirectionParser {
         if (f.length % 6 !== 0 || (f.flags & 1 && f.length > 0)) {
           return this.#next(this.#bad(f, f.length, f.flags & 1 ? 'a SETTINGS ACK must be empty' : 'SETTINGS must be a multiple of 6 bytes'), end);
         }
-        return this.#next(...Array.from({ length: f.length / 6 }, () => this.#setting()), end);
+        return this.#next(...(f.length > 0 ? [this.#setting(f.length / 6)] : []), end);
       case FrameType.PING:
         return this.#next(f.length === 8 ? this.#ping(f) : this.#bad(f, f.length, 'a PING frame must have 8 bytes'), end);
       case FrameType.GOAWAY:
@@ -604,11 +604,13 @@ class Http2FrameReader implements DirectionParser {
     };
   }
 
-  #setting(): Step {
+  /** One setting; it queues the next of the `left` - 1 that follow it (a frame may announce thousands). */
+  #setting(left: number): Step {
     return {
       kind: 'fixed',
       size: 6,
       on: (b, s) => {
+        if (left > 1) this.#next(this.#setting(left - 1));
         const view = new DataView(b.buffer, b.byteOffset, 6);
         const id = view.getUint16(0);
         const value = view.getUint32(2);
