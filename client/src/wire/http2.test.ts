@@ -312,6 +312,12 @@ describe('bad input: annotated, never thrown', () => {
     ]);
   });
 
+  test('a PUSH_PROMISE too short for its promised stream id: malformed, and the next frame still reads', () => {
+    const { list } = h2(events(preface, ['down', bytes(frame(5, END_HEADERS, 1, new Uint8Array([0, 0])), frame(8, 0, 0, u32(7)))]));
+    expect(list.filter((e) => e.kind === 'error').map((e) => e.label)).toEqual(['malformed PUSH_PROMISE payload']);
+    expect(list.at(-1)?.label).toBe('window increment 7 bytes');
+  });
+
   test('a client that does not start with the preface: an error, then opaque', () => {
     const { list } = h2(events(['up', 'GET / HTTP/1.1\r\nHost: x\r\n\r\n']));
     expect(list.map((e) => e.kind)).toEqual(['error', 'opaque']);

@@ -178,11 +178,14 @@ class Http2Connection {
   }
 
   endBody(dir: Direction, id: number): void {
-    const body = this.streams.get(id)?.bodies[dir];
-    if (!body || !this.openBodies[dir].has(body)) return;
+    const s = this.streams.get(id);
+    const body = s?.bodies[dir];
+    if (!s || !body) return;
     body.unitEnd(true);
     body.end();
     this.openBodies[dir].delete(body);
+    // DATA after END_STREAM is a stream error (STREAM_CLOSED, RFC 9113 §5.1), but its bytes still need leaves: a new parser takes them.
+    delete s.bodies[dir];
   }
 
   /** A header block is complete: record the request or response it carries. */
@@ -448,8 +451,10 @@ class Http2FrameReader implements DirectionParser {
       case FrameType.DATA:
       case FrameType.HEADERS:
       case FrameType.PUSH_PROMISE:
+        if (f.length < fixedBefore + (padded ? 1 : 0)) {
+          return this.#next(this.#bad(f, f.length, `a ${frameTypeName(f.type)} frame too short for its fixed fields`), end);
+        }
         if (!padded) return this.#next(...this.#body(f, f.length, fixedBefore, 0), end);
-        if (f.length < 1) return this.#next(this.#bad(f, f.length, 'a PADDED frame too short for its pad length byte'), end);
         return this.#next(
           {
             kind: 'fixed',
