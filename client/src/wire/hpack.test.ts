@@ -179,6 +179,39 @@ describe('RFC 7541 Appendix C', () => {
   });
 });
 
+describe('dynamic table size updates (RFC 7541 §6.3, §4.3)', () => {
+  test('shrinking to 0 empties the table, growing back lets entries in again', () => {
+    const d = new HpackDecoder();
+    d.decodeBlock(hex('8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d'));
+    d.decodeBlock(hex('8286 84be 5808 6e6f 2d63 6163 6865'));
+    expect(d.dynamic).toHaveLength(2);
+    const shrink = d.decodeBlock(hex('20 82')).fields[0];
+    expect(shrink).toMatchObject({ representation: 'size-update', maxSize: 0, label: 'dynamic table size update: 0' });
+    expect(shrink?.evicted.map((e) => e.name)).toEqual([':authority', 'cache-control']);
+    expect(shrink?.explain).toMatch(/2 entries that no longer fit are evicted/);
+    expect(table(d)).toEqual([[], 0]);
+    // A literal with indexing while the table holds 0 octets adds nothing.
+    d.decodeBlock(hex('4003 6162 6301 78'));
+    expect(table(d)).toEqual([[], 0]);
+    // Back up to 4,096 (31 + 4065 on a 5-bit prefix: 3f e1 1f).
+    d.decodeBlock(hex('3fe11f 4003 6162 6301 78'));
+    expect(d.maxSize).toBe(4096);
+    expect(table(d)).toEqual([['(s = 36) abc: x'], 36]);
+  });
+
+  test('the hpack-test-case stories with table size changes include size updates', () => {
+    const { stories } = JSON.parse(readFileSync(path.join(import.meta.dirname, 'fixtures', 'hpack-stories.json'), 'utf8')) as {
+      stories: Record<string, Story[]>;
+    };
+    const d = new HpackDecoder();
+    const updates = (stories['nghttp2-change-table-size'] ?? []).flatMap((c) => {
+      if (c.header_table_size !== undefined) d.limit = c.header_table_size;
+      return d.decodeBlock(hex(c.wire)).fields.filter((f) => f.representation === 'size-update');
+    });
+    expect(updates.length).toBeGreaterThan(0);
+  });
+});
+
 describe('errors', () => {
   test('an index beyond the table, index 0, a size update after a field, a block ending mid-field', () => {
     const d = new HpackDecoder();
