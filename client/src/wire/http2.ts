@@ -528,7 +528,7 @@ class Http2FrameReader implements DirectionParser {
   }
 
   #frameEnd(f: Frame): void {
-    if (f.type === FrameType.DATA && f.stream > 0) {
+    if (f.type === FrameType.DATA) {
       const body = this.#conn.streams.get(f.stream)?.bodies[this.#dir];
       if (f.flags & 1) this.#conn.endBody(this.#dir, f.stream);
       else body?.unitEnd();
