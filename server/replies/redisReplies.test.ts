@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import { Redis } from 'ioredis';
+import WebSocket from 'ws';
 import { createParser } from 'eventsource-parser';
 import { redisMissing, startRedisServer, type RedisServer } from '../redis/redisServer.ts';
 import { RedisReplyLog, redisKeyPrefix } from './redisReplyLog.ts';
@@ -205,7 +206,7 @@ describe.skipIf(missing !== null)('the server with its reply log in Redis', () =
     expect([...first.tokens, ...second.tokens].map((t) => t.text)).toEqual(expected);
   });
 
-  it('streams abandoned mid-way leave no tail, Redis connection, timer or stream behind', { timeout: 30_000 }, async () => {
+  it('SSE, buffered, OpenAI and WebSocket streams abandoned mid-way leave no tail, Redis connection, timer or stream behind', { timeout: 30_000 }, async () => {
     const settle = async (): Promise<void> => {
       await until(
         () => a.limiter.open === 0 && b.limiter.open === 0 && logA.stats.tails === 0 && logB.stats.tails === 0,
@@ -221,15 +222,46 @@ describe.skipIf(missing !== null)('the server with its reply log in Redis', () =
       await until(async () => !/flags=\S*b/.test(String(await admin.call('CLIENT', 'LIST'))), 'no blocked client');
     };
     const abandon = async (round: number): Promise<void> => {
-      const jobs = Array.from({ length: 40 }, (_, i) => {
+      const jobs = Array.from({ length: 48 }, (_, i) => {
         const server = i % 2 ? a : b;
         const settings = {
           prompt: ['what-is-sse', 'emoji-glitches', 'on-the-wire'][i % 3]!,
           tps: '200',
-          ttft: String(i % 4 === 0 ? 300 : 0),
+          ttft: String(i % 5 === 0 ? 300 : 0),
           run: `gone-${round}-${i}`,
         };
-        return readSse(`${server.url}/api/stream/sse?${query(settings)}`, { cutAfter: 1 + (i % 3) });
+        const kind = i % 4;
+        // SSE cut after a few tokens; a buffered response abandoned while it generates; an OpenAI
+        // stream aborted after its first chunk; a WebSocket client that vanishes without a close.
+        if (kind === 0) return readSse(`${server.url}/api/stream/sse?${query(settings)}`, { cutAfter: 1 + (i % 3) });
+        if (kind === 1) {
+          return fetch(`${server.url}/api/stream/http?${query(settings)}`, { signal: AbortSignal.timeout(100) }).then(
+            () => Promise.reject(new Error('the buffered response finished before it was abandoned')),
+            () => {},
+          );
+        }
+        if (kind === 2) {
+          return (async () => {
+            const abort = new AbortController();
+            const res = await fetch(`${server.url}/v1/chat/completions`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ model: 'streamscope', stream: true, messages: [{ role: 'user', content: `gone ${round} ${i}` }], tps: 200, ttft: 0 }),
+              signal: abort.signal,
+            });
+            const reader = res.body!.getReader();
+            await reader.read();
+            abort.abort();
+            await reader.cancel().catch(() => {});
+          })();
+        }
+        return new Promise<void>((resolve, reject) => {
+          const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/stream/ws`);
+          ws.on('open', () => ws.send(JSON.stringify({ type: 'start', ...settings, tps: 200, ttft: 0 })));
+          ws.once('message', () => ws.terminate());
+          ws.on('error', reject);
+          ws.on('close', () => resolve());
+        });
       });
       await Promise.all(jobs);
     };
