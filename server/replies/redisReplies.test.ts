@@ -122,6 +122,7 @@ describe.skipIf(missing !== null)('the server with its reply log in Redis', () =
   it.each([
     ['a scripted reply', { prompt: 'emoji-glitches', tps: '1000', ttft: '0', jitter: '0' }],
     ['a failing reply', { prompt: 'on-the-wire', tps: '1000', ttft: '0', jitter: '0', fail: '7' }],
+    ['a reply that fails before its first token', { prompt: 'on-the-wire', tps: '1000', ttft: '0', fail: '0' }],
     ['a sampled reply with a seed', { prompt: 'what-is-sse', tps: '1000', ttft: '0', temperature: '1', seed: '7' }],
   ])('SSE of %s: the same bytes as with the log in memory', async (_name, settings) => {
     const url = (server: Listening): string => `${server.url}/api/stream/sse?${query({ ...settings, run: 'same-bytes' })}`;

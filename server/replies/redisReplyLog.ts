@@ -60,7 +60,7 @@ export interface RedisReplyLogStats {
  * - `<id>:<gen>`: one stream per generation, so a newer generation under the same id never mixes
  *   with an older one's readers. Entry `0-1` marks its beginning; token i is entry `<i+1>-0`
  *   (field `t`, its text); the end is entry `<end>-1` (field `s`, the state), which sorts after
- *   the last token. A resume of a stopped log deletes that entry and appends `<end+1>-0` on.
+ *   the last token (`0-2` for a log that ends before token 0). A resume of a stopped log deletes that entry and appends `<end+1>-0` on.
  *
  * Writes are pipelined, never awaited per token by the generation: appends of every generation
  * here wait in one batch while the previous pipeline is out (one connection keeps their order).
@@ -253,7 +253,7 @@ export class RedisReplyLog implements ReplyLog {
   }
 
   finish(entry: RedisLogEntry, state: Exclude<LogState, 'generating'>): void {
-    const args = ['EVAL', finishScript, 2, entry.metaKey, entry.key, entry.gen, state, `${entry.end}-1`, this.bounds.maxAgeMs];
+    const args = ['EVAL', finishScript, 2, entry.metaKey, entry.key, entry.gen, state, endId(entry.end), this.bounds.maxAgeMs];
     this.#write(entry, args, () => {
       if (this.#local.get(entry.id) === entry) this.#local.delete(entry.id);
     });
@@ -262,7 +262,7 @@ export class RedisReplyLog implements ReplyLog {
   resume(entry: RedisLogEntry): void {
     this.#local.set(entry.id, entry);
     entry.refreshedAt = performance.now();
-    this.#write(entry, ['EVAL', resumeScript, 2, entry.metaKey, entry.key, entry.gen, `${entry.end}-1`, this.#generatingTtl]);
+    this.#write(entry, ['EVAL', resumeScript, 2, entry.metaKey, entry.key, entry.gen, endId(entry.end), this.#generatingTtl]);
   }
 
   /** A log's store broke: its readers here end with the error, and it is no longer generated here. */
@@ -491,6 +491,14 @@ function parseEntries(entries: RawEntry[]): Item[] {
     else if (field === 's') items.push({ kind: 'end', id, end: Number(ms), state: value as Exclude<LogState, 'generating'> });
   }
   return items;
+}
+
+/**
+ * The id of a log's end entry: `<end>-1`, after the last token's `<end>-0`. A log that ends at 0
+ * (before its first token, e.g. `fail=0`) has only its beginning entry `0-1`: its end is `0-2`.
+ */
+function endId(end: number): string {
+  return end === 0 ? '0-2' : `${end}-1`;
 }
 
 /** Compares two stream entry ids `<ms>-<seq>`. */

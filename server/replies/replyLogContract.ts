@@ -141,6 +141,17 @@ export function replyLogContract(name: string, backend: ContractBackend): void {
       }
     });
 
+    it('a log that ends before its first token (fail=0) ends its readers at once', async () => {
+      const entry = await log.create('r', 0, 3);
+      const reader = drain(entry.read(0));
+      await sleep(10);
+      entry.finish('failed');
+      expect(await reader).toEqual([]);
+      expect(await drain(entry.read(0))).toEqual([]);
+      expect((await entry.snapshot()).state).toBe('failed');
+      expect(entry.broken).toBeUndefined();
+    });
+
     it('refuses appends to a finished log', async () => {
       const entry = await log.create('r', 0, 1);
       entry.finish('done');
