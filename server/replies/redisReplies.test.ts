@@ -363,3 +363,82 @@ describe.skipIf(missing !== null)('Redis going away mid-stream, and coming back'
     );
   });
 });
+
+describe.skipIf(missing !== null)('an instance that goes away mid-generation', () => {
+  let redis: RedisServer;
+  let admin: Redis;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    admin = new Redis(redis.url, { lazyConnect: true, protocol: 2, maintNotifications: 'disabled' });
+    admin.on('error', () => {});
+    await admin.connect();
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await redis?.stop();
+  });
+
+  /**
+   * Streams on `first` (cut after 3 tokens), follows on `second` from there, and `goAway()`s the
+   * first instance's log while the second follows: the follower gets an SSE error that says to
+   * resume, and the resume on the second instance continues the reply there.
+   */
+  async function handOver(goAway: (first: RedisReplyLog) => Promise<void>, secondOptions: { blockMs?: number; staleMs?: number } = {}): Promise<void> {
+    const [first, second] = await Promise.all([
+      RedisReplyLog.connect(redis.url, { ...quiet, name: 'first' }),
+      RedisReplyLog.connect(redis.url, { ...quiet, ...secondOptions }),
+    ]);
+    const [c, d] = await Promise.all([listen({ replyLog: first }), listen({ replyLog: second })]);
+    try {
+      const text = 'one instance starts this reply, another one finishes it, and the reader never notices the hand-over between them at all';
+      const settings = { text, tps: '50', ttft: '0', jitter: '0', run: `hand-over-${secondOptions.staleMs ?? 0}` };
+      const expected = replyFor(parseSettings(settings)).tokens;
+      const url = (server: Listening): string => `${server.url}/api/stream/sse?${query(settings)}`;
+      const start = await readSse(url(c), { cutAfter: 3 });
+      let away: Promise<void> | undefined;
+      const followed = await readSse(url(d), {
+        lastEventId: 2,
+        onToken: (token) => {
+          if (token.index === 5) away = goAway(first);
+        },
+      });
+      await away;
+      expect(followed.done).toBe(false);
+      expect(followed.errors).toHaveLength(1);
+      expect(followed.errors[0]!.detail).toMatch(/stopped at token \d+ on Redis at .*Resume \(Last-Event-ID\) to continue/);
+      const appended = second.stats.appended;
+      const rest = await readSse(url(d), { lastEventId: followed.tokens.at(-1)!.index });
+      expect(rest.done).toBe(true);
+      const all = [...start.tokens, ...followed.tokens, ...rest.tokens];
+      expect(all.map((t) => t.index)).toEqual(expected.map((_, i) => i));
+      expect(all.map((t) => t.text)).toEqual(expected);
+      // The second instance generated the rest itself.
+      expect(second.stats.appended - appended).toBe(rest.tokens.length);
+      // And the first instance's server is still up.
+      expect((await fetch(`${c.url}/api/prompts`)).status).toBe(200);
+    } finally {
+      await Promise.all([c.close(), d.close()]);
+      await Promise.all([first.close(), second.close()]);
+    }
+  }
+
+  it('closed (a shutdown): its logs say stopped at once, and the other instance continues them', { timeout: 20_000 }, async () => {
+    await handOver((first) => first.close());
+  });
+
+  it(
+    'cut off from Redis (its connections killed): a follower elsewhere finds the log orphaned after staleMs, and continues it',
+    { timeout: 20_000 },
+    async () => {
+      await handOver(
+        async () => {
+          const list = String(await admin.call('CLIENT', 'LIST'));
+          const ids = [...list.matchAll(/^id=(\d+) .*name=streamscope:first /gm)].map((m) => m[1]!);
+          expect(ids.length).toBeGreaterThan(0);
+          for (const id of ids) await admin.call('CLIENT', 'KILL', 'ID', id);
+        },
+        { blockMs: 100, staleMs: 500 },
+      );
+    },
+  );
+});
