@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import { Redis } from 'ioredis';
+import WebSocket from 'ws';
 import { createParser } from 'eventsource-parser';
 import { redisMissing, startRedisServer, type RedisServer } from '../redis/redisServer.ts';
 import { RedisReplyLog, redisKeyPrefix } from './redisReplyLog.ts';
@@ -121,6 +122,7 @@ describe.skipIf(missing !== null)('the server with its reply log in Redis', () =
   it.each([
     ['a scripted reply', { prompt: 'emoji-glitches', tps: '1000', ttft: '0', jitter: '0' }],
     ['a failing reply', { prompt: 'on-the-wire', tps: '1000', ttft: '0', jitter: '0', fail: '7' }],
+    ['a reply that fails before its first token', { prompt: 'on-the-wire', tps: '1000', ttft: '0', fail: '0' }],
     ['a sampled reply with a seed', { prompt: 'what-is-sse', tps: '1000', ttft: '0', temperature: '1', seed: '7' }],
   ])('SSE of %s: the same bytes as with the log in memory', async (_name, settings) => {
     const url = (server: Listening): string => `${server.url}/api/stream/sse?${query({ ...settings, run: 'same-bytes' })}`;
@@ -205,7 +207,7 @@ describe.skipIf(missing !== null)('the server with its reply log in Redis', () =
     expect([...first.tokens, ...second.tokens].map((t) => t.text)).toEqual(expected);
   });
 
-  it('streams abandoned mid-way leave no tail, Redis connection, timer or stream behind', { timeout: 30_000 }, async () => {
+  it('SSE, buffered, OpenAI and WebSocket streams abandoned mid-way leave no tail, Redis connection, timer or stream behind', { timeout: 30_000 }, async () => {
     const settle = async (): Promise<void> => {
       await until(
         () => a.limiter.open === 0 && b.limiter.open === 0 && logA.stats.tails === 0 && logB.stats.tails === 0,
@@ -221,15 +223,46 @@ describe.skipIf(missing !== null)('the server with its reply log in Redis', () =
       await until(async () => !/flags=\S*b/.test(String(await admin.call('CLIENT', 'LIST'))), 'no blocked client');
     };
     const abandon = async (round: number): Promise<void> => {
-      const jobs = Array.from({ length: 40 }, (_, i) => {
+      const jobs = Array.from({ length: 48 }, (_, i) => {
         const server = i % 2 ? a : b;
         const settings = {
           prompt: ['what-is-sse', 'emoji-glitches', 'on-the-wire'][i % 3]!,
           tps: '200',
-          ttft: String(i % 4 === 0 ? 300 : 0),
+          ttft: String(i % 5 === 0 ? 300 : 0),
           run: `gone-${round}-${i}`,
         };
-        return readSse(`${server.url}/api/stream/sse?${query(settings)}`, { cutAfter: 1 + (i % 3) });
+        const kind = i % 4;
+        // SSE cut after a few tokens; a buffered response abandoned while it generates; an OpenAI
+        // stream aborted after its first chunk; a WebSocket client that vanishes without a close.
+        if (kind === 0) return readSse(`${server.url}/api/stream/sse?${query(settings)}`, { cutAfter: 1 + (i % 3) });
+        if (kind === 1) {
+          return fetch(`${server.url}/api/stream/http?${query(settings)}`, { signal: AbortSignal.timeout(100) }).then(
+            () => Promise.reject(new Error('the buffered response finished before it was abandoned')),
+            () => {},
+          );
+        }
+        if (kind === 2) {
+          return (async () => {
+            const abort = new AbortController();
+            const res = await fetch(`${server.url}/v1/chat/completions`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ model: 'streamscope', stream: true, messages: [{ role: 'user', content: `gone ${round} ${i}` }], tps: 200, ttft: 0 }),
+              signal: abort.signal,
+            });
+            const reader = res.body!.getReader();
+            await reader.read();
+            abort.abort();
+            await reader.cancel().catch(() => {});
+          })();
+        }
+        return new Promise<void>((resolve, reject) => {
+          const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/stream/ws`);
+          ws.on('open', () => ws.send(JSON.stringify({ type: 'start', ...settings, tps: 200, ttft: 0 })));
+          ws.once('message', () => ws.terminate());
+          ws.on('error', reject);
+          ws.on('close', () => resolve());
+        });
       });
       await Promise.all(jobs);
     };
@@ -329,4 +362,83 @@ describe.skipIf(missing !== null)('Redis going away mid-stream, and coming back'
       () => log.stats,
     );
   });
+});
+
+describe.skipIf(missing !== null)('an instance that goes away mid-generation', () => {
+  let redis: RedisServer;
+  let admin: Redis;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    admin = new Redis(redis.url, { lazyConnect: true, protocol: 2, maintNotifications: 'disabled' });
+    admin.on('error', () => {});
+    await admin.connect();
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await redis?.stop();
+  });
+
+  /**
+   * Streams on `first` (cut after 3 tokens), follows on `second` from there, and `goAway()`s the
+   * first instance's log while the second follows: the follower gets an SSE error that says to
+   * resume, and the resume on the second instance continues the reply there.
+   */
+  async function handOver(goAway: (first: RedisReplyLog) => Promise<void>, secondOptions: { blockMs?: number; staleMs?: number } = {}): Promise<void> {
+    const [first, second] = await Promise.all([
+      RedisReplyLog.connect(redis.url, { ...quiet, name: 'first' }),
+      RedisReplyLog.connect(redis.url, { ...quiet, ...secondOptions }),
+    ]);
+    const [c, d] = await Promise.all([listen({ replyLog: first }), listen({ replyLog: second })]);
+    try {
+      const text = 'one instance starts this reply, another one finishes it, and the reader never notices the hand-over between them at all';
+      const settings = { text, tps: '50', ttft: '0', jitter: '0', run: `hand-over-${secondOptions.staleMs ?? 0}` };
+      const expected = replyFor(parseSettings(settings)).tokens;
+      const url = (server: Listening): string => `${server.url}/api/stream/sse?${query(settings)}`;
+      const start = await readSse(url(c), { cutAfter: 3 });
+      let away: Promise<void> | undefined;
+      const followed = await readSse(url(d), {
+        lastEventId: 2,
+        onToken: (token) => {
+          if (token.index === 5) away = goAway(first);
+        },
+      });
+      await away;
+      expect(followed.done).toBe(false);
+      expect(followed.errors).toHaveLength(1);
+      expect(followed.errors[0]!.detail).toMatch(/stopped at token \d+ on Redis at .*Resume \(Last-Event-ID\) to continue/);
+      const appended = second.stats.appended;
+      const rest = await readSse(url(d), { lastEventId: followed.tokens.at(-1)!.index });
+      expect(rest.done).toBe(true);
+      const all = [...start.tokens, ...followed.tokens, ...rest.tokens];
+      expect(all.map((t) => t.index)).toEqual(expected.map((_, i) => i));
+      expect(all.map((t) => t.text)).toEqual(expected);
+      // The second instance generated the rest itself.
+      expect(second.stats.appended - appended).toBe(rest.tokens.length);
+      // And the first instance's server is still up.
+      expect((await fetch(`${c.url}/api/prompts`)).status).toBe(200);
+    } finally {
+      await Promise.all([c.close(), d.close()]);
+      await Promise.all([first.close(), second.close()]);
+    }
+  }
+
+  it('closed (a shutdown): its logs say stopped at once, and the other instance continues them', { timeout: 20_000 }, async () => {
+    await handOver((first) => first.close());
+  });
+
+  it(
+    'cut off from Redis (its connections killed): a follower elsewhere finds the log orphaned after staleMs, and continues it',
+    { timeout: 20_000 },
+    async () => {
+      await handOver(
+        async () => {
+          const list = String(await admin.call('CLIENT', 'LIST'));
+          const ids = [...list.matchAll(/^id=(\d+) .*name=streamscope:first /gm)].map((m) => m[1]!);
+          expect(ids.length).toBeGreaterThan(0);
+          for (const id of ids) await admin.call('CLIENT', 'KILL', 'ID', id);
+        },
+        { blockMs: 100, staleMs: 500 },
+      );
+    },
+  );
 });

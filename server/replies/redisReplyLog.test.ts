@@ -145,6 +145,58 @@ describe.skipIf(missing !== null)('RedisReplyLog', () => {
     await log.close();
   });
 
+  it('a log whose generation went quiet past staleMs is marked stopped; its follower ends with an error that says to resume', async () => {
+    await admin.flushall();
+    const log = await RedisReplyLog.connect(redis.url, { ...quiet, blockMs: 100, staleMs: 300 });
+    const entry = await log.create('r', 0, 3);
+    entry.append('a');
+    const reader = entry.read(0);
+    expect(await reader.next()).toEqual({ done: false, value: { index: 0, text: 'a' } });
+    await expect(reader.next()).rejects.toThrow(/Reply r stopped at token 1 on Redis at .*went away\. Resume/);
+    expect(await admin.hget(`${redisKeyPrefix}r`, 'state')).toBe('stopped');
+    expect((await entry.snapshot()).state).toBe('stopped');
+    // A live generation is never taken for orphaned: it writes at least once a second while it has tokens.
+    const live = await log.create('live', 0, 30);
+    const read = drain(live.read(0));
+    for (let i = 0; i < 30; i++) {
+      live.append(String(i));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    live.finish('done');
+    expect(await read).toHaveLength(30);
+    await log.close();
+  });
+
+  it('close() marks the logs it was generating stopped, so another instance can continue them', async () => {
+    await admin.flushall();
+    const [here, there] = await Promise.all([RedisReplyLog.connect(redis.url, quiet), RedisReplyLog.connect(redis.url, quiet)]);
+    const entry = await here.create('r', 0, 4);
+    entry.append('a');
+    entry.append('b');
+    const held = (await there.get('r'))!;
+    const follower = held.read(0);
+    const read = (async () => {
+      const texts: string[] = [];
+      for await (const token of follower) texts.push(token.text);
+      return texts;
+    })();
+    await until(() => follower.position === 2, 'the follower to read what is held');
+    const failed = expect(read).rejects.toThrow(/stopped at token 2 .*Resume/);
+    await here.close();
+    await failed;
+    expect(entry.broken?.message).toMatch(/was closed/);
+    const stopped = (await there.get('r'))!;
+    expect({ state: stopped.state, end: stopped.end }).toEqual({ state: 'stopped', end: 2 });
+    const reader = stopped.read(2);
+    stopped.resume();
+    stopped.append('c');
+    stopped.append('d');
+    stopped.finish('done');
+    expect(await drain(reader)).toEqual(['2:c', '3:d']);
+    expect((await stopped.snapshot()).tokens.map((t) => t.text)).toEqual(['a', 'b', 'c', 'd']);
+    await there.close();
+  });
+
   it('unknown ids, and ids that cannot be reply ids, are not held', async () => {
     const log = await RedisReplyLog.connect(redis.url, quiet);
     expect(await log.get('sse-nothing-here')).toBeUndefined();

@@ -24,6 +24,14 @@ export interface RedisReplyLogOptions extends Partial<ReplyLogBounds> {
   maxIdleTails?: number;
   /** ms between attempts to reach Redis again after it went away. @default 500 */
   reconnectMs?: number;
+  /**
+   * ms without a write from a log's generation after which a follower here calls it orphaned
+   * (its instance died or lost Redis) and marks the log `stopped`, so a resume continues it. Above
+   * the longest quiet a live generation has (ttft up to 30 s). @default 45000
+   */
+  staleMs?: number;
+  /** Names this instance's connections in Redis's CLIENT LIST (`streamscope:<name>`). @default none */
+  name?: string;
   /** Where "Redis went away" and "Redis is back" go. @default console.warn */
   log?: (line: string) => void;
 }
@@ -56,11 +64,11 @@ export interface RedisReplyLogStats {
  *
  * Layout, under `streamscope:reply:`:
  * - `<id>`: a hash, the reply's meta: `gen` (generation number, HINCRBY on each create), `start`,
- *   `of`, `state`;
+ *   `of`, `state`, `live` (the expiry a generating log's keys get with each write);
  * - `<id>:<gen>`: one stream per generation, so a newer generation under the same id never mixes
  *   with an older one's readers. Entry `0-1` marks its beginning; token i is entry `<i+1>-0`
  *   (field `t`, its text); the end is entry `<end>-1` (field `s`, the state), which sorts after
- *   the last token. A resume of a stopped log deletes that entry and appends `<end+1>-0` on.
+ *   the last token (`0-2` for a log that ends before token 0). A resume of a stopped log deletes that entry and appends `<end+1>-0` on.
  *
  * Writes are pipelined, never awaited per token by the generation: appends of every generation
  * here wait in one batch while the previous pipeline is out (one connection keeps their order).
@@ -79,6 +87,13 @@ export interface RedisReplyLogStats {
  * `maxTokens` are not counted here: memory is Redis's own `maxmemory` (256 MB on the private
  * server of `startRedisServer`), and its `volatile-ttl` policy evicts the keys nearest their
  * expiry first, finished logs before generating ones.
+ *
+ * An instance that goes away mid-generation: `close()` ends its generations' logs `stopped`; one
+ * that died or lost Redis leaves them generating, and a follower's tail, quiet for `blockMs`, finds
+ * one not written for `staleMs` (its stream's expiry says when it was last pushed out) and marks it
+ * `stopped`. A reader that meets `stopped` before the reply's end ends with an error that says to
+ * resume (a `done` would tell the client the reply is over); the resume continues the log from its
+ * end on whichever instance it reaches.
  *
  * Redis going away: the command connection fails at once instead of queueing
  * (`enableOfflineQueue: false`, `maxRetriesPerRequest: 0`) and keeps reconnecting every
@@ -103,13 +118,15 @@ export class RedisReplyLog implements ReplyLog {
   readonly #stats = { roundTrips: 0, commands: 0, pipelines: 0, appended: 0, tailReads: 0 };
 
   private constructor(url: string, options: RedisReplyLogOptions) {
-    const { blockMs = 5000, maxIdleTails = 4, reconnectMs = 500, log = (line: string) => console.warn(line), ...bounds } = options;
+    const { blockMs = 5000, maxIdleTails = 4, reconnectMs = 500, staleMs = 45_000, name = '', log = (line: string) => console.warn(line), ...bounds } = options;
     this.url = url;
     this.where = `Redis at ${displayUrl(url)}`;
     this.bounds = { ...defaultReplyLogBounds, ...bounds };
-    this.#options = { blockMs, maxIdleTails, reconnectMs, log };
+    this.#options = { blockMs, maxIdleTails, reconnectMs, staleMs, name, log };
+    const connectionName = name ? `streamscope:${name}` : undefined;
     this.#cmd = new Redis(url, {
       ...connectionOptions,
+      connectionName,
       // Keeps trying: the server serves again as soon as Redis is back.
       retryStrategy: () => reconnectMs,
     });
@@ -121,7 +138,7 @@ export class RedisReplyLog implements ReplyLog {
       if (this.#down) this.#options.log(`${this.where} is back.`);
       this.#down = false;
     });
-    this.#pool = new TailPool(url, maxIdleTails);
+    this.#pool = new TailPool(url, maxIdleTails, connectionName);
   }
 
   /**
@@ -171,12 +188,16 @@ export class RedisReplyLog implements ReplyLog {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    // Generations here end with this instance: their logs say `stopped`, so a resume on another
+    // instance continues them (from their end) instead of waiting for tokens that never come.
+    const generating = [...this.#local.values()].filter((entry) => entry.state === 'generating' && !entry.broken);
+    for (const entry of generating) this.finish(entry, 'stopped');
     this.#closed = true;
     this.#flush();
-    await this.#flushing;
+    while (this.#flushing) await this.#flushing;
     const closed = new Problem(503, `The reply log on ${this.where} was closed.`);
     for (const tail of [...this.#tails.values()]) tail.fail(closed);
-    for (const entry of [...this.#local.values()]) entry.break(closed);
+    for (const entry of [...generating, ...this.#local.values()]) entry.break(closed);
     await this.#pool.close();
     if (this.#cmd.status === 'ready') await this.#cmd.quit().catch(() => this.#cmd.disconnect());
     else this.#cmd.disconnect();
@@ -198,6 +219,13 @@ export class RedisReplyLog implements ReplyLog {
   wentAway(error: unknown): Error {
     if (error instanceof Problem) return error;
     return new Problem(503, `The reply log on ${this.where} went away: ${message(error)}`);
+  }
+
+  orphanedAt(id: string, position: number): Error {
+    return new Problem(
+      503,
+      `Reply ${id} stopped at token ${position} on ${this.where}: the instance generating it went away. Resume (Last-Event-ID) to continue it.`,
+    );
   }
 
   gone(id: string): Error {
@@ -253,7 +281,7 @@ export class RedisReplyLog implements ReplyLog {
   }
 
   finish(entry: RedisLogEntry, state: Exclude<LogState, 'generating'>): void {
-    const args = ['EVAL', finishScript, 2, entry.metaKey, entry.key, entry.gen, state, `${entry.end}-1`, this.bounds.maxAgeMs];
+    const args = ['EVAL', finishScript, 2, entry.metaKey, entry.key, entry.gen, state, endId(entry.end), this.bounds.maxAgeMs];
     this.#write(entry, args, () => {
       if (this.#local.get(entry.id) === entry) this.#local.delete(entry.id);
     });
@@ -262,7 +290,7 @@ export class RedisReplyLog implements ReplyLog {
   resume(entry: RedisLogEntry): void {
     this.#local.set(entry.id, entry);
     entry.refreshedAt = performance.now();
-    this.#write(entry, ['EVAL', resumeScript, 2, entry.metaKey, entry.key, entry.gen, `${entry.end}-1`, this.#generatingTtl]);
+    this.#write(entry, ['EVAL', resumeScript, 2, entry.metaKey, entry.key, entry.gen, endId(entry.end), this.#generatingTtl]);
   }
 
   /** A log's store broke: its readers here end with the error, and it is no longer generated here. */
@@ -306,8 +334,17 @@ export class RedisReplyLog implements ReplyLog {
     }
   }
 
-  async exists(key: string): Promise<boolean> {
-    return (await this.#ask((r) => r.call('EXISTS', key))) === 1;
+  /**
+   * Whether a quiet log is gone, or orphaned: generating, but not written for `staleMs` (its
+   * instance died, or lost Redis). An orphaned one is marked `stopped` here.
+   */
+  async orphaned(id: string, key: string): Promise<'gone' | 'stopped' | 'live'> {
+    const found = Number(await this.#ask((r) => r.call('EVAL', orphanScript, 2, metaKey(id), key, this.#options.staleMs, this.bounds.maxAgeMs)));
+    if (found === 1)
+      this.#options.log(
+        `Reply ${id}'s generation wrote nothing to ${this.where} for ${this.#options.staleMs / 1000} s: marked stopped, a resume continues it.`,
+      );
+    return found === -1 ? 'gone' : found === 1 ? 'stopped' : 'live';
   }
 
   /** A write of `entry`'s: a failure breaks the log. */
@@ -493,6 +530,14 @@ function parseEntries(entries: RawEntry[]): Item[] {
   return items;
 }
 
+/**
+ * The id of a log's end entry: `<end>-1`, after the last token's `<end>-0`. A log that ends at 0
+ * (before its first token, e.g. `fail=0`) has only its beginning entry `0-1`: its end is `0-2`.
+ */
+function endId(end: number): string {
+  return end === 0 ? '0-2' : `${end}-1`;
+}
+
 /** Compares two stream entry ids `<ms>-<seq>`. */
 function compareIds(a: string, b: string): number {
   const [am = 0, as = 0] = a.split('-').map(Number);
@@ -590,6 +635,10 @@ class RedisLogReader implements LogReader {
       if (item.kind === 'end' && item.end <= this.#position) {
         this.#stopped = true;
         this.#part();
+        // A shared log stops only when the instance generating it went away: the reply is not
+        // over, so the response must not say it is (a resume continues the log).
+        if (item.state === 'stopped' && this.#position < this.#entry.of)
+          return this.#settle(undefined, this.#entry.log.orphanedAt(this.#entry.id, this.#position));
         return this.#settle(done());
       }
       // A gap (never expected: the tail joins where the XRANGE ended): read it again from Redis.
@@ -724,8 +773,10 @@ class Tail {
         this.#reading = false;
         if (this.#stopped) break;
         if (!reply) {
-          // Quiet for blockMs: still there? (A generation whose process died leaves its log to expire.)
-          if (!(await this.#log.exists(this.key))) this.fail(this.#log.gone(this.id));
+          // Quiet for blockMs: is the log still there, and is its generation still writing?
+          const found = await this.#log.orphaned(this.id, this.key);
+          if (found === 'gone') this.fail(this.#log.gone(this.id));
+          // Marked stopped: the next XREAD brings the end entry.
           continue;
         }
         const entries = reply[0]?.[1] ?? [];
@@ -774,9 +825,12 @@ class TailPool {
   #opened = 0;
   #closed = false;
 
-  constructor(url: string, maxIdle: number) {
+  readonly #name: string | undefined;
+
+  constructor(url: string, maxIdle: number, name: string | undefined) {
     this.#url = url;
     this.#maxIdle = maxIdle;
+    this.#name = name;
   }
 
   get open(): number {
@@ -798,7 +852,7 @@ class TailPool {
     }
     if (this.#closed) throw new Error('closed');
     // No reconnecting: a blocking connection that fails fails its readers, and goes.
-    const redis = new Redis(this.#url, { ...connectionOptions, retryStrategy: () => null });
+    const redis = new Redis(this.#url, { ...connectionOptions, connectionName: this.#name, retryStrategy: () => null });
     redis.on('error', () => {});
     this.#open.add(redis);
     this.#opened++;
@@ -866,7 +920,7 @@ function done(): IteratorReturnResult<undefined> {
 /** A new generation: bumps `gen`, writes the meta, opens its stream with the beginning entry. Returns `gen`. */
 const createScript = `
 local gen = redis.call('HINCRBY', KEYS[1], 'gen', 1)
-redis.call('HSET', KEYS[1], 'start', ARGV[1], 'of', ARGV[2], 'state', 'generating')
+redis.call('HSET', KEYS[1], 'start', ARGV[1], 'of', ARGV[2], 'state', 'generating', 'live', ARGV[3])
 local key = KEYS[1] .. ':' .. gen
 redis.call('DEL', key)
 redis.call('XADD', key, '0-1', 'b', ARGV[1])
@@ -891,6 +945,33 @@ if redis.call('HGET', KEYS[1], 'gen') == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
 end
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return 1`;
+
+/**
+ * A quiet log: -1 if gone; 1 if it was generating but not written for ARGV[1] ms (its stream's
+ * expiry, pushed out to the meta's \`live\` with each write, says when it was last written),
+ * now marked stopped; else 0.
+ */
+const orphanScript = `
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+if not last[1] then return -1 end
+local id = last[1][1]
+local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+if seq ~= '0' and id ~= '0-1' then return 0 end
+local live = tonumber(redis.call('HGET', KEYS[1], 'live') or '0')
+local pttl = redis.call('PTTL', KEYS[2])
+if live == 0 or pttl < 0 or live - pttl <= tonumber(ARGV[1]) then return 0 end
+local endId = ms .. '-1'
+if id == '0-1' then
+  local start = redis.call('HGET', KEYS[1], 'start') or '0'
+  endId = start == '0' and '0-2' or (start .. '-1')
+end
+redis.call('XADD', KEYS[2], endId, 's', 'stopped')
+if redis.call('HGET', KEYS[1], 'gen') == string.match(KEYS[2], ':(%d+)$') then
+  redis.call('HSET', KEYS[1], 'state', 'stopped')
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1`;
 
 /** A stopped log continues: its end entry goes, and it is generating again. */

@@ -114,7 +114,7 @@ export function replyLogContract(name: string, backend: ContractBackend): void {
       const entry = await log.create('r', 0, 3);
       entry.append('a');
       entry.finish('stopped');
-      expect(await drain(entry.read(0))).toEqual(['0:a']);
+      expect((await entry.snapshot()).tokens).toEqual([{ index: 0, text: 'a' }]);
       const held = await log.get('r');
       expect(held?.state).toBe('stopped');
       expect(held?.end).toBe(1);
@@ -139,6 +139,17 @@ export function replyLogContract(name: string, backend: ContractBackend): void {
         expect((await entry.snapshot()).state).toBe(state);
         await eventually(async () => (await log.get(`r-${state}`))?.state === state, `the log to say ${state}`);
       }
+    });
+
+    it('a log that ends before its first token (fail=0) ends its readers at once', async () => {
+      const entry = await log.create('r', 0, 3);
+      const reader = drain(entry.read(0));
+      await sleep(10);
+      entry.finish('failed');
+      expect(await reader).toEqual([]);
+      expect(await drain(entry.read(0))).toEqual([]);
+      expect((await entry.snapshot()).state).toBe('failed');
+      expect(entry.broken).toBeUndefined();
     });
 
     it('refuses appends to a finished log', async () => {
