@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { findProgram, freePort } from '../programs.ts';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,14 +26,9 @@ export interface RedisServer {
   restart(): Promise<void>;
 }
 
-/** Where to look for redis-server besides PATH: Debian puts it in /usr/bin, some systems in /usr/sbin. */
-const usualPlaces = ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin'];
-
 /** The redis-server binary: `REDIS_SERVER_PATH`, or `redis-server` on PATH or in a usual place; null when there is none. */
 export function findRedisServer(env: NodeJS.ProcessEnv = process.env): string | null {
-  if (env.REDIS_SERVER_PATH) return executable(env.REDIS_SERVER_PATH) ? env.REDIS_SERVER_PATH : null;
-  const dirs = [...(env.PATH ?? '').split(path.delimiter).filter(Boolean), ...usualPlaces];
-  return dirs.map((dir) => path.join(dir, 'redis-server')).find(executable) ?? null;
+  return findProgram('redis-server', 'REDIS_SERVER_PATH', ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin'], env);
 }
 
 /** Why a private redis-server cannot be started here (for a skipped test or the terminal), or null when it can. */
@@ -41,15 +37,6 @@ export function redisMissing(env: NodeJS.ProcessEnv = process.env): string | nul
   return env.REDIS_SERVER_PATH
     ? `REDIS_SERVER_PATH (${env.REDIS_SERVER_PATH}) is not an executable file`
     : 'redis-server is not installed (Debian: apt-get install redis-server), or set REDIS_SERVER_PATH';
-}
-
-function executable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export interface StartRedisOptions {
@@ -157,18 +144,6 @@ async function kill({ child, exited, dir }: Running): Promise<void> {
     clearTimeout(timer);
   }
   rmSync(dir, { recursive: true, force: true });
-}
-
-/** A port that is free on loopback right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
