@@ -234,7 +234,7 @@ function skippedFigures(target: Target, baseline: Target, theirs: Climbed, reaso
       value: null,
       unit: 'streams',
       text,
-      baseline: { label: baseline.label, value: theirs.largestHeld },
+      baseline: { label: baseline.label, value: theirs.largestHeld, text: theirs.largestHeld ? undefined : `< ${Math.min(...config.ladder)} streams` },
       ratio: null,
     },
   ];
