@@ -86,9 +86,9 @@ describe('lesson 6 in a class: a lab per learner', () => {
     // Shared resources stay shared: no instance was stopped for everyone.
     expect(labs.lb.state().instances.every((i) => i.running)).toBe(true);
 
-    // Two steps on, the step's actions (revive-all, sticky) are each follower's own again.
-    await stage.keyboard.press('PageDown');
-    await stage.keyboard.press('PageDown');
+    // On to the sticky-sessions step (past the two steps of a sampled model): its actions
+    // (revive-all, log-own, sticky) are each follower's own again.
+    await stage.goto(`${server.url}/lessons/scaling/6?present=1`);
     for (const page of [stage, ...audience]) {
       await expect.poll(() => page.locator('#step-title').innerText(), { timeout: 10_000 }).toContain('Sticky sessions');
       await expect.poll(async () => (await balancer(page)).mode, { timeout: 10_000 }).toBe('sticky');
