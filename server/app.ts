@@ -26,6 +26,7 @@ import { Presenter } from './classroom/presenter.ts';
 import { followRoutes } from './follow/followRoutes.ts';
 import { balancedTapGuard, tapGuard } from './classroom/tapGuard.ts';
 import { SecretHeaderScanner } from './classroom/secretHeaders.ts';
+import { Upstream, generationSource, type UpstreamConfig } from './upstream/upstream.ts';
 import { pageSecurityHeaders } from './classroom/contentSecurityPolicy.ts';
 
 export interface AppOptions {
@@ -75,6 +76,11 @@ export interface AppOptions {
    * balancer sets the header by the learner's "log" switch. @default none (the header is ignored)
    */
   sharedReplyLog?: ReplyLog;
+  /**
+   * A real model behind Streamscope (`STREAMSCOPE_UPSTREAM_URL`, `_KIND`, `_KEY`): `/v1/models`
+   * lists its models as `upstream/<id>`, and any transport takes its tokens from one. @default none
+   */
+  upstream?: UpstreamConfig;
 }
 
 export interface StreamscopeApp {
@@ -84,6 +90,8 @@ export interface StreamscopeApp {
   tap: WireTap;
   limiter: StreamLimiter;
   presenter: Presenter;
+  /** The upstream model's client, when one is configured. */
+  upstream?: Upstream;
   /** Stops timers and WebSocket sessions and closes the server and its connections. */
   close(): Promise<void>;
 }
@@ -101,12 +109,15 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   const tap = new WireTap(options.classroom ? { secrets: () => new SecretHeaderScanner() } : {});
   const presenter = options.presenter ?? new Presenter();
   const limiter = new StreamLimiter(options.maxStreamsPerClient ?? 50);
-  const replies = new Replies(options.replyLog);
+  const upstream = options.upstream ? new Upstream(options.upstream, { tap }) : undefined;
+  // Generations: the simulated model, and the upstream's for `upstream/<id>` models.
+  const source = generationSource(upstream);
+  const replies = new Replies(options.replyLog, source);
   const ctx: TransportContext = {
     limiter,
     // This instance's reply logs (the load-balancer lab's instances each have their own).
     replies,
-    ...(options.sharedReplyLog ? { sharedReplies: new Replies(options.sharedReplyLog) } : {}),
+    ...(options.sharedReplyLog ? { sharedReplies: new Replies(options.sharedReplyLog, source) } : {}),
     heartbeatMs: options.heartbeatMs ?? 2500,
     retryMs: options.retryMs ?? 1000,
     // How each response's generation ended goes to the tap beside its bytes.
@@ -151,7 +162,7 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   app.get(tapPath, tapRoute(tap, { guard: options.classroom ? tapGuard(presenter) : undefined }));
 
   const v1 = express.Router();
-  v1.get('/models', modelsRoute);
+  v1.get('/models', modelsRoute(upstream));
   v1.post('/chat/completions', express.json({ limit: '1mb', type: () => true }), openaiTransport(ctx));
   v1.all('/chat/completions', (_req, res) => {
     res.set('Allow', 'POST');
@@ -212,6 +223,7 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
     tap,
     limiter,
     presenter,
+    ...(upstream ? { upstream } : {}),
     close: () =>
       new Promise<void>((resolve) => {
         websocket.close();

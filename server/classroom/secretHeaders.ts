@@ -3,9 +3,10 @@ import type { ByteRange, SecretFinder } from '../wiretap/wireTap.ts';
 /**
  * Header fields whose values are credentials: a student reading the tap must not learn another
  * browser's session or the presenter's token from them. `Set-Cookie` is the same secret on its
- * way in; `Proxy-Authorization` the same as `Authorization` for a proxy.
+ * way in; `Proxy-Authorization` the same as `Authorization` for a proxy; `x-api-key` is how
+ * Anthropic-style APIs take their key.
  */
-export const secretHeaderNames = ['cookie', 'set-cookie', 'authorization', 'proxy-authorization'] as const;
+export const secretHeaderNames = ['cookie', 'set-cookie', 'authorization', 'proxy-authorization', 'x-api-key'] as const;
 
 /** Each field name with its colon, as lower-case bytes. */
 const fields = secretHeaderNames.map((name) => Buffer.from(`${name}:`, 'latin1'));
