@@ -27,6 +27,8 @@ import { followRoutes } from './follow/followRoutes.ts';
 import { balancedTapGuard, tapGuard } from './classroom/tapGuard.ts';
 import { SecretHeaderScanner } from './classroom/secretHeaders.ts';
 import { Upstream, generationSource, type UpstreamConfig } from './upstream/upstream.ts';
+import { inspectRoute } from './inspect/inspectRoute.ts';
+import type { inspectLimits } from './inspect/inspectGuard.ts';
 import { pageSecurityHeaders } from './classroom/contentSecurityPolicy.ts';
 
 export interface AppOptions {
@@ -81,6 +83,8 @@ export interface AppOptions {
    * lists its models as `upstream/<id>`, and any transport takes its tokens from one. @default none
    */
   upstream?: UpstreamConfig;
+  /** Tighter limits for `/api/inspect/sse` (tests). @default `inspectLimits` */
+  inspectLimits?: Partial<typeof inspectLimits>;
 }
 
 export interface StreamscopeApp {
@@ -155,6 +159,8 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
     '/replies/:id',
     repliesRoute((req) => repliesFor(ctx, req).log),
   );
+  // Any SSE endpoint, opened by the server with both legs tapped (guarded: see inspectGuard.ts).
+  api.get('/inspect/sse', inspectRoute({ tap, limiter, classroom: options.classroom ?? false, presenter, limits: options.inspectLimits }));
   api.get('/stream/ws', (_req, _res) => {
     throw new Problem(400, 'This endpoint speaks WebSocket: connect with an Upgrade request (new WebSocket(url) in a browser).');
   });

@@ -105,8 +105,33 @@ export class Replies {
     reply: Reply,
     { from = 0, draw, route, cause = {} }: { from?: number; draw?: number; route?: string; cause?: GenerationCause } = {},
   ): Promise<ReplyReading> {
-    let seam: string | undefined;
     await this.#source.check(reply);
+    if (!reply.upstream || from > 0) return this.#open(kind, reply, { from, draw, route, cause });
+    // Lanes of one run ask at once: one at a time per reply, so the second joins the first's log.
+    const id = replyId(kind, reply, route);
+    const previous = this.#opening.get(id);
+    let opened!: () => void;
+    const mine = new Promise<void>((resolve) => (opened = resolve));
+    const chain = (previous ?? Promise.resolve()).then(() => mine);
+    this.#opening.set(id, chain);
+    await previous;
+    try {
+      return await this.#open(kind, reply, { from, draw, route, cause });
+    } finally {
+      opened();
+      if (this.#opening.get(id) === chain) this.#opening.delete(id);
+    }
+  }
+
+  /** Upstream replies being opened, by id (see `open`). */
+  readonly #opening = new Map<string, Promise<void>>();
+
+  async #open(
+    kind: ReplyKind,
+    reply: Reply,
+    { from, draw, route, cause }: { from: number; draw?: number; route?: string; cause: GenerationCause },
+  ): Promise<ReplyReading> {
+    let seam: string | undefined;
     if (reply.upstream && from === 0) {
       // Every lane of a run reads the one upstream request: join its log while it is generating or held.
       const id = replyId(kind, reply, route);

@@ -45,7 +45,11 @@ export function parseChatRequest(req: Request, accepted: readonly string[]): Cha
   if (typeof model !== 'string') throw new Problem(400, `Field "model" is required: one of ${models.join(', ')}.`, 'model');
   const upstream = upstreamModelPattern.test(model);
   if (!(models as readonly string[]).includes(model) && !upstream)
-    throw new Problem(404, `Unknown model "${model}". GET /v1/models lists them: ${models.join(', ')} (and upstream/<id> when an upstream is configured).`, 'model');
+    throw new Problem(
+      404,
+      `Unknown model "${model}". GET /v1/models lists them: ${models.join(', ')} (and upstream/<id> when an upstream is configured).`,
+      'model',
+    );
   if (fields.stream !== undefined && typeof fields.stream !== 'boolean') throw new Problem(400, 'Field "stream" must be true or false.', 'stream');
   const messages = parseMessages(fields.messages);
   const last = messages.findLast((m) => m.role === 'user')?.content ?? '';

@@ -59,7 +59,11 @@ export function openaiTransport(ctx: TransportContext): RequestHandler {
     // The completion's id names its reply, so `/api/replies/:id` finds what an SDK saw.
     const id = `chatcmpl-${replyId}`;
     const head = (object: string) => ({ id, object, created, model: request.model });
-    const usage = () => ({ prompt_tokens: request.promptTokens, completion_tokens: reply.tokens.length, total_tokens: request.promptTokens + reply.tokens.length });
+    const usage = () => ({
+      prompt_tokens: request.promptTokens,
+      completion_tokens: reply.tokens.length,
+      total_tokens: request.promptTokens + reply.tokens.length,
+    });
 
     if (!request.stream) {
       const texts: string[] = [];

@@ -131,7 +131,13 @@ export function generationReport(reply: Reply, from: number, position: number, k
   const fail = failsAt(reply);
   // An upstream reply still streaming has no end yet: whoever left, left early.
   const unfinished = reply.upstream !== undefined && !reply.upstream.finished;
-  const reason = unfinished ? (known ?? 'client closed') : fail !== null && position === fail ? 'failed' : position >= of ? 'complete' : (known ?? 'client closed');
+  const reason = unfinished
+    ? (known ?? 'client closed')
+    : fail !== null && position === fail
+      ? 'failed'
+      : position >= of
+        ? 'complete'
+        : (known ?? 'client closed');
   return { from, generated: Math.max(0, position - from), of, reason };
 }
 

@@ -56,10 +56,7 @@ export function sendOutgoing(request: OutgoingRequest): Promise<IncomingMessage>
       signal: request.signal,
       ...(request.lookup ? { lookup: request.lookup } : {}),
     });
-    const headTimer = setTimeout(
-      () => req.destroy(new OutgoingError(504, `no response head within ${request.headTimeoutMs / 1000} s`)),
-      request.headTimeoutMs,
-    );
+    const headTimer = setTimeout(() => req.destroy(new OutgoingError(504, `no response head within ${request.headTimeoutMs / 1000} s`)), request.headTimeoutMs);
     req.setTimeout(request.idleTimeoutMs, () => req.destroy(new OutgoingError(504, `nothing for ${request.idleTimeoutMs / 1000} s`)));
     req.on('response', (res) => {
       clearTimeout(headTimer);

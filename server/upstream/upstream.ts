@@ -33,12 +33,14 @@ export function upstreamFromEnv(env: NodeJS.ProcessEnv = process.env): UpstreamC
   } catch {
     throw new Error(`STREAMSCOPE_UPSTREAM_URL must be an http(s) URL such as http://127.0.0.1:11434/v1; got "${raw}".`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`STREAMSCOPE_UPSTREAM_URL must start with http:// or https://; got "${url.protocol}".`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`STREAMSCOPE_UPSTREAM_URL must start with http:// or https://; got "${url.protocol}".`);
   if (url.username || url.password) throw new Error('STREAMSCOPE_UPSTREAM_URL must not carry credentials: give the key in STREAMSCOPE_UPSTREAM_KEY.');
   const kind = (env.STREAMSCOPE_UPSTREAM_KIND?.trim() || 'openai').toLowerCase();
   if (kind !== 'openai' && kind !== 'anthropic') throw new Error(`STREAMSCOPE_UPSTREAM_KIND must be "openai" or "anthropic"; got "${kind}".`);
   const key = env.STREAMSCOPE_UPSTREAM_KEY?.trim() || undefined;
-  return { url: url.href.replace(/\/+$/, ''), kind, ...(key ? { key } : {}) };
+  url.pathname = url.pathname.replace(/\/+$/, '');
+  return { url: url.href, kind, ...(key ? { key } : {}) };
 }
 
 export interface UpstreamOptions {
@@ -92,7 +94,7 @@ export class Upstream {
   }
 
   async #fetchModels(): Promise<UpstreamModels> {
-    const url = new URL(`${this.config.url}/models`);
+    const url = this.#url('models');
     try {
       const res = await sendOutgoing({
         url,
@@ -176,7 +178,7 @@ export class Upstream {
         ? { model: state.model, messages: [{ role: 'user', content: message }], stream: true }
         : { model: state.model, max_tokens: 1024, messages: [{ role: 'user', content: message }], stream: true },
     );
-    const url = new URL(`${this.config.url}/${openai ? 'chat/completions' : 'messages'}`);
+    const url = this.#url(openai ? 'chat/completions' : 'messages');
     const tap = this.#options.tap;
     void (async () => {
       let res: IncomingMessage;
@@ -204,7 +206,10 @@ export class Upstream {
       const type = String(res.headers['content-type'] ?? '');
       if (!/^text\/event-stream\b/i.test(type)) {
         res.destroy();
-        return fail({ status: 502, message: `${url.href} answered ${status} with ${type ? `Content-Type ${type}` : 'no Content-Type'}, not an event stream (text/event-stream).` });
+        return fail({
+          status: 502,
+          message: `${url.href} answered ${status} with ${type ? `Content-Type ${type}` : 'no Content-Type'}, not an event stream (text/event-stream).`,
+        });
       }
       headSettled = true;
       resolveHead();
@@ -235,14 +240,29 @@ export class Upstream {
         // The connection broke: said below, unless the reader left.
       }
       if (generation.signal.aborted) return finish();
-      if (!ended) fail({ status: 502, message: `${url.href}: the stream ended before its end event (${openai ? 'data: [DONE]' : 'message_stop'}): the connection was cut mid-stream.` });
+      if (!ended)
+        fail({
+          status: 502,
+          message: `${url.href}: the stream ended before its end event (${openai ? 'data: [DONE]' : 'message_stop'}): the connection was cut mid-stream.`,
+        });
     })();
     return generation;
   }
 
+  /** An endpoint under the base URL; a query string on the base (Streamscope's own pacing, say) stays on. */
+  #url(endpoint: string): URL {
+    const url = new URL(this.config.url);
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}/${endpoint}`;
+    return url;
+  }
+
   #headers(stream: boolean): OutgoingHttpHeaders {
     const key = this.config.key;
-    const headers: OutgoingHttpHeaders = { Accept: stream ? 'text/event-stream' : 'application/json', 'Accept-Encoding': 'identity', 'User-Agent': 'Streamscope' };
+    const headers: OutgoingHttpHeaders = {
+      Accept: stream ? 'text/event-stream' : 'application/json',
+      'Accept-Encoding': 'identity',
+      'User-Agent': 'Streamscope',
+    };
     if (this.config.kind === 'anthropic') {
       headers['anthropic-version'] = anthropicVersion;
       if (key) headers['x-api-key'] = key;
@@ -295,7 +315,8 @@ function openaiEvent(event: EventSourceMessage): EventReading {
   } catch {
     return { error: { message: `an event whose data is not JSON: ${JSON.stringify(event.data.slice(0, 120))}` } };
   }
-  if (json.error) return { error: { message: String(json.error.message ?? 'error'), ...(typeof json.error.type === 'string' ? { type: json.error.type } : {}) } };
+  if (json.error)
+    return { error: { message: String(json.error.message ?? 'error'), ...(typeof json.error.type === 'string' ? { type: json.error.type } : {}) } };
   const content = json.choices?.[0]?.delta?.content;
   return typeof content === 'string' ? { text: content } : {};
 }
@@ -309,7 +330,8 @@ function anthropicEvent(event: EventSourceMessage): EventReading {
     return { error: { message: `an event whose data is not JSON: ${JSON.stringify(event.data.slice(0, 120))}` } };
   }
   const type = event.event ?? json.type;
-  if (type === 'error') return { error: { message: String(json.error?.message ?? 'error'), ...(typeof json.error?.type === 'string' ? { type: json.error.type } : {}) } };
+  if (type === 'error')
+    return { error: { message: String(json.error?.message ?? 'error'), ...(typeof json.error?.type === 'string' ? { type: json.error.type } : {}) } };
   if (type === 'message_stop') return { end: true };
   if (type === 'content_block_delta' && json.delta?.type === 'text_delta' && typeof json.delta.text === 'string') return { text: json.delta.text };
   return {};
