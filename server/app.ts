@@ -25,10 +25,10 @@ import { instanceHeader } from '../shared/instanceHeader.ts';
 import { Presenter } from './classroom/presenter.ts';
 import { followRoutes } from './follow/followRoutes.ts';
 import { balancedTapGuard, tapGuard } from './classroom/tapGuard.ts';
-import { SecretHeaderScanner } from './classroom/secretHeaders.ts';
+import { SecretHeaderScanner, SecretQueryScanner, allSecrets } from './classroom/secretHeaders.ts';
 import { Upstream, generationSource, type UpstreamConfig } from './upstream/upstream.ts';
 import { inspectRoute } from './inspect/inspectRoute.ts';
-import type { inspectLimits } from './inspect/inspectGuard.ts';
+import type { InspectLimits } from './inspect/inspectGuard.ts';
 import { pageSecurityHeaders } from './classroom/contentSecurityPolicy.ts';
 
 export interface AppOptions {
@@ -84,7 +84,7 @@ export interface AppOptions {
    */
   upstream?: UpstreamConfig;
   /** Tighter limits for `/api/inspect/sse` (tests). @default `inspectLimits` */
-  inspectLimits?: Partial<typeof inspectLimits>;
+  inspectLimits?: Partial<InspectLimits>;
 }
 
 export interface StreamscopeApp {
@@ -110,7 +110,9 @@ export const defaultStaticDir = path.resolve(import.meta.dirname, '../dist');
 
 /** Builds the whole server: routes, transports, wire tap. Binds no port. */
 export function createApp(options: AppOptions = {}): StreamscopeApp {
-  const tap = new WireTap(options.classroom ? { secrets: () => new SecretHeaderScanner() } : {});
+  // Classroom mode masks credentials for everyone but the presenter: in header fields, and in the
+  // `header=` parameters an inspected request's headers ride in.
+  const tap = new WireTap(options.classroom ? { secrets: () => allSecrets(new SecretHeaderScanner(), new SecretQueryScanner()) } : {});
   const presenter = options.presenter ?? new Presenter();
   const limiter = new StreamLimiter(options.maxStreamsPerClient ?? 50);
   const upstream = options.upstream ? new Upstream(options.upstream, { tap }) : undefined;

@@ -111,3 +111,73 @@ export class SecretHeaderScanner implements SecretFinder {
     this.#state = 'name';
   }
 }
+
+const headerParam = Buffer.from('header=', 'latin1');
+const secretNames = new Set<string>(secretHeaderNames);
+
+/**
+ * Finds the values of secret headers that ride in a query string: `/api/inspect/sse` takes the
+ * headers of the request it replays as `header=Authorization%3A%20Bearer%20…` parameters, so a
+ * request line can carry a key. The value after a secret name's colon (`:` or `%3A`) is masked up
+ * to the end of the parameter (`&`, a space, `#` or the end of the line); the name stays readable.
+ */
+export class SecretQueryScanner implements SecretFinder {
+  #state: 'scan' | 'name' | 'value' | 'skip' = 'scan';
+  /** Bytes of `header=` matched so far. */
+  #matched = 0;
+  /** The parameter's value so far, while it may still be a header name. */
+  #name = '';
+
+  scan(chunk: Uint8Array): ByteRange[] {
+    const ranges: ByteRange[] = [];
+    let maskFrom = -1;
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i]!;
+      const ends = byte === 0x26 || byte === SP || byte === 0x23 || byte === CR || byte === LF;
+      if (this.#state === 'value') {
+        if (!ends) {
+          if (maskFrom < 0) maskFrom = i;
+          continue;
+        }
+        if (maskFrom >= 0) ranges.push([maskFrom, i]);
+        maskFrom = -1;
+        this.#state = 'scan';
+      } else if (this.#state === 'skip' || this.#state === 'name') {
+        if (ends) this.#state = 'scan';
+        else if (this.#state === 'name') {
+          this.#name += String.fromCharCode(byte);
+          const colon = /(%3a|:)$/i.exec(this.#name);
+          if (colon) {
+            const name = safeDecode(this.#name.slice(0, -colon[0].length)).trim().toLowerCase();
+            this.#state = secretNames.has(name) ? 'value' : 'skip';
+          } else if (this.#name.length > 64) this.#state = 'skip';
+          continue;
+        }
+      }
+      if (this.#state !== 'scan') continue;
+      // Matching `header=` (a mismatch may start a new match).
+      if (byte === headerParam[this.#matched]) this.#matched++;
+      else this.#matched = byte === headerParam[0] ? 1 : 0;
+      if (this.#matched === headerParam.length) {
+        this.#matched = 0;
+        this.#state = 'name';
+        this.#name = '';
+      }
+    }
+    if (maskFrom >= 0) ranges.push([maskFrom, chunk.length]);
+    return ranges;
+  }
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
+
+/** Both finders' ranges, for one direction of one connection. */
+export function allSecrets(...finders: SecretFinder[]): SecretFinder {
+  return { scan: (chunk) => finders.flatMap((f) => f.scan(chunk)) };
+}

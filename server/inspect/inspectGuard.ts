@@ -9,7 +9,19 @@ import { OutgoingError } from '../upstream/outgoing.ts';
  * unless asked (`redirects=any`); never to a cloud's metadata service; in classroom mode (the
  * route also asks for the presenter) never to a link-local address either.
  */
-export const inspectLimits = {
+export interface InspectLimits {
+  urlMax: number;
+  bodyMax: number;
+  headersMax: number;
+  headerMax: number;
+  headMs: number;
+  idleMs: number;
+  totalMs: number;
+  maxBytes: number;
+  redirectsMax: number;
+}
+
+export const inspectLimits: Readonly<InspectLimits> = {
   /** Characters of `url`. */
   urlMax: 2048,
   /** Bytes of `body`. */
@@ -28,7 +40,7 @@ export const inspectLimits = {
   maxBytes: 8 * 1024 * 1024,
   /** Redirects followed at most. */
   redirectsMax: 5,
-} as const;
+};
 
 export const inspectMethods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 

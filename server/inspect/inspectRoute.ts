@@ -6,7 +6,7 @@ import type { WireTap } from '../wiretap/wireTap.ts';
 import type { StreamLimiter } from '../transports/streamLimiter.ts';
 import { runOf } from '../wiretap/wireTap.ts';
 import { OutgoingError, sendOutgoing } from '../upstream/outgoing.ts';
-import { checkUrl, guardedLookup, inspectLimits, parseInspect, redirectRefusal, type InspectTarget } from './inspectGuard.ts';
+import { checkUrl, guardedLookup, inspectLimits, parseInspect, redirectRefusal, type InspectLimits, type InspectTarget } from './inspectGuard.ts';
 
 export interface InspectOptions {
   tap: WireTap;
@@ -14,7 +14,7 @@ export interface InspectOptions {
   /** Classroom mode: only the presenter may inspect, and link-local addresses are refused. */
   classroom: boolean;
   presenter: Presenter;
-  limits?: Partial<typeof inspectLimits>;
+  limits?: Partial<InspectLimits> | undefined;
 }
 
 /** Response headers that belong to one connection, not to the message: not relayed (Node writes its own framing). */
@@ -59,12 +59,7 @@ export function inspectRoute({ tap, limiter, classroom, presenter, limits: given
 /** Opens the target, following the redirects its policy allows; null when the client left meanwhile. */
 async function open(
   target: InspectTarget,
-  {
-    signal,
-    tap,
-    mode,
-    limits,
-  }: { signal: AbortSignal; tap: Parameters<typeof sendOutgoing>[0]['tap']; mode: { classroom: boolean }; limits: typeof inspectLimits },
+  { signal, tap, mode, limits }: { signal: AbortSignal; tap: Parameters<typeof sendOutgoing>[0]['tap']; mode: { classroom: boolean }; limits: InspectLimits },
 ): Promise<IncomingMessage | null> {
   let { url, method, body } = target;
   for (let redirects = 0; ; redirects++) {
