@@ -16,8 +16,13 @@ export type ReplyKind = 'sse' | 'http' | 'ws' | 'openai' | 'anthropic' | 'cached
  */
 export function replyId(kind: ReplyKind, reply: Reply, route = ''): string {
   // An upstream model's reply is one request to the upstream, whichever lanes read it: its id
-  // leaves out the kind and the route, so every lane of a run (same settings) reads one log.
-  if (reply.upstream) return `upstream-${createHash('sha256').update(settingsQuery(reply.settings)).digest('base64url').slice(0, 16)}`;
+  // names only what the upstream is asked (model, message) and the run, so every lane of a run
+  // reads one log, whatever pacing each lane sends (the upstream sets its own pace).
+  if (reply.upstream) {
+    const { model, text, prompt, run } = reply.settings;
+    const asked = JSON.stringify([model, text ?? `prompt:${prompt}`, run]);
+    return `upstream-${createHash('sha256').update(asked).digest('base64url').slice(0, 16)}`;
+  }
   const hash = createHash('sha256')
     .update(`${route}?${settingsQuery(reply.settings)}`)
     .digest('base64url')
