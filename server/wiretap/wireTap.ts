@@ -17,13 +17,8 @@ export interface TapListener {
   masked?: boolean;
 }
 
-/** A range of bytes `[start, end)` within one chunk. */
-export type ByteRange = readonly [start: number, end: number];
-
-/** Finds secret bytes in one direction of one connection; sees every chunk, in order. */
-export interface SecretFinder {
-  scan(chunk: Uint8Array): ByteRange[];
-}
+export type { ByteRange, SecretFinder } from '../../shared/secretHeaders.ts';
+import type { ByteRange, SecretFinder } from '../../shared/secretHeaders.ts';
 
 export interface WireTapOptions {
   /**
