@@ -58,7 +58,9 @@ export class Studio {
   showAll = $state(false);
   /** The upstream's models (`upstream/<id>`), when the server has an upstream (`GET /v1/models`). */
   models = $state<string[]>([]);
-  /** Why there are no upstream models (none configured, or it did not answer), for the model picker's note. */
+  /** Whether the server has an upstream at all: without one the model picker is not shown. */
+  hasUpstream = $state(false);
+  /** Why there are no upstream models (it did not answer), for the model picker's note. */
   modelsNote = $state<string | null>(null);
   #abort: AbortController | null = null;
 
@@ -87,14 +89,15 @@ export class Studio {
     try {
       const body = (await (await fetch('/v1/models')).json()) as { data: { id: string }[]; upstream?: { url: string; error?: string } };
       this.models = body.data.map((m) => m.id).filter((id) => id.startsWith('upstream/'));
-      this.modelsNote = !body.upstream
-        ? 'No upstream model: start the server with STREAMSCOPE_UPSTREAM_URL to put a real model behind it.'
-        : body.upstream.error
-          ? `The upstream did not list its models: ${body.upstream.error}`
+      this.hasUpstream = body.upstream !== undefined;
+      this.modelsNote = body.upstream?.error
+        ? `No upstream model to pick: ${body.upstream.error}`
+        : body.upstream && this.models.length === 0
+          ? 'The upstream lists no models.'
           : null;
     } catch {
       this.models = [];
-      this.modelsNote = 'The server did not answer /v1/models.';
+      this.modelsNote = null;
     }
   }
 
