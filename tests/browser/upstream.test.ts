@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launch, openPage, servePage } from './browser.ts';
+import { audit, axeContext } from './axe.ts';
 import { listen, type Listening } from '../../server/testing/listen.ts';
 import { errorUpstream, type ErrorUpstream } from '../../server/testing/errorUpstream.ts';
 
@@ -89,5 +90,36 @@ describe('Inspect a URL', () => {
     await page.getByLabel('URL', { exact: true }).fill('http://169.254.169.254/latest/meta-data/');
     await page.getByRole('button', { name: 'Inspect' }).click();
     await expect.poll(() => page.getByTestId('inspect-error').innerText(), { timeout: 10_000 }).toMatch(/cloud metadata address/);
+  });
+
+  it('is reachable and usable from the keyboard alone, labelled, and passes axe open and after a run', async () => {
+    const context = await axeContext(browser);
+    const kb = await context.newPage();
+    try {
+      await kb.goto(`${server.url}/`);
+      // Tab to the panel's summary, open it with Enter, then fill the labelled fields.
+      for (let i = 0; i < 60; i++) {
+        await kb.keyboard.press('Tab');
+        if (await kb.evaluate(() => document.activeElement?.textContent === 'Inspect a URL' && document.activeElement.tagName === 'SUMMARY')) break;
+      }
+      await kb.keyboard.press('Enter');
+      await kb.keyboard.press('Tab');
+      expect(await kb.evaluate(() => (document.activeElement as HTMLInputElement).labels?.[0]?.textContent?.trim())).toBe('URL');
+      await kb.keyboard.type(`${target.url}/crlf`);
+      await kb.keyboard.press('Tab');
+      await kb.keyboard.press('Tab'); // the headers field (GET sends no body)
+      await kb.keyboard.type('Authorization: Bearer sk-typed');
+      await kb.keyboard.press('Enter'); // a new line in the textarea, not a submit
+      await kb.keyboard.press('Tab');
+      await kb.keyboard.press('Tab');
+      expect(await kb.evaluate(() => document.activeElement?.textContent)).toBe('Inspect');
+      await kb.keyboard.press('Enter');
+      await expect.poll(() => kb.locator('.lane[data-lane="inspect-leg"] .panel').innerText(), { timeout: 10_000 }).toContain('second line');
+      await expect.poll(() => kb.getByTestId('run-status').textContent(), { timeout: 10_000 }).toMatch(/finished|stopped/);
+      const found = await audit(kb);
+      expect(found.serious).toEqual([]);
+    } finally {
+      await context.close();
+    }
   });
 });
