@@ -161,4 +161,16 @@ describe('GET /api/inspect/sse', () => {
     expect(all).not.toContain('sk-inspect-secret');
     expect(all).not.toContain('sk-ant-secret');
   });
+
+  it('a client that vanishes aborts the inspected request: nothing left open', async () => {
+    const before = target.closedRequests;
+    const requests = target.requests.length;
+    const controller = new AbortController();
+    const query = new URLSearchParams({ url: `${target.url}/v1/chat/completions`, method: 'POST', body: JSON.stringify({ model: 'slow' }) });
+    const response = await fetch(`${server.url}/api/inspect/sse?${query}`, { signal: controller.signal });
+    expect(response.status).toBe(200);
+    await until(() => target.requests.length > requests, 'the inspected request');
+    controller.abort();
+    await until(() => target.closedRequests > before, 'the inspected request to close');
+  });
 });

@@ -224,10 +224,7 @@ export const laneSpecs: readonly LaneSpec[] = [
     how: 'fetch + SSE parser · GET /api/inspect/sse',
     path: '/api/inspect/sse',
     // Loaded when used: the target is page state (runes), and the lesson validator reads these specs at build time.
-    client: async (...args) => {
-      const [{ inspectClient }, { inspectTarget }] = await Promise.all([import('../transports/inspect.ts'), import('./inspectTarget.svelte.ts')]);
-      return inspectClient(inspectTarget)(...args);
-    },
+    client: async (...args) => (await import('../transports/inspect.ts')).inspectLane(...args),
     lab: 'inspect',
   },
   {

@@ -1,7 +1,7 @@
 import { createParser } from 'eventsource-parser';
 import type { LaneClient } from './types.ts';
 import { feedParser } from './feedParser.ts';
-import type { InspectTarget } from '../run/inspectTarget.svelte.ts';
+import { inspectTarget, type InspectTarget } from '../run/inspectTarget.svelte.ts';
 
 /**
  * Any event stream, through the server (`GET /api/inspect/sse`): fetch + the same SSE parser the
@@ -38,3 +38,6 @@ export const inspectClient =
       emit({ kind: 'error', detail: target.error });
     }
   };
+
+/** The inspect lane's client: the panel's target. */
+export const inspectLane: LaneClient = inspectClient(inspectTarget);
