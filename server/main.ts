@@ -8,6 +8,7 @@ import { ensureClientBuilt } from './buildClient.ts';
 import { startLabs } from './labs/labs.ts';
 import { Presenter } from './classroom/presenter.ts';
 import { upstreamFromEnv, type UpstreamConfig } from './upstream/upstream.ts';
+import { configuredReplyLogs } from './replies/configuredReplyLogs.ts';
 
 const dev = process.argv.includes('--dev');
 const port = Number(process.env.PORT ?? 3000);
@@ -44,10 +45,17 @@ if (dev) {
   await ensureClientBuilt();
 }
 
+// Before the labs: their instances share this log when a learner switches the lab's log to shared.
+const replies = await configuredReplyLogs().catch((error: Error) => fail(error.message));
 const classroom = !/^(localhost|127(\.\d+){3}|::1)$/i.test(host);
 const presenter = new Presenter(presenterToken);
 // In a classroom only the presenter may stop a balanced instance for everyone; any other kill is the learner's own.
-const labs = await startLabs({ allowedOrigins, nginx: true, crash: classroom ? (req) => presenter.isPresenter(req) : undefined });
+const labs = await startLabs({
+  allowedOrigins,
+  nginx: true,
+  crash: classroom ? (req) => presenter.isPresenter(req) : undefined,
+  sharedReplyLog: replies.lab,
+});
 const streamscope = createApp({
   allowedOrigins,
   maxStreamsPerClient,
@@ -56,6 +64,7 @@ const streamscope = createApp({
   classroom,
   presenter,
   ...(upstream ? { upstream } : {}),
+  replyLog: replies.app,
   ...labs.options,
 });
 streamscope.server.on('error', (error: NodeJS.ErrnoException) => {
@@ -89,6 +98,7 @@ streamscope.server.listen(port, host, () => {
       ? `  The same instances behind real nginx: ${labs.nginx.url}/ (round robin), ${labs.nginx.url}/sticky/ (cookie hash)`
       : `  No nginx in front of the lab: ${labs.nginxSkipped}`,
   );
+  for (const line of replies.lines) console.log(`  ${line}`);
   if (!dev) {
     void labs.startSecondOrigin(bound, defaultStaticDir, host).then((second) => console.log(`  Second origin for the CORS lab: port ${second.port}\n`));
   }
@@ -96,7 +106,9 @@ streamscope.server.listen(port, host, () => {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void Promise.all([streamscope.close(), labs.close(), vite?.close()]).then(() => process.exit(0));
+    void Promise.all([streamscope.close(), labs.close(), vite?.close()])
+      .then(() => replies.close())
+      .then(() => process.exit(0));
   });
 }
 

@@ -103,6 +103,11 @@ export interface GenerationReport {
   /** Tokens in the whole reply. */
   of: number;
   reason: GenerationEnd;
+  /**
+   * Set when the response ended early but the generation did not: its log is shared (Redis, or
+   * the load-balancer lab's shared log), and it runs to its end for a resume on any instance.
+   */
+  runsOn?: true;
 }
 
 /** The server's generation behind a response on this connection ended (sent when the response closes). */

@@ -5,8 +5,11 @@
  */
 import type { Spread } from '../stats.ts';
 
-/** Which server a target process runs. */
-export type TargetKind = 'streamscope' | 'bare-sse' | 'bare-ws';
+/**
+ * Which server a target process runs: `streamscope` with its reply log in memory,
+ * `streamscope-redis` with it on the Redis whose URL the bench passes (argv[3]).
+ */
+export type TargetKind = 'streamscope' | 'streamscope-redis' | 'bare-sse' | 'bare-ws';
 
 /** How the load generator reads the wire tap while it streams. */
 export type TapMode = 'none' | 'reader' | 'slow';
@@ -30,6 +33,18 @@ export interface ServerSample {
   wallMs: number;
   rss: number;
   heapUsed: number;
+  /** What the target's reply log has asked of Redis since it connected (only a target whose log is on Redis). */
+  redis?: RedisCounts;
+}
+
+/** The cumulative counters of `RedisReplyLog.stats` (see redisReplyLog.ts). */
+export interface RedisCounts {
+  roundTrips: number;
+  commands: number;
+  pipelines: number;
+  appended: number;
+  tailReads: number;
+  connectionsOpened: number;
 }
 
 /** The load of one step, as the load generator runs it. */

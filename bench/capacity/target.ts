@@ -1,21 +1,41 @@
 /**
  * The server under test, alone in its process so its CPU and memory can be sampled:
- * `node --import tsx --expose-gc bench/capacity/target.ts <streamscope|bare-sse|bare-ws>`.
+ * `node --import tsx --expose-gc bench/capacity/target.ts <streamscope|streamscope-redis|bare-sse|bare-ws> [redis URL]`.
  * Listens on a free loopback port, reports it, answers `sample` requests, and exits when the
- * bench that forked it goes away.
+ * bench that forked it goes away. `streamscope-redis` keeps its reply log on the Redis at the
+ * URL (the bench's own redis-server) and reports the log's counters with each sample.
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createApp } from '../../server/app.ts';
+import { RedisReplyLog } from '../../server/replies/redisReplyLog.ts';
 import { bareSseServer } from './bareSse.ts';
 import { bareWsServer } from './bareWs.ts';
-import type { FromTarget, SampleRequest, TargetKind } from './messages.ts';
+import type { FromTarget, RedisCounts, SampleRequest, TargetKind } from './messages.ts';
 
-const kinds: Record<TargetKind, () => Server> = {
-  // No stream cap: every benchmarked stream comes from 127.0.0.1.
-  streamscope: () => createApp({ maxStreamsPerClient: Number.MAX_SAFE_INTEGER, staticDir: null }).server,
-  'bare-sse': () => bareSseServer(),
-  'bare-ws': () => bareWsServer(),
+interface Made {
+  server: Server;
+  /** The reply log's Redis counters, for a target whose log is on Redis. */
+  redis?: () => RedisCounts;
+}
+
+// No stream cap: every benchmarked stream comes from 127.0.0.1.
+const maxStreamsPerClient = Number.MAX_SAFE_INTEGER;
+
+const kinds: Record<TargetKind, () => Promise<Made>> = {
+  streamscope: async () => ({ server: createApp({ maxStreamsPerClient, staticDir: null }).server }),
+  'streamscope-redis': async () => {
+    const url = process.argv[3];
+    if (!url) throw new Error('streamscope-redis needs the Redis URL as its second argument');
+    const replyLog = await RedisReplyLog.connect(url);
+    const counts = (): RedisCounts => {
+      const { roundTrips, commands, pipelines, appended, tailReads, connectionsOpened } = replyLog.stats;
+      return { roundTrips, commands, pipelines, appended, tailReads, connectionsOpened };
+    };
+    return { server: createApp({ maxStreamsPerClient, staticDir: null, replyLog }).server, redis: counts };
+  },
+  'bare-sse': async () => ({ server: bareSseServer() }),
+  'bare-ws': async () => ({ server: bareWsServer() }),
 };
 
 const kind = process.argv[2] as TargetKind;
@@ -26,13 +46,27 @@ if (!make || !process.send) {
 }
 const tell = (message: FromTarget): void => void process.send?.(message);
 
-const server = make();
+let made: Made;
+try {
+  made = await make();
+} catch (error) {
+  console.error(`target ${kind}: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+const { server, redis } = made;
 server.listen(0, '127.0.0.1', () => tell({ type: 'ready', port: (server.address() as AddressInfo).port }));
 process.on('message', (message: SampleRequest) => {
   if (message.type !== 'sample') return;
   if (message.gc) globalThis.gc?.();
   const cpu = process.cpuUsage();
   const memory = process.memoryUsage();
-  tell({ type: 'sample', cpuMicros: cpu.user + cpu.system, wallMs: performance.now(), rss: memory.rss, heapUsed: memory.heapUsed });
+  tell({
+    type: 'sample',
+    cpuMicros: cpu.user + cpu.system,
+    wallMs: performance.now(),
+    rss: memory.rss,
+    heapUsed: memory.heapUsed,
+    ...(redis ? { redis: redis() } : {}),
+  });
 });
 process.on('disconnect', () => process.exit(0));

@@ -12,8 +12,9 @@ export interface TargetProcess {
 
 const entry = path.join(import.meta.dirname, 'target.ts');
 
-export async function startTarget(kind: TargetKind): Promise<TargetProcess> {
-  const child = forkTs(entry, [kind], ['--expose-gc']);
+/** `redisUrl`: the Redis a `streamscope-redis` target keeps its reply log on. */
+export async function startTarget(kind: TargetKind, redisUrl?: string): Promise<TargetProcess> {
+  const child = forkTs(entry, redisUrl === undefined ? [kind] : [kind, redisUrl], ['--expose-gc']);
   try {
     const port = await nextMessage(
       child,

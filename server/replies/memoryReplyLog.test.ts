@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryReplyLog } from './memoryReplyLog.ts';
 import type { LogReader } from './replyLog.ts';
+import { replyLogContract } from './replyLogContract.ts';
 
 /** Reads what the reader yields until it ends. */
 async function drain(reader: LogReader): Promise<string[]> {
@@ -127,3 +128,5 @@ describe('MemoryReplyLog, bounded in tokens', () => {
     expect(logs.tokens).toBe(0);
   });
 });
+
+replyLogContract('MemoryReplyLog', { open: async () => new MemoryReplyLog() });

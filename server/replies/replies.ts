@@ -163,7 +163,10 @@ export class Replies {
       if (named.upstream) {
         seam = `Reply ${id} is not in this server's log (${this.log.where}), and a real model cannot say the same reply again: a new upstream request continues from token ${from}.`;
       } else if (named.sample !== undefined) {
-        seam = `Reply ${id} is not in this server's log (${this.log.where}), and a sampled reply cannot be said again: a new draw continues from token ${from}.`;
+        const where = held
+          ? `stopped before token ${from} in this server's log (${this.log.where}), generated elsewhere`
+          : `not in this server's log (${this.log.where})`;
+        seam = `Reply ${id} is ${where}, and a sampled reply cannot be said again: a new draw continues from token ${from}.`;
       }
     }
     const id = replyId(kind, reply, route);

@@ -15,9 +15,11 @@ export function repliesRoute(logFor: (req: IncomingMessage) => ReplyLog): Reques
     const entry = await log.get(id);
     if (!entry) {
       const { maxAgeMs, maxLogs } = log.bounds;
+      // A shared store is bounded by its own memory, not by a count of logs.
+      const bound = log.shared ? `in ${log.where}` : `${maxLogs} logs at most`;
       throw new Problem(
         404,
-        `No reply "${id}" is held here: this server never streamed it, or its log expired (a log is kept ${maxAgeMs / 60_000} minutes after its end, ${maxLogs} logs at most).`,
+        `No reply "${id}" is held here: this server never streamed it, or its log expired (a log is kept ${maxAgeMs / 60_000} minutes after its end, ${bound}).`,
         'id',
       );
     }

@@ -195,11 +195,13 @@ export class EventStream {
       this.#timer ??= setInterval(() => void this.#sink.write(sseComment(keepAlive.comment)), keepAlive.ms);
       return;
     }
-    clearTimeout(this.#timer);
+    // One timer for the stream's life, re-armed in place: a token per 50 ms per stream would
+    // otherwise allocate and cancel a timer each (what the capacity profile showed).
+    if (this.#timer) return void this.#timer.refresh();
     this.#timer = setTimeout(() => {
       // Through the sink, so it queues behind a half-written event instead of cutting into it.
       void this.#sink.write(sseComment(keepAlive.comment));
-      this.#startKeepAlive();
+      this.#timer?.refresh();
     }, keepAlive.ms);
   }
 

@@ -156,7 +156,13 @@ export function resumePoint(req: Request, reply: Reply): { index: number; draw?:
       'Last-Event-ID',
     );
   }
-  if (!Number.isSafeInteger(index) || draw >= 2 ** 32)
-    throw new Problem(400, `Header "Last-Event-ID" must be <draw>:<index>; got ${JSON.stringify(header)}.`, 'Last-Event-ID');
+  const count = draw < 2 ** 32 ? replyFor(reply.settings, draw).tokens.length : 0;
+  if (!Number.isSafeInteger(index) || index >= count) {
+    throw new Problem(
+      400,
+      `Header "Last-Event-ID" must be <draw>:<index> with a draw below 2^32 and an index below its ${count} tokens; got ${JSON.stringify(header)}.`,
+      'Last-Event-ID',
+    );
+  }
   return { index, draw };
 }

@@ -72,3 +72,22 @@ describe('temperature', () => {
     expect(await response.json()).toMatchObject({ param: 'temperature', detail: expect.stringMatching(/from 0 to 2/) as unknown });
   });
 });
+
+describe('Last-Event-ID of a sampled reply', () => {
+  let server: Listening;
+  beforeAll(async () => {
+    server = await listen();
+  });
+  afterAll(() => server.close());
+
+  it.each([
+    ['a draw on a reply that is not sampled', 'prompt=what-is-sse&tps=1000&ttft=0', 'abc:3'],
+    ['a draw on a seeded sample (its URL names it)', 'prompt=what-is-sse&tps=1000&ttft=0&temperature=1&seed=4', 'abc:3'],
+    ['an index past the draw’s end', 'prompt=what-is-sse&tps=1000&ttft=0&temperature=1', 'abc:100000'],
+    ['a draw too large', 'prompt=what-is-sse&tps=1000&ttft=0&temperature=1', 'zzzzzzz:1'],
+  ])('%s is a 400 naming the header', async (_, query, header) => {
+    const response = await fetch(`${server.url}/api/stream/sse?${query}`, { headers: { 'Last-Event-ID': header } });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ param: 'Last-Event-ID' });
+  });
+});

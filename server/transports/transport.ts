@@ -49,7 +49,10 @@ export async function pacedResponse(
   res.on('close', () => {
     void reading?.reader.return();
     release();
-    ctx.report?.(req.socket, generationReport(reading?.reply ?? reply, from, reading?.reader.position ?? from, ended.get(res)));
+    const report = generationReport(reading?.reply ?? reply, from, reading?.reader.position ?? from, ended.get(res));
+    // A shared log's generation does not stop with its reader (see `Replies`): say so, not "never generated".
+    const runsOn = report.reason !== 'complete' && report.reason !== 'failed' && repliesFor(ctx, req).log.shared;
+    ctx.report?.(req.socket, runsOn ? { ...report, runsOn } : report);
   });
   // The client may leave while a shared log is asked: then the reader leaves as soon as it exists.
   reading = await repliesFor(ctx, req).open(kind, reply, { from, draw, route: routeOf(req), cause: { remoteAddress: req.socket.remoteAddress } });

@@ -49,3 +49,13 @@ describe('generationNote', () => {
     expect(generationNote(records, (t) => t <= 1000)).toBeUndefined();
   });
 });
+
+describe('generationNote on a shared log', () => {
+  it('says the generation goes on, and counts nothing as never generated', () => {
+    const note = generationNote([{ conn: 1, t: 5, from: 0, generated: 7, of: 20, reason: 'client closed', runsOn: true }]);
+    expect(note).toMatchObject({ reached: 7, of: 20, never: 0 });
+    expect(note?.text).toBe(
+      'this connection read 7 of 20 tokens (the client closed the connection); the server generates on into its shared log, for a resume anywhere',
+    );
+  });
+});

@@ -37,6 +37,10 @@ export function generationNote(records: readonly GenerationRecord[], seen: (t: n
   }
   if (!last || last.reason === 'complete' || reached >= last.of) return undefined;
   const never = last.of - reached;
+  if (last.runsOn) {
+    const text = `this connection read ${reached} of ${last.of} tokens (${why[last.reason]}); the server generates on into its shared log, for a resume anywhere`;
+    return { reached, of: last.of, never: 0, reason: last.reason, text };
+  }
   const text = `server stopped after ${reached} of ${last.of} tokens: ${why[last.reason]}; ${never} never generated`;
   return { reached, of: last.of, never, reason: last.reason, text };
 }

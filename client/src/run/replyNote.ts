@@ -15,7 +15,7 @@ export function replyNote(replies: readonly string[]): ReplyNote | undefined {
   if (distinct.length === 1) return { changed: false, text: `the same reply on all ${replies.length} connections (${short(distinct[0]!)})` };
   return {
     changed: true,
-    text: `the reply changed when it resumed (${replies.map(short).join(' → ')}): the instance did not hold it, so a new draw went on from there, and the words after the seam do not follow from the ones before`,
+    text: `the reply changed when it resumed (${replies.map(short).join(' → ')}): a new draw went on from the cut, so the words after it do not follow from the ones before`,
   };
 }
 

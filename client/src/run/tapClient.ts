@@ -60,7 +60,15 @@ export function tapRun(run: Run): Promise<() => void> {
       if (!lane) return;
       if (event.type === 'close') lane.closeConn(event.conn, event.t);
       else if (event.type === 'generation')
-        lane.addGeneration({ conn: event.conn, t: event.t, from: event.from, generated: event.generated, of: event.of, reason: event.reason });
+        lane.addGeneration({
+          conn: event.conn,
+          t: event.t,
+          from: event.from,
+          generated: event.generated,
+          of: event.of,
+          reason: event.reason,
+          ...(event.runsOn ? { runsOn: true as const } : {}),
+        });
       else
         lane.addWire({
           conn: event.conn,

@@ -5,7 +5,7 @@ export function emptySummary(): WireSummary {
     bytes: { up: 0, down: 0 },
     firstByte: {},
     lastByte: {},
-    byLayer: { http: 0, body: 0, chunked: 0, sse: 0, ws: 0 },
+    byLayer: { http: 0, body: 0, chunked: 0, sse: 0, ws: 0, h2: 0, hpack: 0, tls: 0 },
     tokens: 0,
     payloadBytes: 0,
     framingBytes: 0,

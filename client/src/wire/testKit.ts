@@ -60,6 +60,32 @@ export function resplit(input: readonly ByteEvent[], size: number): ByteEvent[] 
   return out;
 }
 
+/**
+ * The same bytes cut into reads of random sizes from 1 to `max` (a fixed `seed` gives the same
+ * cuts every run), times 0.001 ms apart within each original event.
+ */
+export function resplitRandom(input: readonly ByteEvent[], seed: number, max = 40): ByteEvent[] {
+  let state = seed >>> 0 || 1;
+  const next = (): number => {
+    // xorshift32: small, deterministic, good enough to vary read sizes.
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state;
+  };
+  const out: ByteEvent[] = [];
+  for (const e of input) {
+    for (let i = 0, k = 0; i < e.bytes.length; k++) {
+      const n = 1 + (next() % max);
+      out.push({ t: e.t + k / 1000, dir: e.dir, bytes: e.bytes.subarray(i, i + n) });
+      i += n;
+    }
+  }
+  return out;
+}
+
 /** What an element says, whatever the reads it came in: split leaves merged back. */
 export interface Element {
   dir: Direction;
@@ -76,6 +102,8 @@ export interface Element {
   sseEvent?: number;
   frame?: number;
   exchange?: number;
+  stream?: number;
+  record?: number;
   chunks: number[];
   payloadBytes: number;
 }
@@ -90,7 +118,7 @@ export function elements(segments: readonly Segment[]): Element[] {
       e.payloadBytes += s.payloadBytes ?? 0;
       continue;
     }
-    const { dir, offset, length, layer, kind, label, explain, text, token, tokenText, name, sseEvent, frame, exchange } = s;
+    const { dir, offset, length, layer, kind, label, explain, text, token, tokenText, name, sseEvent, frame, exchange, stream, record } = s;
     byId.set(s.element, {
       dir,
       offset,
@@ -106,6 +134,8 @@ export function elements(segments: readonly Segment[]): Element[] {
       sseEvent,
       frame,
       exchange,
+      ...(stream !== undefined ? { stream } : {}),
+      ...(record !== undefined ? { record } : {}),
       chunks: s.chunk === undefined ? [] : [s.chunk],
       payloadBytes: s.payloadBytes ?? 0,
     });

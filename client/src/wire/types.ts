@@ -25,8 +25,12 @@ export interface ByteEventJson {
   parts?: number[];
 }
 
-/** The protocol a leaf belongs to, outermost first: HTTP/1.1 head, body, chunked coding, SSE, WebSocket. */
-export type Layer = 'http' | 'body' | 'chunked' | 'sse' | 'ws';
+/**
+ * The protocol a leaf belongs to, outermost first: HTTP/1.1 head, body, chunked coding, SSE, WebSocket;
+ * and on HTTP/2 connections the frames (`h2`), their compressed header fields (`hpack`), and the TLS
+ * record layer underneath (`tls`).
+ */
+export type Layer = 'http' | 'body' | 'chunked' | 'sse' | 'ws' | 'h2' | 'hpack' | 'tls';
 
 export type SegmentKind =
   // http — RFC 9112 §2–§5
@@ -59,6 +63,43 @@ export type SegmentKind =
   | 'ws-payload'
   | 'ws-close-code'
   | 'ws-close-reason'
+  // h2 — RFC 9113 §3.4, §4.1, §6
+  | 'h2-preface' // the client's 24-byte connection preface PRI * HTTP/2.0…
+  | 'h2-length' // frame header: 24-bit payload length
+  | 'h2-type' // frame header: frame type
+  | 'h2-flags' // frame header: flags
+  | 'h2-stream-id' // frame header: reserved bit and 31-bit stream identifier
+  | 'h2-pad-length' // PADDED: length of the padding
+  | 'h2-padding'
+  | 'h2-priority' // exclusive bit, stream dependency, weight (HEADERS with PRIORITY, or a PRIORITY frame)
+  | 'h2-promised-stream' // PUSH_PROMISE: the stream the server reserves
+  | 'h2-data' // a DATA payload not dissected further (not an event stream)
+  | 'h2-setting' // one SETTINGS parameter: 16-bit identifier, 32-bit value
+  | 'h2-ping-data' // PING: 8 opaque bytes
+  | 'h2-last-stream-id' // GOAWAY
+  | 'h2-error-code' // RST_STREAM, GOAWAY
+  | 'h2-debug-data' // GOAWAY
+  | 'h2-window-increment' // WINDOW_UPDATE
+  | 'h2-payload' // payload of an unknown frame type (ignored, RFC 9113 §4.1)
+  // hpack — RFC 7541 §6
+  | 'hpack-indexed' // a field sent as an index into the tables
+  | 'hpack-literal' // a field with a literal value (with, without or never indexing)
+  | 'hpack-size-update' // a dynamic table size update
+  // tls — RFC 8446 §4, §5
+  | 'tls-content-type' // record header: content type
+  | 'tls-version' // record header legacy_record_version, or a hello's legacy_version
+  | 'tls-length' // any length prefix: record, handshake message, vector
+  | 'tls-handshake-type'
+  | 'tls-random' // a hello's 32 random bytes
+  | 'tls-session-id'
+  | 'tls-cipher-suite' // one cipher suite (offered, or chosen)
+  | 'tls-compression' // legacy compression methods
+  | 'tls-extension-type'
+  | 'tls-extension' // an extension's data: SNI, ALPN, supported_versions, key_share…
+  | 'tls-handshake' // a handshake message in clear not dissected further (certificate…)
+  | 'tls-change-cipher-spec'
+  | 'tls-alert' // an alert in clear: level and description
+  | 'tls-encrypted' // an encrypted record's payload: opaque
   // any layer
   | 'incomplete' // bytes of an element that never finished (the stream ended first)
   | 'error'; // bytes that break the protocol; the rest of that direction becomes `opaque`
@@ -93,14 +134,18 @@ export interface Segment {
   /** Id of the protocol element, unique per connection; the pieces of a split element share it. */
   element: number;
   part: Part;
-  /** HTTP exchange (request + response) on this connection; WebSocket frames keep the one that upgraded. */
+  /** HTTP exchange (request + response) on this connection; WebSocket frames keep the one that upgraded; on HTTP/2, the stream's. */
   exchange?: number;
   /** The chunk these bytes are data of (SSE lines inside chunks too), or whose size line / CRLF they are. */
   chunk?: number;
   /** The SSE event block (lines up to and including a blank line) this line belongs to. */
   sseEvent?: number;
-  /** The WebSocket frame in this direction that these bytes belong to. */
+  /** The WebSocket frame, or HTTP/2 frame, in this direction that these bytes belong to. */
   frame?: number;
+  /** HTTP/2: the stream identifier of the frame these bytes belong to (0 = the connection itself). */
+  stream?: number;
+  /** TLS: the record in this direction that these bytes belong to. */
+  record?: number;
   /** Header name, or SSE field name. */
   name?: string;
   /** Decoded text the element carries: header or field value, body, WebSocket payload (unmasked). */

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nginxConfig } from './nginxConfig.ts';
+import { findProgram, freePort } from '../../programs.ts';
 
 /** Real nginx, running in front of the load-balancer lab's instances. */
 export interface NginxFront {
@@ -17,23 +18,9 @@ export interface NginxFront {
   close(): Promise<void>;
 }
 
-/** Where to look for nginx besides PATH: Debian puts it in /usr/sbin, often not on a user's PATH. */
-const usualPlaces = ['/usr/sbin', '/usr/local/sbin', '/usr/local/nginx/sbin'];
-
 /** The nginx binary: `NGINX_PATH`, or `nginx` on PATH or in a usual place; null when there is none. */
 export function findNginx(env: NodeJS.ProcessEnv = process.env): string | null {
-  if (env.NGINX_PATH) return executable(env.NGINX_PATH) ? env.NGINX_PATH : null;
-  const dirs = [...(env.PATH ?? '').split(path.delimiter).filter(Boolean), ...usualPlaces];
-  return dirs.map((dir) => path.join(dir, 'nginx')).find(executable) ?? null;
-}
-
-function executable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return findProgram('nginx', 'NGINX_PATH', ['/usr/sbin', '/usr/local/sbin', '/usr/local/nginx/sbin'], env);
 }
 
 export interface StartNginxOptions {
@@ -107,18 +94,6 @@ async function stop(child: ChildProcess, exited: Promise<unknown>): Promise<void
   const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
   await exited;
   clearTimeout(timer);
-}
-
-/** A port that is free on loopback right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** Whether something accepts connections on the port before the deadline (and before `gaveUp()`). */
