@@ -25,7 +25,10 @@ import { instanceHeader } from '../shared/instanceHeader.ts';
 import { Presenter } from './classroom/presenter.ts';
 import { followRoutes } from './follow/followRoutes.ts';
 import { balancedTapGuard, tapGuard } from './classroom/tapGuard.ts';
-import { SecretHeaderScanner } from './classroom/secretHeaders.ts';
+import { SecretHeaderScanner, SecretQueryScanner, allSecrets } from './classroom/secretHeaders.ts';
+import { Upstream, generationSource, type UpstreamConfig } from './upstream/upstream.ts';
+import { inspectRoute } from './inspect/inspectRoute.ts';
+import type { InspectLimits } from './inspect/inspectGuard.ts';
 import { pageSecurityHeaders } from './classroom/contentSecurityPolicy.ts';
 
 export interface AppOptions {
@@ -75,6 +78,13 @@ export interface AppOptions {
    * balancer sets the header by the learner's "log" switch. @default none (the header is ignored)
    */
   sharedReplyLog?: ReplyLog;
+  /**
+   * A real model behind Streamscope (`STREAMSCOPE_UPSTREAM_URL`, `_KIND`, `_KEY`): `/v1/models`
+   * lists its models as `upstream/<id>`, and any transport takes its tokens from one. @default none
+   */
+  upstream?: UpstreamConfig;
+  /** Tighter limits for `/api/inspect/sse` (tests). @default `inspectLimits` */
+  inspectLimits?: Partial<InspectLimits>;
 }
 
 export interface StreamscopeApp {
@@ -84,6 +94,8 @@ export interface StreamscopeApp {
   tap: WireTap;
   limiter: StreamLimiter;
   presenter: Presenter;
+  /** The upstream model's client, when one is configured. */
+  upstream?: Upstream;
   /** Stops timers and WebSocket sessions and closes the server and its connections. */
   close(): Promise<void>;
 }
@@ -98,15 +110,20 @@ export const defaultStaticDir = path.resolve(import.meta.dirname, '../dist');
 
 /** Builds the whole server: routes, transports, wire tap. Binds no port. */
 export function createApp(options: AppOptions = {}): StreamscopeApp {
-  const tap = new WireTap(options.classroom ? { secrets: () => new SecretHeaderScanner() } : {});
+  // Classroom mode masks credentials for everyone but the presenter: in header fields, and in the
+  // `header=` parameters an inspected request's headers ride in.
+  const tap = new WireTap(options.classroom ? { secrets: () => allSecrets(new SecretHeaderScanner(), new SecretQueryScanner()) } : {});
   const presenter = options.presenter ?? new Presenter();
   const limiter = new StreamLimiter(options.maxStreamsPerClient ?? 50);
-  const replies = new Replies(options.replyLog);
+  const upstream = options.upstream ? new Upstream(options.upstream, { tap }) : undefined;
+  // Generations: the simulated model, and the upstream's for `upstream/<id>` models.
+  const source = generationSource(upstream);
+  const replies = new Replies(options.replyLog, source);
   const ctx: TransportContext = {
     limiter,
     // This instance's reply logs (the load-balancer lab's instances each have their own).
     replies,
-    ...(options.sharedReplyLog ? { sharedReplies: new Replies(options.sharedReplyLog) } : {}),
+    ...(options.sharedReplyLog ? { sharedReplies: new Replies(options.sharedReplyLog, source) } : {}),
     heartbeatMs: options.heartbeatMs ?? 2500,
     retryMs: options.retryMs ?? 1000,
     // How each response's generation ended goes to the tap beside its bytes.
@@ -144,6 +161,8 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
     '/replies/:id',
     repliesRoute((req) => repliesFor(ctx, req).log),
   );
+  // Any SSE endpoint, opened by the server with both legs tapped (guarded: see inspectGuard.ts).
+  api.get('/inspect/sse', inspectRoute({ tap, limiter, classroom: options.classroom ?? false, presenter, limits: options.inspectLimits }));
   api.get('/stream/ws', (_req, _res) => {
     throw new Problem(400, 'This endpoint speaks WebSocket: connect with an Upgrade request (new WebSocket(url) in a browser).');
   });
@@ -151,7 +170,7 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   app.get(tapPath, tapRoute(tap, { guard: options.classroom ? tapGuard(presenter) : undefined }));
 
   const v1 = express.Router();
-  v1.get('/models', modelsRoute);
+  v1.get('/models', modelsRoute(upstream));
   v1.post('/chat/completions', express.json({ limit: '1mb', type: () => true }), openaiTransport(ctx));
   v1.all('/chat/completions', (_req, res) => {
     res.set('Allow', 'POST');
@@ -212,6 +231,7 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
     tap,
     limiter,
     presenter,
+    ...(upstream ? { upstream } : {}),
     close: () =>
       new Promise<void>((resolve) => {
         websocket.close();

@@ -7,6 +7,7 @@ import { createApp, defaultStaticDir } from './app.ts';
 import { ensureClientBuilt } from './buildClient.ts';
 import { startLabs } from './labs/labs.ts';
 import { Presenter } from './classroom/presenter.ts';
+import { upstreamFromEnv, type UpstreamConfig } from './upstream/upstream.ts';
 import { configuredReplyLogs } from './replies/configuredReplyLogs.ts';
 
 const dev = process.argv.includes('--dev');
@@ -25,6 +26,13 @@ if (presenterToken !== undefined && !/^[A-Za-z0-9_-]{8,128}$/.test(presenterToke
   fail('STREAMSCOPE_PRESENTER_TOKEN must be 8 to 128 letters, digits, "-" or "_".');
 if (!Number.isInteger(maxStreamsPerClient) || maxStreamsPerClient < 1)
   fail(`STREAMSCOPE_MAX_STREAMS must be a positive integer; got "${process.env.STREAMSCOPE_MAX_STREAMS}".`);
+// A real model behind Streamscope (STREAMSCOPE_UPSTREAM_URL, _KIND, _KEY); its key is never printed.
+let upstream: UpstreamConfig | undefined;
+try {
+  upstream = upstreamFromEnv();
+} catch (error) {
+  fail((error as Error).message);
+}
 
 let pageMiddleware;
 let vite: { close(): Promise<void> } | undefined;
@@ -55,6 +63,7 @@ const streamscope = createApp({
   staticDir: dev ? null : defaultStaticDir,
   classroom,
   presenter,
+  ...(upstream ? { upstream } : {}),
   replyLog: replies.app,
   ...labs.options,
 });
@@ -73,6 +82,11 @@ streamscope.server.listen(port, host, () => {
   console.log(`  Presenter: ${urls[0]}present?token=${streamscope.presenter.token}   (keep this one to yourself: it drives the class)`);
   console.log(`  Audience:  ${urls[0]}follow   (students' views follow your steps in presenter mode)`);
   console.log(`\n  Try:  curl -N "${urls[0]}api/stream/sse?tps=5"`);
+  console.log(
+    streamscope.upstream
+      ? `  Upstream: ${streamscope.upstream.describe()}; its models are upstream/<id> (GET /v1/models lists them)`
+      : '  Upstream: none (set STREAMSCOPE_UPSTREAM_URL to put a real model behind Streamscope)',
+  );
   console.log(
     `  Load-balancer lab: instances ${labs.lb
       .state()

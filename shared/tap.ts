@@ -9,12 +9,25 @@ export const tapPath = '/api/tap';
  * Shared by the server (which emits them) and the page (which dissects them).
  *
  * Directions are seen from the server: `read` is client → server, `write` is server → client.
+ * On a connection the server opened itself (`outgoing`, see `OutgoingLeg`) Streamscope is the
+ * client: `write` is its request (Streamscope → upstream) and `read` the upstream's response.
+ * The page files such a connection by its leg, not by its path.
  * Timestamps `t` are milliseconds since the Unix epoch with sub-millisecond precision
  * (`performance.timeOrigin + performance.now()`), so a page can estimate its clock offset.
  */
 export type TapEvent = TapOpen | TapRequest | TapRead | TapWrite | TapClose | TapGeneration | TapDropped;
 
-/** A TCP connection was accepted (sent once per connection and run). */
+/**
+ * A connection Streamscope opened as a client, for a request of a run:
+ * - `upstream`: the request to the real model behind an `upstream/<id>` reply (one per reply,
+ *   however many lanes read it), filed under the run of the request that started it;
+ * - `inspect`: the request `/api/inspect/sse` makes to the URL it inspects.
+ * Its bytes carry no secret of the server's own: the upstream key is masked (`*`, byte for byte)
+ * for every reader, the presenter included.
+ */
+export type OutgoingLeg = 'upstream' | 'inspect';
+
+/** A TCP connection was accepted, or opened by the server (`outgoing`) (sent once per connection and run). */
 export interface TapOpen {
   type: 'open';
   conn: number;
@@ -23,6 +36,10 @@ export interface TapOpen {
   remoteAddress: string;
   remotePort: number;
   localPort: number;
+  /** Set when Streamscope opened this connection as the client (then `remoteAddress` is the upstream's). */
+  outgoing?: OutgoingLeg;
+  /** `host:port` Streamscope connected to (outgoing connections only). */
+  host?: string;
 }
 
 /** The HTTP parser finished a request head on this connection: tells which path the bytes belong to. */
@@ -33,6 +50,10 @@ export interface TapRequest {
   run: string | null;
   method: string;
   path: string;
+  /** Set when Streamscope sent this request as the client (its own request to an upstream or an inspected URL). */
+  outgoing?: OutgoingLeg;
+  /** `host:port` the request went to (outgoing requests only). */
+  host?: string;
 }
 
 /** Bytes the server read from the connection. */

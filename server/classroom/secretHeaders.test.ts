@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { SecretHeaderScanner } from './secretHeaders.ts';
+import { SecretHeaderScanner, SecretQueryScanner } from './secretHeaders.ts';
 import type { ByteRange } from '../wiretap/wireTap.ts';
 
 /** Feeds `chunks` to one scanner and returns the whole text with the found ranges as `*`. */
@@ -107,5 +107,31 @@ describe('SecretHeaderScanner', () => {
       [8, 10],
       [0, 2],
     ]);
+  });
+});
+
+describe('SecretQueryScanner', () => {
+  const mask = (text: string, pieces = 1): string => {
+    const scanner = new SecretQueryScanner();
+    const bytes = Buffer.from(text, 'latin1');
+    const size = Math.ceil(bytes.length / pieces);
+    const out: Buffer[] = [];
+    for (let at = 0; at < bytes.length; at += size) {
+      const chunk = Buffer.from(bytes.subarray(at, at + size));
+      for (const [s, e] of scanner.scan(chunk)) chunk.fill(0x2a, s, e);
+      out.push(chunk);
+    }
+    return Buffer.concat(out).toString('latin1');
+  };
+  const line = 'GET /api/inspect/sse?url=x&header=Authorization%3A%20Bearer%20sk-1&header=X-Other%3A%20plain&header=x-api-key:sk-2 HTTP/1.1\r\n';
+
+  it('masks the values of secret headers in header= parameters, byte for byte, however the line is cut', () => {
+    for (const pieces of [1, 3, line.length]) {
+      const masked = mask(line, pieces);
+      expect(masked).toHaveLength(line.length);
+      expect(masked).toBe(
+        `GET /api/inspect/sse?url=x&header=Authorization%3A${'*'.repeat('%20Bearer%20sk-1'.length)}&header=X-Other%3A%20plain&header=x-api-key:${'*'.repeat(4)} HTTP/1.1\r\n`,
+      );
+    }
   });
 });

@@ -18,6 +18,35 @@ export interface Reply {
    * settings will not say the same again, so this names this generation's words.
    */
   sample?: number;
+  /**
+   * Set for a reply of an upstream model (`model=upstream/<id>`): its tokens are not known ahead.
+   * The generation (`server/upstream/upstreamGeneration.ts`) appends each delta to `tokens` (and
+   * its time to `due`, and its text to `text`) as the upstream sends it, and says here how it went.
+   */
+  upstream?: UpstreamState;
+}
+
+/** How an upstream model's reply is going: filled in by its one generation, read by every response. */
+export interface UpstreamState {
+  /** The upstream's model id (without `upstream/`). */
+  model: string;
+  /** True once the upstream's stream ended (complete or failed). */
+  finished: boolean;
+  /** What went wrong upstream, if it did: its own status and message. */
+  error: UpstreamFailure | null;
+  /** Settles once the upstream's response head is in: rejects with the failure when there was none to relay. */
+  head: Promise<void>;
+}
+
+/** An upstream failure as the lanes name it: the upstream's status (502 when it sent none) and its message. */
+export interface UpstreamFailure {
+  status: number;
+  /** Sent before the upstream's head was in (nothing streamed yet): the answer's own status can say it. */
+  beforeHead: boolean;
+  /** The upstream's own message, or what went wrong with the connection. */
+  message: string;
+  /** The upstream's error type when it named one (`rate_limit_error`, `invalid_request_error`…). */
+  type?: string;
 }
 
 /** A short, deterministic summary sent with the final `done` message of every transport. */
@@ -34,6 +63,7 @@ export interface ReplySummary {
  * reader of a logged draw needs its summary.
  */
 export function replyFor(settings: ReplySettings, draw?: number): Reply {
+  if (settings.model !== null) return upstreamReply(settings);
   const scripted = settings.text ?? prompts.find((p) => p.id === settings.prompt)?.reply ?? '';
   if (settings.temperature === 0) {
     const tokens = tokenizeCached(scripted);
@@ -56,15 +86,40 @@ export function paced(reply: Reply, from = 0): PacedTokens {
   return new PacedTokens(end < reply.tokens.length ? reply.tokens.slice(0, end) : reply.tokens, reply.due, from);
 }
 
-/** The token index at which the simulated model fails (its `fail` setting), or null if the reply completes. */
+/**
+ * An upstream model's reply before its generation starts: no tokens yet. The generation fills it
+ * in (see `Reply.upstream`); `head` settles when it starts (a reply never generated never waits).
+ */
+function upstreamReply(settings: ReplySettings): Reply {
+  return {
+    settings,
+    text: '',
+    tokens: [],
+    due: [],
+    upstream: { model: settings.model!.slice('upstream/'.length), finished: false, error: null, head: Promise.resolve() },
+  };
+}
+
+/**
+ * The token index at which the model fails: the simulated model's `fail` setting, or where an
+ * upstream model's stream failed. Null if the reply completes.
+ */
 export function failsAt(reply: Reply): number | null {
+  if (reply.upstream) return reply.upstream.error ? reply.tokens.length : null;
   const fail = reply.settings.fail;
   return fail !== null && fail < reply.tokens.length ? fail : null;
 }
 
 /** What the model says when it fails (`fail=N`): the same words on every transport, and the same bytes each time. */
 export function failureDetail(reply: Reply): string {
+  const upstream = reply.upstream?.error;
+  if (upstream) return upstreamDetail(upstream);
   return `The model failed after ${failsAt(reply)} tokens (the fail=${reply.settings.fail} setting).`;
+}
+
+/** An upstream failure in words: named as the upstream's, with its status and its own message. */
+export function upstreamDetail(failure: UpstreamFailure): string {
+  return `Upstream error${failure.status ? ` ${failure.status}` : ''}: ${failure.message}`;
 }
 
 export function summarize(reply: Reply): ReplySummary {

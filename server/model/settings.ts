@@ -21,9 +21,18 @@ export interface ReplySettings extends Pacing {
   temperature: number;
   /** The `seed` when the request gave one: it seeds the sampling too; `null`: sampled at random. */
   sampleSeed: number | null;
+  /**
+   * `upstream/<id>`: the tokens come from that model of the configured upstream (a real model,
+   * `STREAMSCOPE_UPSTREAM_URL`), not the simulated one; `null` (or `streamscope`): the simulated model.
+   * Whether the upstream has the model is checked when the reply opens (`server/upstream/`).
+   */
+  model: string | null;
 }
 
-const known = ['prompt', 'text', 'tps', 'ttft', 'jitter', 'seed', 'run', 'fail', 'temperature'] as const;
+const known = ['prompt', 'text', 'tps', 'ttft', 'jitter', 'seed', 'run', 'fail', 'temperature', 'model'] as const;
+
+/** What `model` may be: `upstream/` and an upstream's model id (printable ASCII, no spaces). */
+export const upstreamModelPattern = /^upstream\/[\x21-\x7e]{1,200}$/;
 
 /**
  * Reads and checks reply settings from a query string or a JSON object. Every value out of
@@ -55,6 +64,14 @@ export function parseSettings(input: Record<string, unknown>, alsoAllowed: reado
   if (run !== null && !runPattern.test(run)) {
     throw new Problem(400, `Parameter "run" must be ${runRule}.`, 'run');
   }
+  const model = optionalString(input, 'model');
+  if (model !== null && model !== 'streamscope' && !upstreamModelPattern.test(model)) {
+    throw new Problem(
+      400,
+      `Parameter "model" must be "streamscope" (the simulated model, the default) or "upstream/<id>" (a model of the configured upstream; GET /v1/models lists them); got ${JSON.stringify(model)}.`,
+      'model',
+    );
+  }
   return {
     prompt: prompt ?? replyDefaults.prompt,
     text,
@@ -66,6 +83,7 @@ export function parseSettings(input: Record<string, unknown>, alsoAllowed: reado
     fail: wholeNumber(input, 'fail', replyBounds.fail),
     temperature: number(input, 'temperature', temperatureBounds, temperatureBounds.default),
     sampleSeed: given(input.seed) ? integer(input, 'seed', replyDefaults.seed) : null,
+    model: model === 'streamscope' ? null : model,
   };
 }
 
@@ -79,6 +97,7 @@ export function settingsQuery(settings: ReplySettings): string {
   }
   if (settings.fail !== null) query.set('fail', String(settings.fail));
   if (settings.temperature !== temperatureBounds.default) query.set('temperature', String(settings.temperature));
+  if (settings.model !== null) query.set('model', settings.model);
   if (settings.run !== null) query.set('run', settings.run);
   return query.toString();
 }

@@ -15,6 +15,14 @@ export type ReplyKind = 'sse' | 'http' | 'ws' | 'openai' | 'anthropic' | 'cached
  * generation with the same id replaces the older log under that id (it holds the same tokens).
  */
 export function replyId(kind: ReplyKind, reply: Reply, route = ''): string {
+  // An upstream model's reply is one request to the upstream, whichever lanes read it: its id
+  // names only what the upstream is asked (model, message) and the run, so every lane of a run
+  // reads one log, whatever pacing each lane sends (the upstream sets its own pace).
+  if (reply.upstream) {
+    const { model, text, prompt, run } = reply.settings;
+    const asked = JSON.stringify([model, text ?? `prompt:${prompt}`, run]);
+    return `upstream-${createHash('sha256').update(asked).digest('base64url').slice(0, 16)}`;
+  }
   const hash = createHash('sha256')
     .update(`${route}?${settingsQuery(reply.settings)}`)
     .digest('base64url')
@@ -37,6 +45,38 @@ export interface ReplyReading {
 }
 
 /**
+ * One generation's tokens, as its source emits them: the simulated model's paced tokens, or an
+ * upstream model's deltas as they arrive. `return()` stops it at once and leaves nothing behind
+ * (the pacing timer, the upstream request). `position`: index of the next token.
+ */
+export interface Generation extends AsyncIterator<{ text: string }> {
+  readonly position: number;
+  return(): Promise<IteratorResult<{ text: string }>>;
+}
+
+/** Who asked for a generation: the run and client address its upstream connection is tapped under. */
+export interface GenerationCause {
+  remoteAddress?: string;
+}
+
+/**
+ * Where generations come from. The default is the simulated model; the app adds the upstream
+ * (`server/upstream/`) for replies of `upstream/<id>` models.
+ */
+export interface GenerationSource {
+  /** Refuses a reply this source cannot generate (an unknown upstream model): a Problem that names the parameter. */
+  check(reply: Reply): Promise<void>;
+  /** The reply's tokens from `from` on. */
+  generate(reply: Reply, from: number, cause: GenerationCause): Generation;
+}
+
+/** The simulated model, paced by the settings. */
+export const simulatedSource: GenerationSource = {
+  check: () => Promise.resolve(),
+  generate: (reply, from) => paced(reply, from),
+};
+
+/**
  * Generations and their readers. A response opens a reading; the rule for generations:
  * - a response from token 0 starts a new generation into a new log;
  * - a resume (from > 0) reads the log of its id from its offset if that log holds the offset (or
@@ -54,30 +94,75 @@ export class Replies {
   /** The reply each log's generation says, so a continuation says the same words (a sampled reply would not). */
   readonly #replies = new WeakMap<ReplyLogEntry, Reply>();
 
-  constructor(log: ReplyLog = new MemoryReplyLog()) {
+  readonly #source: GenerationSource;
+
+  constructor(log: ReplyLog = new MemoryReplyLog(), source: GenerationSource = simulatedSource) {
     this.log = log;
+    this.#source = source;
   }
 
   /**
    * A reading of `reply` from token `from`. `draw` is the sampled reply a resume names (its
    * `Last-Event-ID`); absent, the reply is the one the settings say. `route`: the path that asked.
    */
-  async open(kind: ReplyKind, reply: Reply, { from = 0, draw, route }: { from?: number; draw?: number; route?: string } = {}): Promise<ReplyReading> {
+  async open(
+    kind: ReplyKind,
+    reply: Reply,
+    { from = 0, draw, route, cause = {} }: { from?: number; draw?: number; route?: string; cause?: GenerationCause } = {},
+  ): Promise<ReplyReading> {
+    await this.#source.check(reply);
+    if (!reply.upstream || from > 0) return this.#open(kind, reply, { from, draw, route, cause });
+    // Lanes of one run ask at once: one at a time per reply, so the second joins the first's log.
+    const id = replyId(kind, reply, route);
+    const previous = this.#opening.get(id);
+    let opened!: () => void;
+    const mine = new Promise<void>((resolve) => (opened = resolve));
+    const chain = (previous ?? Promise.resolve()).then(() => mine);
+    this.#opening.set(id, chain);
+    await previous;
+    try {
+      return await this.#open(kind, reply, { from, draw, route, cause });
+    } finally {
+      opened();
+      if (this.#opening.get(id) === chain) this.#opening.delete(id);
+    }
+  }
+
+  /** Upstream replies being opened, by id (see `open`). */
+  readonly #opening = new Map<string, Promise<void>>();
+
+  async #open(
+    kind: ReplyKind,
+    reply: Reply,
+    { from, draw, route, cause }: { from: number; draw?: number; route?: string; cause: GenerationCause },
+  ): Promise<ReplyReading> {
     let seam: string | undefined;
+    if (reply.upstream && from === 0) {
+      // Every lane of a run reads the one upstream request: join its log while it is generating or held.
+      const id = replyId(kind, reply, route);
+      const held = await this.log.get(id);
+      const known = held && this.#replies.get(held);
+      // Without a run (curl), a finished reply is not replayed: the same question gets a new answer.
+      const joinable = held?.state === 'generating' || (held?.state !== 'stopped' && reply.settings.run !== null);
+      if (held && known && held.start === 0 && joinable) return { id, reader: held.read(0), reply: known };
+    }
     if (from > 0) {
       const named = draw === undefined ? reply : replyFor(reply.settings, draw);
       const id = replyId(kind, named, route);
       const held = await this.log.get(id);
-      const known = held && (this.#replies.get(held) ?? (named.sample === undefined ? named : undefined));
-      if (held && held.start <= from && (held.state !== 'stopped' || (held.end >= from && known))) {
+      const known = held && (this.#replies.get(held) ?? (named.sample === undefined && !named.upstream ? named : undefined));
+      // An upstream reply cannot be continued (a new request says other words): only a held log is read on.
+      if (held && held.start <= from && (held.state !== 'stopped' || (held.end >= from && known && !known.upstream))) {
         const reader = held.read(from);
         if (held.state === 'stopped' && known) {
           held.resume();
-          this.#generate(held, known, held.end);
+          this.#generate(held, known, held.end, cause);
         }
         return { id, reader, reply: known || named };
       }
-      if (named.sample !== undefined) {
+      if (named.upstream) {
+        seam = `Reply ${id} is not in this server's log (${this.log.where}), and a real model cannot say the same reply again: a new upstream request continues from token ${from}.`;
+      } else if (named.sample !== undefined) {
         const where = held
           ? `stopped before token ${from} in this server's log (${this.log.where}), generated elsewhere`
           : `not in this server's log (${this.log.where})`;
@@ -89,7 +174,7 @@ export class Replies {
     this.#replies.set(log, reply);
     // The reader first, so the generation never sees a log without one.
     const reader = log.read(from);
-    this.#generate(log, reply, from);
+    this.#generate(log, reply, from, cause);
     return seam === undefined ? { id, reader, reply } : { id, reader, reply, seam };
   }
 
@@ -98,19 +183,22 @@ export class Replies {
    * or (on an own log) the last reader leaves: then the pacing timer stops at once and the log
    * says `stopped`. A log whose store broke stops it too.
    */
-  #generate(log: ReplyLogEntry, reply: Reply, from: number): void {
-    const tokens = paced(reply, from);
+  #generate(log: ReplyLogEntry, reply: Reply, from: number, cause: GenerationCause): void {
+    const tokens = this.#source.generate(reply, from, cause);
     const off = this.log.shared ? () => {} : log.onReadersGone(() => void tokens.return());
     void (async () => {
-      for await (const token of tokens) {
+      for (let next = await tokens.next(); !next.done; next = await tokens.next()) {
         if (log.broken) break;
-        log.append(token.text);
+        log.append(next.value.text);
       }
       off();
       if (log.broken) return void tokens.return();
       const end = tokens.position;
       const fail = failsAt(reply);
-      log.finish(end >= reply.tokens.length ? 'done' : fail !== null && end >= fail ? 'failed' : 'stopped');
+      // An upstream reply's tokens are known only as they come: its own state says how it ended.
+      const upstream = reply.upstream;
+      if (upstream) log.finish(upstream.error ? 'failed' : upstream.finished ? 'done' : 'stopped');
+      else log.finish(end >= reply.tokens.length ? 'done' : fail !== null && end >= fail ? 'failed' : 'stopped');
     })();
   }
 }

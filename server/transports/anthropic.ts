@@ -1,10 +1,10 @@
 import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
 import { Problem, sendProblem, toProblem } from '../problem.ts';
-import { failsAt, replyFor } from '../model/reply.ts';
+import { failsAt, failureDetail, replyFor } from '../model/reply.ts';
 import { tokenize } from '../model/tokenize.ts';
 import { contentText, parseChatRequest } from './chatRequest.ts';
 import { EventStream, sseEvent } from '../sse/eventStream.ts';
-import { endedBy, pacedResponse, type TransportContext } from './transport.ts';
+import { endedBy, failureProblem, pacedResponse, type TransportContext } from './transport.ts';
 
 /** Body fields of the Anthropic API that Streamscope accepts; only `max_tokens` and `system` are read (`temperature` is a setting). */
 const acceptedFields = ['max_tokens', 'system', 'top_p', 'top_k', 'stop_sequences', 'metadata', 'tools', 'tool_choice', 'thinking', 'service_tier'];
@@ -42,33 +42,33 @@ function anthropicTransport(ctx: TransportContext): RequestHandler {
     const request = parseChatRequest(req, acceptedFields);
     const maxTokens = parseMaxTokens(request.fields.max_tokens);
     const inputTokens = request.promptTokens + tokenize(contentText(request.fields.system, 'system')).length;
-    const reply = replyFor(request.settings);
-    // Like the real API, max_tokens cuts the reply short and says so in stop_reason.
-    const outputTokens = Math.min(reply.tokens.length, maxTokens);
-    // The simulated model fails before max_tokens is reached (the `fail` setting).
-    const failed = failsAt(reply) !== null && failsAt(reply)! < outputTokens;
-    const stopReason = outputTokens < reply.tokens.length ? 'max_tokens' : 'end_turn';
-    const { reader: tokens, id: replyId } = await pacedResponse(ctx, req, res, reply, 'anthropic');
+    const { reader: tokens, id: replyId, reply } = await pacedResponse(ctx, req, res, replyFor(request.settings), 'anthropic');
+    // Like the real API, max_tokens cuts the reply short and says so in stop_reason. An upstream
+    // model's reply is counted as it comes, so these are asked when they are needed.
+    const outputTokens = (): number => Math.min(reply.tokens.length, maxTokens);
+    // The model fails before max_tokens is reached (the simulated `fail` setting, or the upstream's failure).
+    const failed = (): boolean => failsAt(reply) !== null && failsAt(reply)! < outputTokens() + (reply.upstream ? 1 : 0);
+    const stopReason = (): string => (outputTokens() < reply.tokens.length ? 'max_tokens' : 'end_turn');
     // The message's id names its reply (same settings, same id, same bytes), so `/api/replies/:id` finds it.
     const message = { id: `msg_${replyId}`, type: 'message', role: 'assistant', model: request.model };
 
     if (!request.stream) {
       const texts: string[] = [];
       for await (const token of tokens) {
-        if (texts.push(token.text) === outputTokens) {
-          if (outputTokens < reply.tokens.length) endedBy(res, 'max tokens');
+        if (texts.push(token.text) === maxTokens) {
+          if (maxTokens < reply.tokens.length || !reply.upstream?.finished) endedBy(res, 'max tokens');
           break;
         }
       }
       if (res.destroyed) return;
       // Nothing is sent yet: the status can still say it, as Anthropic's 529 overloaded_error.
-      if (failed) throw new Problem(529, 'Overloaded');
+      if (failed()) throw reply.upstream ? failureProblem(reply) : new Problem(529, 'Overloaded');
       res.set('Cache-Control', 'no-store').json({
         ...message,
         content: [{ type: 'text', text: texts.join('') }],
-        stop_reason: stopReason,
+        stop_reason: stopReason(),
         stop_sequence: null,
-        usage: { input_tokens: inputTokens, output_tokens: outputTokens },
+        usage: { input_tokens: inputTokens, output_tokens: outputTokens() },
       });
       return;
     }
@@ -84,13 +84,20 @@ function anthropicTransport(ctx: TransportContext): RequestHandler {
     let sent = 0;
     for await (const token of tokens) {
       await stream.send(event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: token.text } }));
-      if (++sent === outputTokens) {
-        if (outputTokens < reply.tokens.length) endedBy(res, 'max tokens');
+      if (++sent === maxTokens) {
+        if (maxTokens < reply.tokens.length || !reply.upstream?.finished) endedBy(res, 'max tokens');
         break;
       }
     }
     if (res.destroyed) return;
-    if (failed) {
+    if (failed()) {
+      const upstream = reply.upstream?.error;
+      if (upstream) {
+        // The upstream's own failure, named as the upstream's, in Anthropic's error event.
+        await stream.send(event('error', { error: { type: upstream.type ?? 'api_error', message: failureDetail(reply) } }));
+        stream.end();
+        return;
+      }
       // After the 200, Anthropic reports a failure as an `error` event and ends the stream; its SDK
       // throws an APIError when it reads one. https://docs.anthropic.com/en/api/messages-streaming#error-events
       await stream.send(event('error', { error: { type: 'overloaded_error', message: 'Overloaded' } }));
@@ -98,7 +105,7 @@ function anthropicTransport(ctx: TransportContext): RequestHandler {
       return;
     }
     await stream.send(event('content_block_stop', { index: 0 }));
-    await stream.send(event('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } }));
+    await stream.send(event('message_delta', { delta: { stop_reason: stopReason(), stop_sequence: null }, usage: { output_tokens: outputTokens() } }));
     await stream.send(event('message_stop', {}));
     stream.end();
   };

@@ -1,8 +1,7 @@
 import type { RequestHandler } from 'express';
 import { parseSettings } from '../model/settings.ts';
-import { Problem } from '../problem.ts';
-import { failsAt, failureDetail, replyFor, summarize } from '../model/reply.ts';
-import { pacedResponse, type TransportContext } from './transport.ts';
+import { failsAt, replyFor, summarize } from '../model/reply.ts';
+import { failureProblem, pacedResponse, type TransportContext } from './transport.ts';
 
 /**
  * `GET /api/stream/http`: the same reply after the same simulated time, but buffered: nothing
@@ -10,14 +9,15 @@ import { pacedResponse, type TransportContext } from './transport.ts';
  */
 export function bufferedTransport(ctx: TransportContext): RequestHandler {
   return async (req, res) => {
-    const reply = replyFor(parseSettings(req.query));
-    const tokens = (await pacedResponse(ctx, req, res, reply, 'http')).reader;
+    const reading = await pacedResponse(ctx, req, res, replyFor(parseSettings(req.query)), 'http');
+    // The reply the log holds (an upstream model's fills in as it streams).
+    const { reader: tokens, reply } = reading;
 
     const texts: string[] = [];
     for await (const token of tokens) texts.push(token.text);
     if (res.destroyed) return;
     // Nothing has been sent: a failure still gets a status line of its own.
-    if (failsAt(reply) !== null) throw new Problem(500, failureDetail(reply));
+    if (failsAt(reply) !== null) throw failureProblem(reply);
 
     const { characters, plannedMs } = summarize(reply);
     const body = Buffer.from(JSON.stringify({ text: texts.join(''), tokens: texts, characters, plannedMs }));

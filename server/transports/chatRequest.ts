@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { Problem } from '../problem.ts';
 import { prompts } from '../model/prompts.ts';
-import { parseSettings, type ReplySettings } from '../model/settings.ts';
+import { parseSettings, upstreamModelPattern, type ReplySettings } from '../model/settings.ts';
 import { tokenize } from '../model/tokenize.ts';
 
 /**
@@ -43,8 +43,13 @@ export function parseChatRequest(req: Request, accepted: readonly string[]): Cha
   }
   const model = fields.model;
   if (typeof model !== 'string') throw new Problem(400, `Field "model" is required: one of ${models.join(', ')}.`, 'model');
-  if (!(models as readonly string[]).includes(model))
-    throw new Problem(404, `Unknown model "${model}". GET /v1/models lists them: ${models.join(', ')}.`, 'model');
+  const upstream = upstreamModelPattern.test(model);
+  if (!(models as readonly string[]).includes(model) && !upstream)
+    throw new Problem(
+      404,
+      `Unknown model "${model}". GET /v1/models lists them: ${models.join(', ')} (and upstream/<id> when an upstream is configured).`,
+      'model',
+    );
   if (fields.stream !== undefined && typeof fields.stream !== 'boolean') throw new Problem(400, 'Field "stream" must be true or false.', 'stream');
   const messages = parseMessages(fields.messages);
   const last = messages.findLast((m) => m.role === 'user')?.content ?? '';
@@ -52,7 +57,14 @@ export function parseChatRequest(req: Request, accepted: readonly string[]): Cha
   const query = req.query as Record<string, unknown>;
   const fromBody = Object.fromEntries(settingFields.filter((k) => fields[k] !== undefined).map((k) => [k, fields[k]]));
   const input: Record<string, unknown> = { ...query, ...fromBody };
-  if (model === 'echo') {
+  if (upstream) {
+    // A real model answers the conversation's last user message (or the scripted prompt's question).
+    input.model = model;
+    if (input.prompt === undefined) {
+      if (last === '') throw new Problem(400, `Model "${model}" needs a user message with some text.`, 'messages');
+      input.text = last;
+    }
+  } else if (model === 'echo') {
     if (input.prompt !== undefined) throw new Problem(400, 'Model "echo" repeats the last user message; it takes no "prompt".', 'prompt');
     if (last === '') throw new Problem(400, 'Model "echo" needs a user message with some text to repeat.', 'messages');
     input.text = last;

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { StreamLimiter } from './streamLimiter.ts';
-import { failsAt, type Reply } from '../model/reply.ts';
+import { failsAt, failureDetail, upstreamDetail, type Reply, type UpstreamFailure } from '../model/reply.ts';
+import { Problem } from '../problem.ts';
 import type { Replies, ReplyKind, ReplyReading } from '../replies/replies.ts';
 import type { GenerationEnd, GenerationReport } from '../../shared/tap.ts';
 import { replyHeader } from '../../shared/replyHeader.ts';
@@ -54,10 +55,51 @@ export async function pacedResponse(
     ctx.report?.(req.socket, runsOn ? { ...report, runsOn } : report);
   });
   // The client may leave while a shared log is asked: then the reader leaves as soon as it exists.
-  reading = await repliesFor(ctx, req).open(kind, reply, { from, draw, route: routeOf(req) });
+  reading = await repliesFor(ctx, req).open(kind, reply, { from, draw, route: routeOf(req), cause: { remoteAddress: req.socket.remoteAddress } });
   if (res.destroyed) void reading.reader.return();
   else if (!res.headersSent) res.setHeader(replyHeader, reading.id);
+  // An upstream model: no head of ours before the upstream's, so its failure can be our status.
+  if (reading.reply.upstream) await upstreamHead(reading);
   return reading;
+}
+
+/**
+ * Waits for an upstream reply's head. When the upstream failed before it (401, 404, 429, 5xx, a
+ * body that is not SSE, no connection), this response has sent nothing yet either: it answers
+ * with the upstream's own status and message as problem+json (the reader leaves).
+ */
+async function upstreamHead(reading: ReplyReading): Promise<void> {
+  try {
+    await reading.reply.upstream!.head;
+  } catch {
+    void reading.reader.return();
+    throw failureProblem(reading.reply);
+  }
+}
+
+/**
+ * The problem+json for a reply that failed before anything was sent: an upstream's own status and
+ * message, named as the upstream's; the simulated model's failure is a 500.
+ */
+export function failureProblem(reply: Reply): Problem {
+  const upstream = reply.upstream?.error;
+  if (upstream) return new UpstreamProblem(upstream);
+  return new Problem(500, failureDetail(reply));
+}
+
+/** An upstream's failure as problem+json: its status (502 when it sent none), and an `upstream` member with its own message. */
+export class UpstreamProblem extends Problem {
+  readonly failure: UpstreamFailure;
+
+  constructor(failure: UpstreamFailure) {
+    super(failure.status >= 400 && failure.status <= 599 ? failure.status : 502, upstreamDetail(failure));
+    this.failure = failure;
+  }
+
+  override toJSON(openai = false): Record<string, unknown> {
+    const upstream = { status: this.failure.status, message: this.failure.message, ...(this.failure.type ? { type: this.failure.type } : {}) };
+    return { ...super.toJSON(openai), title: `Upstream error: ${this.title}`, upstream };
+  }
 }
 
 /** The path a request asked for, without its query (Express keeps the whole one in `originalUrl`). */
@@ -89,7 +131,16 @@ export function endedBy(res: object, reason: GenerationEnd): void {
  */
 export function generationReport(reply: Reply, from: number, position: number, known?: GenerationEnd): GenerationReport {
   const of = reply.tokens.length;
-  const reason = position >= of ? 'complete' : position === failsAt(reply) ? 'failed' : (known ?? 'client closed');
+  const fail = failsAt(reply);
+  // An upstream reply still streaming has no end yet: whoever left, left early.
+  const unfinished = reply.upstream !== undefined && !reply.upstream.finished;
+  const reason = unfinished
+    ? (known ?? 'client closed')
+    : fail !== null && position === fail
+      ? 'failed'
+      : position >= of
+        ? 'complete'
+        : (known ?? 'client closed');
   return { from, generated: Math.max(0, position - from), of, reason };
 }
 

@@ -120,14 +120,17 @@ function session(ws: WebSocket, req: IncomingMessage, ctx: TransportContext): vo
     if (fields?.type !== 'start') return fail(closeCodes.policyViolation, 'Expected a message {"type":"start", …settings}.');
     if (stop) return fail(closeCodes.policyViolation, 'A reply is already streaming on this connection; send "start" once.');
     try {
-      const reply = replyFor(parseSettings(fields, ['type']));
+      let reply = replyFor(parseSettings(fields, ['type']));
       release = ctx.limiter.acquire(req.socket.remoteAddress);
       let tokens: LogReader | undefined;
       stop = () => void tokens?.return();
       report = () => ctx.report?.(req.socket, generationReport(reply, 0, tokens?.position ?? 0, stoppedBy));
       void (async () => {
         // The 101 went out before the settings came: this reply's id travels in no header.
-        tokens = (await repliesFor(ctx, req).open('ws', reply, { route: routeOf(req) })).reader;
+        const reading = await repliesFor(ctx, req).open('ws', reply, { route: routeOf(req), cause: { remoteAddress: req.socket.remoteAddress } });
+        tokens = reading.reader;
+        // The reply the log holds: an upstream model's fills in as it streams (and says how it failed).
+        reply = reading.reply;
         if (ws.readyState !== ws.OPEN) return void tokens.return();
         for await (const token of tokens) {
           await sendAndDrain(ws, { type: 'token', index: token.index, text: token.text });
@@ -142,8 +145,10 @@ function session(ws: WebSocket, req: IncomingMessage, ctx: TransportContext): vo
         send(ws, { type: 'done', ...summarize(reply) });
         ws.close(closeCodes.normal, 'done');
       })().catch((error: unknown) => {
-        // The reply log's store went away: say so, as a failed model would.
         if (ws.readyState !== ws.OPEN) return;
+        // A model the upstream does not have: the settings were wrong, as a bad parameter is.
+        if (error instanceof Problem) return fail(closeCodes.policyViolation, error.detail);
+        // The reply log's store went away: say so, as a failed model would.
         const detail = error instanceof Error ? error.message : String(error);
         send(ws, { type: 'error', code: closeCodes.internalError, detail });
         ws.close(closeCodes.internalError, closeReason(detail));

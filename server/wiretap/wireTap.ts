@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { tapPath, type GenerationReport, type TapEvent } from '../../shared/tap.ts';
+import { tapPath, type GenerationReport, type OutgoingLeg, type TapEvent } from '../../shared/tap.ts';
 import { runPattern } from '../../shared/replySettings.ts';
 
 /** Who is listening, and for which run (`null`: every connection). */
@@ -17,13 +17,8 @@ export interface TapListener {
   masked?: boolean;
 }
 
-/** A range of bytes `[start, end)` within one chunk. */
-export type ByteRange = readonly [start: number, end: number];
-
-/** Finds secret bytes in one direction of one connection; sees every chunk, in order. */
-export interface SecretFinder {
-  scan(chunk: Uint8Array): ByteRange[];
-}
+export type { ByteRange, SecretFinder } from '../../shared/secretHeaders.ts';
+import type { ByteRange, SecretFinder } from '../../shared/secretHeaders.ts';
 
 export interface WireTapOptions {
   /**
@@ -62,6 +57,34 @@ interface Connection {
   announced: Set<string | null>;
   /** Secret finders per direction (only with the tap's `secrets` option). */
   finders: { read: SecretFinder; write: SecretFinder } | null;
+  /** Set on a connection the server opened (Streamscope as the client): which leg it is. */
+  outgoing?: OutgoingLeg;
+  /** The address of the client whose request caused an outgoing connection (whose tap may show it). */
+  owner?: string;
+  /** Finds bytes no listener may see (the upstream key), per direction: masked at once, for everyone. */
+  conceal?: Concealed;
+}
+
+/** Finders of the server's own secrets on an outgoing connection, per direction. */
+export interface Concealed {
+  read?: SecretFinder;
+  write?: SecretFinder;
+}
+
+/** A connection the server opens, as the tap files it. */
+export interface OutgoingConnection {
+  leg: OutgoingLeg;
+  /** The run of the request that caused it. */
+  run: string | null;
+  /** The client address of that request: a classroom tap shows the connection to that client (and the presenter). */
+  owner: string;
+  method: string;
+  /** The request target Streamscope asks for (path and query). */
+  path: string;
+  /** `host:port` Streamscope connects to. */
+  host: string;
+  /** Masks the server's own secrets in its bytes, for every listener (presenter included). */
+  conceal?: Concealed;
 }
 
 /** A request head larger than this cannot be parsed anyway (the server's maxHeaderSize is smaller). */
@@ -112,12 +135,51 @@ export class WireTap {
     const internal = socket as unknown as { _writeGeneric(writev: boolean, data: unknown, encoding: BufferEncoding, cb: unknown): unknown };
     const writeGeneric = internal._writeGeneric;
     internal._writeGeneric = (writev, data, encoding, cb) => {
-      if (!connection.skip) {
+      // A socket still connecting queues the write and calls this again once connected: record it then.
+      if (!connection.skip && !(socket as { connecting?: boolean }).connecting) {
         const buffers = writev ? (data as unknown[]).map(toBuffer) : [toBuffer({ chunk: data, encoding })];
         this.#record(connection, { type: 'write', t: now(), bytes: Buffer.concat(buffers), parts: buffers.map((b) => b.length) });
       }
       return writeGeneric.call(socket, writev, data, encoding, cb);
     };
+  }
+
+  /**
+   * Starts recording a connection the server opened: the upstream leg of an upstream model's reply,
+   * or an inspected URL. The same events as an accepted connection's, marked `outgoing` with its leg;
+   * here `write` is what Streamscope sent (the request) and `read` what it got (the response). It is
+   * filed under the run of the request that caused it, and shown to that request's client.
+   * Call it from the client request's `'socket'` event, before anything is written.
+   */
+  attachOutgoing(socket: Socket, info: OutgoingConnection): void {
+    this.attach(socket);
+    const connection = this.#connections.get(socket)!;
+    connection.outgoing = info.leg;
+    connection.owner = info.owner;
+    connection.conceal = info.conceal;
+    connection.run = info.run;
+    connection.lastRun = info.run;
+    const announce = (): void => {
+      connection.t = now();
+      connection.remoteAddress = socket.remoteAddress ?? '';
+      connection.remotePort = socket.remotePort ?? 0;
+      connection.localPort = socket.localPort ?? 0;
+      const base = { conn: connection.id, run: info.run, outgoing: info.leg };
+      connection.announced.add(info.run);
+      this.#emit(connection, info.run, () => ({
+        type: 'open',
+        ...base,
+        t: connection.t,
+        remoteAddress: connection.remoteAddress,
+        remotePort: connection.remotePort,
+        localPort: connection.localPort,
+        host: info.host,
+      }));
+      this.#emit(connection, info.run, () => ({ type: 'request', ...base, t: now(), method: info.method, path: info.path, host: info.host }));
+    };
+    // Writes wait for the connection: the request is announced as the socket connects.
+    if ((socket as { connecting?: boolean }).connecting) socket.prependOnceListener('connect', announce);
+    else announce();
   }
 
   /**
@@ -181,6 +243,12 @@ export class WireTap {
   }
 
   #record(connection: Connection, record: SocketRecord): void {
+    // The server's own secrets never leave the tap unmasked, whoever listens.
+    const concealer = record.type === 'close' ? undefined : connection.conceal?.[record.type];
+    if (concealer && record.bytes) {
+      const hidden = concealer.scan(record.bytes);
+      if (hidden.length > 0) record.bytes = maskRanges(record.bytes, hidden);
+    }
     // Every chunk, delivered or not: a secret field may start in a chunk nobody listened to.
     if (connection.finders && record.bytes) {
       const ranges = connection.finders[record.type === 'read' ? 'read' : 'write'].scan(record.bytes);
@@ -220,7 +288,7 @@ export class WireTap {
     const json: [plain?: string, masked?: string] = [];
     for (const listener of this.#listeners) {
       if (listener.run !== null && listener.run !== run) continue;
-      if (listener.accepts && !listener.accepts(connection.remoteAddress)) continue;
+      if (listener.accepts && !listener.accepts(connection.owner ?? connection.remoteAddress)) continue;
       const variant = differs && listener.masked ? 1 : 0;
       json[variant] ??= JSON.stringify(make(variant === 1));
       listener.send(json[variant]);

@@ -217,7 +217,7 @@ describe('a HAR downloaded from a run', () => {
       await expect.poll(() => laneOf(id).locator('.bubble').getAttribute('data-status'), { timeout: 20_000 }).toBe('done');
     const button = page.getByRole('button', { name: 'Download HAR' });
     await expect.poll(() => button.isEnabled(), { timeout: 10_000 }).toBe(true);
-    const secrets = page.getByRole('checkbox', { name: 'include secrets in HAR' });
+    const secrets = page.getByRole('checkbox', { name: 'include secrets in exports' });
     expect(await secrets.isChecked()).toBe(false);
     // Both are reached with Tab, right after Export.
     await page.getByRole('button', { name: 'Export' }).focus();

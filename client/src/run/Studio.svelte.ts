@@ -56,6 +56,12 @@ export class Studio {
   focus = $state.raw<Focus | null>(null);
   /** Show every view even where a step focuses on one (key V). */
   showAll = $state(false);
+  /** The upstream's models (`upstream/<id>`), when the server has an upstream (`GET /v1/models`). */
+  models = $state<string[]>([]);
+  /** Whether the server has an upstream at all: without one the model picker is not shown. */
+  hasUpstream = $state(false);
+  /** Why there are no upstream models (it did not answer), for the model picker's note. */
+  modelsNote = $state<string | null>(null);
   #abort: AbortController | null = null;
 
   constructor(query: URLSearchParams) {
@@ -76,6 +82,42 @@ export class Studio {
     } catch {
       this.error = 'The server did not answer /api/prompts. Is `npm start` running?';
     }
+  }
+
+  /** Asks the server which upstream models it has; never fails the page (the picker says why there are none). */
+  async loadModels(): Promise<void> {
+    try {
+      const body = (await (await fetch('/v1/models')).json()) as { data: { id: string }[]; upstream?: { url: string; error?: string } };
+      this.models = body.data.map((m) => m.id).filter((id) => id.startsWith('upstream/'));
+      this.hasUpstream = body.upstream !== undefined;
+      this.modelsNote = body.upstream?.error
+        ? `No upstream model to pick: ${body.upstream.error}`
+        : body.upstream && this.models.length === 0
+          ? 'The upstream lists no models.'
+          : null;
+    } catch {
+      this.models = [];
+      this.modelsNote = null;
+    }
+  }
+
+  /**
+   * Picks the model that says the reply: `upstream/<id>` (a real model: the upstream leg's lane
+   * shows beside the others) or the simulated one (`''`).
+   */
+  setModel(model: string): void {
+    if (model) this.settings.model = model;
+    else delete this.settings.model;
+    const has = this.visible.includes('upstream');
+    // First: the hop from the model to Streamscope, then the hops from Streamscope to the page.
+    if (model && !has) this.visible = ['upstream', ...this.visible];
+    if (!model && has) this.visible = this.visible.filter((l) => l !== 'upstream');
+  }
+
+  /** Inspects the panel's URL: a run of the two inspect lanes (the page's leg, and Streamscope's to the URL). */
+  inspect(): Promise<void> {
+    this.visible = ['inspect', 'inspect-leg'];
+    return this.start();
   }
 
   /** The page URL for the current state (`start=1` makes it start on load). */

@@ -6,6 +6,7 @@ import { openaiClient } from '../transports/openai.ts';
 import { anthropicClient } from '../transports/anthropic.ts';
 import { chatHttpClient, chatWebSocketClient, stopSseClient, stopWebSocketClient } from '../transports/duplex.ts';
 import { fetchSseClient } from '../transports/fetchSse.ts';
+import type { OutgoingLeg } from '../../../shared/tap.ts';
 
 export type LaneId =
   | 'sse'
@@ -30,7 +31,10 @@ export type LaneId =
   | 'auth-sse'
   | 'cached-http'
   | 'cut-fetch'
-  | 'resume-fetch';
+  | 'resume-fetch'
+  | 'upstream'
+  | 'inspect'
+  | 'inspect-leg';
 
 export interface LaneSpec {
   id: LaneId;
@@ -40,9 +44,17 @@ export interface LaneSpec {
   /** The request path that marks this lane's connections in the tap. */
   path: string;
   client: LaneClient;
-  /** Shown only with its lab (not among the default lanes' toggles). */
-  lab?: 'lb' | 'faults' | 'http' | 'duplex';
+  /** Shown only with its lab (not among the default lanes' toggles); `upstream` and `inspect` with their panel or model. */
+  lab?: 'lb' | 'faults' | 'http' | 'duplex' | 'upstream' | 'inspect';
+  /**
+   * The lane of connections Streamscope opens itself, as the client (the tap marks them with this
+   * leg): the request it sent and the raw response it got. Such a lane has no page code of its own.
+   */
+  outgoing?: OutgoingLeg;
 }
+
+/** A lane with no code in the page: it shows what the server did as a client (its `outgoing` leg). */
+const serverSide: LaneClient = () => Promise.resolve();
 
 export const laneSpecs: readonly LaneSpec[] = [
   { id: 'sse', title: 'Server-Sent Events', how: 'EventSource · GET /api/stream/sse', path: '/api/stream/sse', client: sseClient() },
@@ -195,12 +207,46 @@ export const laneSpecs: readonly LaneSpec[] = [
     client: fetchSseClient('/api/labs/faults/resume/sse', { resume: true, extra: { drop: '15' } }),
     lab: 'faults',
   },
+  // A real model behind Streamscope: the hop from Streamscope to the upstream, beside the hops to the browser.
+  {
+    id: 'upstream',
+    title: 'Upstream leg (Streamscope → model)',
+    how: 'Streamscope as the client · one POST per reply, read by every lane',
+    path: 'outgoing:upstream',
+    client: serverSide,
+    lab: 'upstream',
+    outgoing: 'upstream',
+  },
+  // Any SSE endpoint: the page's request to Streamscope, and Streamscope's to the URL.
+  {
+    id: 'inspect',
+    title: 'Inspected stream (to the page)',
+    how: 'fetch + SSE parser · GET /api/inspect/sse',
+    path: '/api/inspect/sse',
+    // Loaded when used: the target is page state (runes), and the lesson validator reads these specs at build time.
+    client: async (...args) => (await import('../transports/inspect.ts')).inspectLane(...args),
+    lab: 'inspect',
+  },
+  {
+    id: 'inspect-leg',
+    title: 'Inspected URL (Streamscope → server)',
+    how: 'Streamscope as the client · the request as sent, the response as it came',
+    path: 'outgoing:inspect',
+    client: serverSide,
+    lab: 'inspect',
+    outgoing: 'inspect',
+  },
 ];
 
 export const laneIds = laneSpecs.map((l) => l.id);
 
 export function laneSpec(id: LaneId): LaneSpec {
   return laneSpecs.find((l) => l.id === id)!;
+}
+
+/** Which lane a connection Streamscope opened belongs to, by its leg. */
+export function laneOfLeg(leg: OutgoingLeg): LaneId | undefined {
+  return laneSpecs.find((l) => l.outgoing === leg)?.id;
 }
 
 /** Which lane a tapped request belongs to, by its path. */

@@ -97,3 +97,23 @@ describe('recordings', () => {
     expect(() => fromRecording(value)).toThrow(message);
   });
 });
+
+describe('secrets in a recording', () => {
+  test('are masked byte for byte unless asked for: header fields, and header= parameters of an inspected request', () => {
+    const run = new Run('secret', { ...defaultSettings }, ['inspect'], 1_700_000_000_000);
+    const lane = run.lanes[0]!;
+    lane.addConn({ conn: 1, method: 'GET', path: '/api/inspect/sse', remoteAddress: '127.0.0.1', remotePort: 1, localPort: 2, opened: 1_700_000_000_000 });
+    const head = 'GET /api/inspect/sse?url=x&header=Authorization%3A%20Bearer%20sk-1 HTTP/1.1\r\nHost: h\r\nx-api-key: sk-2\r\nCookie: a=b\r\n\r\n';
+    // Cut mid-field: the scanner follows the connection's bytes across events.
+    const bytes = new TextEncoder().encode(head);
+    lane.addWire({ t: 1_700_000_000_001, conn: 1, dir: 'up', bytes: bytes.slice(0, 90) });
+    lane.addWire({ t: 1_700_000_000_002, conn: 1, dir: 'up', bytes: bytes.slice(90) });
+    const text = (recording: Recording) => recording.lanes[0]!.wire.map((e) => atob(e.data)).join('');
+    const masked = text(toRecording(run));
+    expect(masked).toHaveLength(head.length);
+    expect(masked).not.toContain('sk-1');
+    expect(masked).not.toContain('sk-2');
+    expect(masked).toContain('x-api-key: ****\r\nCookie: ***\r\n');
+    expect(text(toRecording(run, { includeSecrets: true }))).toBe(head);
+  });
+});

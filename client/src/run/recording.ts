@@ -1,6 +1,7 @@
 import type { AppEvent } from '../transports/types.ts';
 import { laneIds, type LaneId } from './lanes.ts';
-import { Run, type ConnInfo, type GenerationRecord, type LaneOrigin } from './Run.svelte.ts';
+import { Run, type ConnInfo, type GenerationRecord, type LaneOrigin, type WireEvent } from './Run.svelte.ts';
+import { SecretHeaderScanner, SecretQueryScanner, allSecrets, type SecretFinder } from '../../../shared/secretHeaders.ts';
 import { defaultSettings, type Settings } from './settings.ts';
 import { decodeBase64, encodeBase64 } from '../wire/byteEvent.ts';
 import type { Direction } from '../wire/types.ts';
@@ -26,7 +27,32 @@ export interface Recording {
   }[];
 }
 
-export function toRecording(run: Run): Recording {
+export interface RecordingOptions {
+  /**
+   * Keep the values of Authorization, Cookie, Set-Cookie and x-api-key headers (and of the
+   * `header=` parameters an inspected request's headers ride in) as they crossed the wire. Off,
+   * they are replaced by `*`, byte for byte, so every size in the recording still adds up.
+   * @default false
+   */
+  includeSecrets?: boolean;
+}
+
+/** Each wire event's bytes with the secrets masked, scanned per connection and direction in order. */
+function maskedWire(wire: readonly WireEvent[]): Uint8Array[] {
+  const finders = new Map<string, SecretFinder>();
+  return wire.map(({ conn, dir, bytes }) => {
+    const key = `${conn}:${dir}`;
+    let finder = finders.get(key);
+    if (!finder) finders.set(key, (finder = allSecrets(new SecretHeaderScanner(), new SecretQueryScanner())));
+    const ranges = finder.scan(bytes);
+    if (ranges.length === 0) return bytes;
+    const copy = bytes.slice();
+    for (const [start, end] of ranges) copy.fill(0x2a, start, end);
+    return copy;
+  });
+}
+
+export function toRecording(run: Run, { includeSecrets = false }: RecordingOptions = {}): Recording {
   return {
     format: 'streamscope-recording',
     version: 1,
@@ -35,14 +61,17 @@ export function toRecording(run: Run): Recording {
     startedAt: run.startedAt,
     offset: run.offset,
     offsetUncertainty: run.offsetUncertainty,
-    lanes: run.lanes.map((lane) => ({
-      id: lane.id,
-      conns: [...lane.conns.values()],
-      wire: lane.wire.map(({ t, conn, dir, bytes, parts }) => ({ t, conn, dir, data: encodeBase64(bytes), ...(parts ? { parts } : {}) })),
-      app: [...lane.app],
-      generation: [...lane.generation],
-      ...(lane.origin ? { origin: { ...lane.origin } } : {}),
-    })),
+    lanes: run.lanes.map((lane) => {
+      const bytes = includeSecrets ? lane.wire.map((e) => e.bytes) : maskedWire(lane.wire);
+      return {
+        id: lane.id,
+        conns: [...lane.conns.values()],
+        wire: lane.wire.map(({ t, conn, dir, parts }, i) => ({ t, conn, dir, data: encodeBase64(bytes[i]!), ...(parts ? { parts } : {}) })),
+        app: [...lane.app],
+        generation: [...lane.generation],
+        ...(lane.origin ? { origin: { ...lane.origin } } : {}),
+      };
+    }),
   };
 }
 
@@ -81,8 +110,8 @@ function legacyApp(e: AppEvent): AppEvent {
   return e.kind === 'error' && /reconnects with Last-Event-ID/.test(e.detail ?? '') ? { ...e, kind: 'reconnecting' } : e;
 }
 
-export function downloadRecording(run: Run): void {
-  const blob = new Blob([JSON.stringify(toRecording(run))], { type: 'application/json' });
+export function downloadRecording(run: Run, options: RecordingOptions = {}): void {
+  const blob = new Blob([JSON.stringify(toRecording(run, options))], { type: 'application/json' });
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
   a.download = `streamscope-${run.id}.json`;

@@ -19,6 +19,11 @@ export interface Settings {
    * seed the words too, and any server could say them again). The load-balancer lab's "sampled" model.
    */
   randomDraw?: boolean;
+  /**
+   * `upstream/<id>`: a model of the server's upstream (a real model) says the reply, and every lane
+   * reads its tokens; unset: the simulated model.
+   */
+  model?: string;
 }
 
 export const defaultSettings: Settings = {
@@ -41,6 +46,7 @@ export function settingsQuery(settings: Settings, run?: string): URLSearchParams
   if (settings.temperature) query.set('temperature', String(settings.temperature));
   if (!(settings.temperature && settings.randomDraw)) query.set('seed', String(settings.seed));
   if (settings.fail !== undefined && settings.fail !== null) query.set('fail', String(settings.fail));
+  if (settings.model) query.set('model', settings.model);
   if (run) query.set('run', run);
   return query;
 }
@@ -70,5 +76,7 @@ export function settingsFromQuery(query: URLSearchParams, base: Settings = defau
   const fail = query.get('fail');
   if (fail !== null && /^\d+$/.test(fail.trim())) settings.fail = Number(fail);
   else if (base.fail !== undefined) settings.fail = base.fail;
+  const model = query.get('model') ?? base.model;
+  if (model && model.startsWith('upstream/')) settings.model = model;
   return settings;
 }

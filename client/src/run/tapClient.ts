@@ -1,5 +1,5 @@
 import { tapPath, type TapEvent } from '../../../shared/tap.ts';
-import { laneOfPath, type LaneId } from './lanes.ts';
+import { laneOfLeg, laneOfPath, type LaneId } from './lanes.ts';
 import type { Run } from './Run.svelte.ts';
 import { decodeBase64 } from '../wire/byteEvent.ts';
 
@@ -12,6 +12,8 @@ export function tapRun(run: Run): Promise<() => void> {
   return new Promise((resolve, reject) => {
     const source = new EventSource(`${tapPath}?run=${encodeURIComponent(run.id)}`);
     const laneOf = new Map<number, LaneId>();
+    /** Connections Streamscope opened as the client: their writes go up (the request), their reads come down. */
+    const outgoing = new Set<number>();
     const opened = new Map<number, Extract<TapEvent, { type: 'open' }>>();
     const stop = (): void => source.close();
 
@@ -32,7 +34,8 @@ export function tapRun(run: Run): Promise<() => void> {
       if (event.type === 'request') {
         // A keep-alive connection may carry the next request for another lane (a reconnect
         // reusing the socket a finished stream left open): file what follows under that lane.
-        const id = laneOfPath(event.path);
+        if (event.outgoing) outgoing.add(event.conn);
+        const id = event.outgoing ? laneOfLeg(event.outgoing) : laneOfPath(event.path);
         const lane = id && run.lane(id);
         if (!lane) {
           laneOf.delete(event.conn);
@@ -70,7 +73,7 @@ export function tapRun(run: Run): Promise<() => void> {
         lane.addWire({
           conn: event.conn,
           t: event.t,
-          dir: event.type === 'read' ? 'up' : 'down',
+          dir: (event.type === 'read') !== outgoing.has(event.conn) ? 'up' : 'down',
           bytes: decodeBase64(event.data),
           parts: event.type === 'write' ? event.parts : undefined,
         });

@@ -9,8 +9,9 @@ import { replyBounds } from '../../../shared/replySettings.ts';
 export const anthropicClient = postSseClient({
   path: '/v1/messages',
   headers: { 'x-api-key': 'sk-ant-streamscope-demo', 'anthropic-version': '2023-06-01' },
-  body: ({ text, prompt }) => ({
-    model: text ? 'echo' : 'streamscope',
+  body: ({ text, prompt, model }) => ({
+    // An upstream model answers the text (or the prompt's question); ours repeats the text (echo) or answers the prompt.
+    model: model ?? (text ? 'echo' : 'streamscope'),
     // Required by the API. The most tokens a reply here can have (one per character of the
     // longest `text`), so this lane is never cut short.
     max_tokens: replyBounds.textMax,

@@ -7,8 +7,10 @@ import { postSseClient } from './postSse.ts';
 export const openaiClient = postSseClient({
   path: '/v1/chat/completions',
   headers: { Authorization: 'Bearer sk-streamscope-demo' },
-  body: ({ text, prompt }) =>
-    text ? { model: 'echo', messages: [{ role: 'user', content: text }] } : { model: 'streamscope', messages: [{ role: 'user', content: prompt }], prompt },
+  body: ({ text, prompt, model }) =>
+    text
+      ? { model: model ?? 'echo', messages: [{ role: 'user', content: text }] }
+      : { model: model ?? 'streamscope', messages: [{ role: 'user', content: prompt }], prompt },
   ends: (event) => event.data === '[DONE]',
   // A failure after the 200: `data: {"error":{…}}` where a chunk would be (the openai SDK throws an APIError on it).
   errorOf: (event) => {

@@ -13,7 +13,7 @@ export const websocketClient =
       let done = false;
       ws.onopen = () => {
         emit({ kind: 'open' });
-        const { text, prompt, tps, ttft, jitter, seed, fail } = settings;
+        const { text, prompt, tps, ttft, jitter, seed, fail, model } = settings;
         ws.send(
           JSON.stringify({
             type: 'start',
@@ -23,6 +23,7 @@ export const websocketClient =
             jitter,
             seed,
             ...(fail === undefined || fail === null ? {} : { fail }),
+            ...(model ? { model } : {}),
           }),
         );
         emit({ kind: 'sent', detail: 'start' });
