@@ -120,7 +120,7 @@ export function createHttpsServer(
  * made for `http.IncomingMessage`, which would hide `Http2ServerRequest`'s getters (`url`,
  * `headers`…). HTTP/2 requests get the same methods on top of the HTTP/2 prototypes instead.
  */
-function expressForBoth(app: express.Express): (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => void {
+export function expressForBoth(app: express.Express): (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => void {
   const requestMethods = Object.getPrototypeOf(app.request) as object;
   const responseMethods = Object.getPrototypeOf(app.response) as object;
   const h2app = Object.create(app) as express.Express & { handle(req: unknown, res: unknown): void };
