@@ -140,7 +140,7 @@ describe('HTTPS port', () => {
   });
 
   it('shows an HTTP/2 connection to every run with a stream on it, the later one from its start', async () => {
-    const [a, b] = await Promise.all([subscribeTap(server.url, 'runa'), subscribeTap(server.url, 'runb')]);
+    const [a, b, all] = await Promise.all([subscribeTap(server.url, 'runa'), subscribeTap(server.url, 'runb'), subscribeTap(server.url)]);
     const session = connect();
     try {
       await h2Get(session, `/api/stream/sse?${query}&run=runa`);
@@ -149,9 +149,15 @@ describe('HTTPS port', () => {
       session.close();
     }
     await until(() => [a, b].every((t) => t.events.filter((e) => e.type === 'close').length === 2), 'both taps seeing the close');
+    const plainOf = (events: TapEvent[]): TapOpen => events.find((e): e is TapOpen => e.type === 'open' && !e.layer)!;
+    await until(() => all.events.filter((e) => e.type === 'close' && e.conn === plainOf(a.events).conn).length > 0, 'the all-runs tap seeing the close');
     a.stop();
     b.stop();
-    const plainOf = (events: TapEvent[]): TapOpen => events.find((e): e is TapOpen => e.type === 'open' && !e.layer)!;
+    all.stop();
+    // A reader of every run gets each byte once, though the connection has two runs.
+    const allBytes = all.events.filter((e) => (e.type === 'read' || e.type === 'write') && e.conn === plainOf(a.events).conn);
+    const aBytes = a.events.filter((e) => (e.type === 'read' || e.type === 'write') && e.conn === plainOf(a.events).conn);
+    expect(allBytes.map((e) => `${e.type}${decode(e).toString('base64')}`)).toEqual(aBytes.map((e) => `${e.type}${decode(e).toString('base64')}`));
     expect(plainOf(a.events).conn).toBe(plainOf(b.events).conn);
     for (const [tap, stream] of [
       [a, 1],

@@ -261,15 +261,21 @@ export class WireTap {
     if (!connection.skip) this.#deliver(connection, record);
   }
 
-  #deliver(connection: Connection, record: SocketRecord, only?: string | null): void {
+  #deliver(connection: Connection, record: SocketRecord, only?: string | null, firstRun = false): void {
     if (connection.history) {
-      for (const run of only !== undefined ? [only] : this.#runsOf(connection)) this.#deliverTo(connection, record, run);
+      // A listener of every run (run null) gets each record once: with the first run it goes to
+      // (a replay to the connection's first run included), never with a later run's replay.
+      let exact = only !== undefined && !firstRun;
+      for (const run of exact ? [only!] : this.#runsOf(connection)) {
+        this.#deliverTo(connection, record, run, exact);
+        exact = true;
+      }
       return;
     }
     this.#deliverTo(connection, record, connection.run === undefined ? connection.lastRun : connection.run);
   }
 
-  #deliverTo(connection: Connection, record: SocketRecord, run: string | null): void {
+  #deliverTo(connection: Connection, record: SocketRecord, run: string | null, exact = false): void {
     // Encoding to base64 is the copy: it happens here, synchronously, before ws unmasks.
     const secrets = record.secrets;
     const make = (masked: boolean): TapEvent => {
@@ -279,7 +285,7 @@ export class WireTap {
       const data = (masked && secrets ? maskRanges(bytes, secrets) : bytes).toString('base64');
       return record.type === 'write' ? { type: 'write', ...base, data, parts: record.parts ?? [] } : { type: 'read', ...base, data };
     };
-    this.#emit(connection, run, make, secrets !== undefined);
+    this.#emit(connection, run, make, secrets !== undefined, exact);
   }
 
   /** Links the two layers of an HTTPS connection, and sets up HTTP/2's frame scanners. */
@@ -343,6 +349,7 @@ export class WireTap {
   /** Announces a connection with a history to a run, once, and replays what it has recorded so far. */
   #join(connection: Connection, run: string | null): void {
     if (!connection.history || connection.announced.has(run)) return;
+    const firstRun = connection.announced.size === 0;
     connection.announced.add(run);
     const carried = connection.carrier ?? connection.tls;
     this.#emit(connection, run, () => ({
@@ -357,7 +364,7 @@ export class WireTap {
       ...(connection.layer && connection.carrier ? { carries: connection.carrier.id } : {}),
       ...(!connection.layer && carried ? { tls: carried.id, protocol: connection.multiplexed ? ('h2' as const) : ('http/1.1' as const) } : {}),
     }));
-    for (const record of connection.history) this.#deliver(connection, record, run);
+    for (const record of connection.history) this.#deliver(connection, record, run, firstRun);
   }
 
   /** The runs a layered connection's bytes go to now. */
@@ -399,10 +406,12 @@ export class WireTap {
   }
 
   /** `make(masked)` builds the event; `differs`: whether masking changes it (else one JSON serves all). */
-  #emit(connection: Connection, run: string | null, make: (masked: boolean) => TapEvent, differs = false): void {
+  #emit(connection: Connection, run: string | null, make: (masked: boolean) => TapEvent, differs = false, exact = false): void {
     const json: [plain?: string, masked?: string] = [];
     for (const listener of this.#listeners) {
       if (listener.run !== null && listener.run !== run) continue;
+      // `exact`: only for this run's own listeners (a listener of every run has had it already).
+      if (exact && listener.run !== run) continue;
       if (listener.accepts && !listener.accepts(connection.remoteAddress)) continue;
       const variant = differs && listener.masked ? 1 : 0;
       json[variant] ??= JSON.stringify(make(variant === 1));
