@@ -92,6 +92,24 @@ describe('HTTPS port', () => {
     expect(none).toMatchObject({ version: '1.1', status: 200, body: plain });
   });
 
+  it('taps HTTP/1.1 inside TLS as on the plain port, with its records beside it', async () => {
+    const tap = await subscribeTap(server.url, 'h1run');
+    await httpsGet(`/api/stream/sse?${query}&run=h1run`, ['http/1.1']);
+    await until(() => tap.events.filter((e) => e.type === 'close').length === 2, 'both layers closing');
+    tap.stop();
+    const opens = tap.events.filter((e): e is TapOpen => e.type === 'open');
+    const plain = opens.find((e) => !e.layer)!;
+    const records = opens.find((e) => e.layer === 'tls')!;
+    expect(plain).toMatchObject({ protocol: 'http/1.1', tls: records.conn });
+    expect(records).toMatchObject({ carries: plain.conn });
+    const reads = Buffer.concat(tap.events.filter((e) => e.type === 'read' && e.conn === plain.conn).map(decode)).toString();
+    expect(reads).toMatch(/^GET \/api\/stream\/sse\?/);
+    const writes = Buffer.concat(tap.events.filter((e) => e.type === 'write' && e.conn === plain.conn).map(decode)).toString();
+    expect(writes).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(writes).toContain('Transfer-Encoding: chunked');
+    expect(decode(tap.events.find((e) => e.type === 'read' && e.conn === records.conn)!)[0]).toBe(0x16);
+  });
+
   it('opens WebSockets over the HTTP/1.1 fallback', async () => {
     const ws = new WebSocket(`wss://127.0.0.1:${server.httpsPort}/api/stream/ws`, { ca: server.ca });
     const messages: string[] = [];

@@ -195,6 +195,7 @@ export class WireTap {
         remoteAddress: connection.remoteAddress,
         remotePort: connection.remotePort,
         localPort: connection.localPort,
+        ...(connection.tls ? { tls: connection.tls.id, protocol: 'http/1.1' as const } : {}),
       }));
     }
     this.#emit(connection, connection.run, () => ({ type: 'request', ...base, t: now(), method: req.method ?? '', path: req.url ?? '' }));
