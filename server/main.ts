@@ -1,9 +1,12 @@
 /**
  * Starts Streamscope: builds the page if its sources changed, then serves page + API on one
- * port. The only file that binds a port. `--dev` serves the page through Vite with hot reload.
+ * port, and the same over TLS (HTTP/2 and HTTP/1.1) on `HTTPS_PORT`. The only file that binds a
+ * port. `--dev` serves the page through Vite with hot reload.
  */
 import { networkInterfaces } from 'node:os';
-import { createApp, defaultStaticDir } from './app.ts';
+import { createApp, defaultStaticDir, maxHeaderSize } from './app.ts';
+import { tlsCredentials, type TlsCredentials } from './tls/certificate.ts';
+import { createHttpsServer, type HttpsServer } from './tls/httpsServer.ts';
 import { ensureClientBuilt } from './buildClient.ts';
 import { startLabs } from './labs/labs.ts';
 import { Presenter } from './classroom/presenter.ts';
@@ -13,6 +16,9 @@ import { configuredReplyLogs } from './replies/configuredReplyLogs.ts';
 const dev = process.argv.includes('--dev');
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
+// `off` serves no HTTPS; 0 takes any free port.
+const httpsSetting = (process.env.HTTPS_PORT ?? '3443').trim();
+const httpsPort = httpsSetting === 'off' ? null : Number(httpsSetting);
 const allowedOrigins = (process.env.STREAMSCOPE_ALLOWED_ORIGINS ?? '')
   .split(',')
   .map((s) => s.trim())
@@ -22,6 +28,8 @@ const maxStreamsPerClient = Number(process.env.STREAMSCOPE_MAX_STREAMS ?? 50);
 const presenterToken = process.env.STREAMSCOPE_PRESENTER_TOKEN?.trim() || undefined;
 
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a port number; got "${process.env.PORT}".`);
+if (httpsPort !== null && (!/^\d+$/.test(httpsSetting) || httpsPort > 65535))
+  fail(`HTTPS_PORT must be a port number or "off"; got "${process.env.HTTPS_PORT}".`);
 if (presenterToken !== undefined && !/^[A-Za-z0-9_-]{8,128}$/.test(presenterToken))
   fail('STREAMSCOPE_PRESENTER_TOKEN must be 8 to 128 letters, digits, "-" or "_".');
 if (!Number.isInteger(maxStreamsPerClient) || maxStreamsPerClient < 1)
@@ -67,16 +75,59 @@ const streamscope = createApp({
   replyLog: replies.app,
   ...labs.options,
 });
+// The certificate first: your own files that do not work stop the start with the reason.
+let credentials: TlsCredentials | null = null;
+if (httpsPort !== null) {
+  const own = Boolean(process.env.STREAMSCOPE_TLS_CERT || process.env.STREAMSCOPE_TLS_KEY);
+  credentials = await tlsCredentials({ extraNames: classroom ? [...lanAddresses(), ...(/^(0\.0\.0\.0|::)$/.test(host) ? [] : [host])] : [] }).catch(
+    (error: Error) => {
+      if (own) fail(error.message);
+      console.warn(`streamscope: no HTTPS this time, the certificate could not be made: ${error.message}`);
+      return null;
+    },
+  );
+}
+let https: HttpsServer | undefined;
+const httpsListening = new Promise<string[]>((resolve) => {
+  if (!credentials || httpsPort === null) return resolve([]);
+  const secure = createHttpsServer(streamscope, { cert: credentials.cert, key: credentials.key, maxHeaderSize });
+  secure.server.once('error', (error: NodeJS.ErrnoException) => {
+    const reason = error.code === 'EADDRINUSE' ? `port ${httpsPort} is in use (another one: HTTPS_PORT=${httpsPort + 1} npm start)` : error.message;
+    console.warn(`\n  No HTTPS this time: ${reason}.`);
+    resolve([]);
+  });
+  secure.server.listen(httpsPort, host, () => {
+    https = secure;
+    const address = secure.server.address();
+    const bound = typeof address === 'object' && address ? address.port : httpsPort;
+    resolve(
+      host === '0.0.0.0' || host === '::'
+        ? lanAddresses().map((a) => `https://${a}:${bound}/`)
+        : [`https://${host.includes(':') ? `[${host}]` : host}:${bound}/`],
+    );
+  });
+});
+
 streamscope.server.on('error', (error: NodeJS.ErrnoException) => {
   fail(error.code === 'EADDRINUSE' ? `Port ${port} is in use. Start on another one: PORT=${port + 1} npm start` : error.message);
 });
-streamscope.server.listen(port, host, () => {
+streamscope.server.listen(port, host, async () => {
+  const secureUrls = await httpsListening;
   const address = streamscope.server.address();
   const bound = typeof address === 'object' && address ? address.port : port;
   const urls =
     host === '0.0.0.0' || host === '::' ? lanAddresses().map((a) => `http://${a}:${bound}/`) : [`http://${host.includes(':') ? `[${host}]` : host}:${bound}/`];
   console.log(`\n  Streamscope ${dev ? '(dev, hot reload) ' : ''}is running:\n`);
   for (const url of urls) console.log(`    ${url}`);
+  for (const url of secureUrls) console.log(`    ${url}   (HTTPS: HTTP/2, or HTTP/1.1)`);
+  if (secureUrls.length > 0 && credentials) {
+    console.log(`\n  TLS certificate SHA-256 ${credentials.fingerprint}`);
+    console.log(
+      credentials.caFile
+        ? `  To trust it, import ${credentials.caFile} as an authority in your browser (or curl --cacert it); or accept the warning once.`
+        : `  Your own certificate (STREAMSCOPE_TLS_CERT) for ${credentials.names.join(', ')}.`,
+    );
+  }
   if (host === '127.0.0.1' || host === 'localhost') console.log('\n  Only this machine can open it. For a classroom network: HOST=0.0.0.0 npm start');
   console.log(`\n  Lessons:   ${urls[0]}lessons`);
   console.log(`  Presenter: ${urls[0]}present?token=${streamscope.presenter.token}   (keep this one to yourself: it drives the class)`);
@@ -106,7 +157,7 @@ streamscope.server.listen(port, host, () => {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void Promise.all([streamscope.close(), labs.close(), vite?.close()])
+    void Promise.all([streamscope.close(), https?.close(), labs.close(), vite?.close()])
       .then(() => replies.close())
       .then(() => process.exit(0));
   });

@@ -27,6 +27,26 @@ export type TapEvent = TapOpen | TapRequest | TapRead | TapWrite | TapClose | Ta
  */
 export type OutgoingLeg = 'upstream' | 'inspect';
 
+/**
+ * Which layer of a connection on the HTTPS port an event shows. A TCP connection there is two
+ * tap connections, each with its own `conn`: the TLS records as they crossed the network
+ * (`layer: 'tls'` on all its events; its `open` names the plaintext connection it `carries`), and
+ * the HTTP/2 or HTTP/1.1 bytes inside them (no `layer`, like a connection on the plain port; its
+ * `open` names its records' connection in `tls`, and the ALPN result in `protocol`). The
+ * plaintext connection opens when the TLS handshake has finished.
+ *
+ * HTTP/2 carries several requests at once, each maybe of another run: such a connection is
+ * announced (`open`) to every run with a request on it, and then its bytes go to all of them, so
+ * a run's tap shows other runs' frames on the same connection too. A run that joins later first
+ * gets what the connection carried before (its first 512 KiB, with the original times): the
+ * connection preface, SETTINGS and the header blocks the HPACK state depends on. The frames of
+ * the tap's own stream (`/api/tap` on the same connection: DATA and WINDOW_UPDATE) are left out,
+ * and while a tap stream is open on a connection, its TLS records are not reported (each report
+ * would be sent in another record). With secrets masked (classroom mode), HTTP/2 header blocks
+ * (HEADERS, CONTINUATION payloads) are masked whole: HPACK hides the header names from a scanner.
+ */
+export type TapLayer = 'tls';
+
 /** A TCP connection was accepted, or opened by the server (`outgoing`) (sent once per connection and run). */
 export interface TapOpen {
   type: 'open';
@@ -40,6 +60,14 @@ export interface TapOpen {
   outgoing?: OutgoingLeg;
   /** `host:port` Streamscope connected to (outgoing connections only). */
   host?: string;
+  /** `'tls'`: this connection's bytes are the TLS records of an HTTPS connection. */
+  layer?: TapLayer;
+  /** TLS records: the `conn` of the plaintext they carry (absent until the handshake finished). */
+  carries?: number;
+  /** Plaintext of an HTTPS connection: the `conn` of its TLS records. */
+  tls?: number;
+  /** Plaintext of an HTTPS connection: the protocol agreed by ALPN. */
+  protocol?: 'h2' | 'http/1.1';
 }
 
 /** The HTTP parser finished a request head on this connection: tells which path the bytes belong to. */
@@ -54,6 +82,8 @@ export interface TapRequest {
   outgoing?: OutgoingLeg;
   /** `host:port` the request went to (outgoing requests only). */
   host?: string;
+  /** HTTP/2: the stream id that carries this request. */
+  stream?: number;
 }
 
 /** Bytes the server read from the connection. */
@@ -62,6 +92,8 @@ export interface TapRead {
   conn: number;
   t: number;
   run: string | null;
+  /** `'tls'`: TLS records (see `TapLayer`). */
+  layer?: TapLayer;
   /** base64 */
   data: string;
 }
@@ -72,6 +104,8 @@ export interface TapWrite {
   conn: number;
   t: number;
   run: string | null;
+  /** `'tls'`: TLS records (see `TapLayer`). */
+  layer?: TapLayer;
   /** base64 */
   data: string;
   parts: number[];
@@ -83,6 +117,8 @@ export interface TapClose {
   conn: number;
   t: number;
   run: string | null;
+  /** `'tls'`: TLS records (see `TapLayer`). */
+  layer?: TapLayer;
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { tapPath, type GenerationReport, type OutgoingLeg, type TapEvent } from '../../shared/tap.ts';
+import { tapPath, type GenerationReport, type OutgoingLeg, type TapEvent, type TapLayer } from '../../shared/tap.ts';
 import { runPattern } from '../../shared/replySettings.ts';
+import { H2FrameScanner } from './h2Frames.ts';
 
 /** Who is listening, and for which run (`null`: every connection). */
 export interface TapListener {
@@ -26,6 +27,19 @@ export interface WireTapOptions {
    * (classroom mode: `SecretHeaderScanner`). Without it, nothing is scanned. @default none
    */
   secrets?: () => SecretFinder;
+}
+
+/**
+ * How `attach` records a socket of the HTTPS port (`server/tls/`), where one TCP connection is
+ * seen at two layers: the TLS records on the network, and the HTTP bytes inside them.
+ */
+export interface AttachOptions {
+  /** `'tls'`: this socket's bytes are TLS records; its events carry `layer: 'tls'` and go to the runs of the plaintext attached `over` it. */
+  layer?: TapLayer;
+  /** The plaintext inside a TLS connection: the socket attached with `layer: 'tls'` that carries it. */
+  over?: Socket;
+  /** What the plaintext speaks (the ALPN result). `'h2'`: many requests at once, each maybe its own run. @default 'http/1.1' */
+  protocol?: 'h2' | 'http/1.1';
 }
 
 /** One read, write or close seen on a socket, before it becomes a tap event. */
@@ -63,6 +77,20 @@ interface Connection {
   owner?: string;
   /** Finds bytes no listener may see (the upstream key), per direction: masked at once, for everyone. */
   conceal?: Concealed;
+  /** Set for the TLS records of an HTTPS connection. */
+  layer?: TapLayer;
+  /** TLS records: the plaintext connection they carry (its runs are theirs). */
+  carrier?: Connection;
+  /** Plaintext from TLS: the connection of its records. */
+  tls?: Connection;
+  /** HTTP/2: several runs share the connection; the tap's own streams' frames are left out. */
+  multiplexed?: Multiplexed;
+  /**
+   * The connection's records from its start (up to `maxPendingBytes`), replayed to a run that
+   * joins later (HTTP/2 and TLS records: without the start, nothing after it can be read).
+   */
+  history?: SocketRecord[];
+  historyBytes?: number;
 }
 
 /** Finders of the server's own secrets on an outgoing connection, per direction. */
@@ -87,6 +115,17 @@ export interface OutgoingConnection {
   conceal?: Concealed;
 }
 
+interface Multiplexed {
+  /** Stream ids of the tap's own responses on this connection. */
+  tapStreams: Set<number>;
+  /** Tap responses open on this connection: its TLS records are not reported meanwhile (each report would make another record). */
+  tapsOpen: number;
+  scanners: { read: H2FrameScanner; write: H2FrameScanner };
+}
+
+/** A marker on a socket attached with options: HTTP/2 requests reach it through a proxy of it. */
+const connectionKey = Symbol('wireTapConnection');
+
 /** A request head larger than this cannot be parsed anyway (the server's maxHeaderSize is smaller). */
 const maxPendingBytes = 512 * 1024;
 
@@ -101,6 +140,8 @@ export class WireTap {
   readonly #listeners = new Set<TapListener>();
   readonly #connections = new WeakMap<Socket, Connection>();
   readonly #secrets: (() => SecretFinder) | undefined;
+  /** HTTP/2 requests (their `req.socket` proxies): the connection and run of each stream. */
+  readonly #streams = new WeakMap<object, { connection: Connection; run: string | null | 'skip' }>();
   #nextId = 1;
 
   constructor({ secrets }: WireTapOptions = {}) {
@@ -108,7 +149,7 @@ export class WireTap {
   }
 
   /** Starts recording a new connection. Call from the server's `'connection'` event. */
-  attach(socket: Socket): void {
+  attach(socket: Socket, options?: AttachOptions): void {
     const connection: Connection = {
       id: this.#nextId++,
       t: now(),
@@ -124,6 +165,7 @@ export class WireTap {
       finders: this.#secrets ? { read: this.#secrets(), write: this.#secrets() } : null,
     };
     this.#connections.set(socket, connection);
+    if (options) this.#layered(socket, connection, options);
 
     // A 'data' listener sees the request bytes; Node hands them to its HTTP parser as well.
     // Prepended, so a read is recorded before the parser runs the route that answers it.
@@ -187,8 +229,9 @@ export class WireTap {
    * `'request'` and `'upgrade'` events). `run: 'skip'` keeps this request out of the tap.
    */
   assign(req: IncomingMessage, res: ServerResponse | null, run: string | null | 'skip'): void {
-    const connection = this.#connections.get(req.socket);
+    const connection = this.#connections.get(req.socket) ?? (req.socket as unknown as Record<symbol, Connection | undefined>)?.[connectionKey];
     if (!connection) return;
+    if (connection.multiplexed) return this.#assignStream(connection, req, res, run);
     const pending = connection.pending;
     connection.pending = [];
     connection.pendingBytes = 0;
@@ -214,10 +257,21 @@ export class WireTap {
         remoteAddress: connection.remoteAddress,
         remotePort: connection.remotePort,
         localPort: connection.localPort,
+        ...(connection.tls ? { tls: connection.tls.id, protocol: 'http/1.1' as const } : {}),
       }));
     }
     this.#emit(connection, connection.run, () => ({ type: 'request', ...base, t: now(), method: req.method ?? '', path: req.url ?? '' }));
     for (const record of pending) this.#deliver(connection, record);
+    if (connection.tls) this.#join(connection.tls, connection.run);
+  }
+
+  /**
+   * Makes `other` stand for an attached socket in `assign` (HTTP/2 requests reach their
+   * connection through a socket of Node's own that wraps the one attached).
+   */
+  alias(other: object, socket: Socket): void {
+    const connection = this.#connections.get(socket);
+    if (connection) (other as Record<symbol, Connection>)[connectionKey] = connection;
   }
 
   /**
@@ -225,6 +279,12 @@ export class WireTap {
    * what the server did not spend when a client went away is not in the bytes, so it says so.
    */
   report(socket: Socket, report: GenerationReport): void {
+    const stream = this.#streams.get(socket);
+    if (stream) {
+      const { connection, run } = stream;
+      if (run !== 'skip') this.#emit(connection, run, () => ({ type: 'generation', conn: connection.id, run, t: now(), ...report }));
+      return;
+    }
     const connection = this.#connections.get(socket);
     if (!connection || connection.skip) return;
     const run = connection.run === undefined ? connection.lastRun : connection.run;
@@ -249,6 +309,7 @@ export class WireTap {
       const hidden = concealer.scan(record.bytes);
       if (hidden.length > 0) record.bytes = maskRanges(record.bytes, hidden);
     }
+    if (connection.history) return this.#recordLayered(connection, record);
     // Every chunk, delivered or not: a secret field may start in a chunk nobody listened to.
     if (connection.finders && record.bytes) {
       const ranges = connection.finders[record.type === 'read' ? 'read' : 'write'].scan(record.bytes);
@@ -269,25 +330,157 @@ export class WireTap {
     if (!connection.skip) this.#deliver(connection, record);
   }
 
-  #deliver(connection: Connection, record: SocketRecord): void {
-    const run = connection.run === undefined ? connection.lastRun : connection.run;
+  #deliver(connection: Connection, record: SocketRecord, only?: string | null, firstRun = false): void {
+    if (connection.history) {
+      // A listener of every run (run null) gets each record once: with the first run it goes to
+      // (a replay to the connection's first run included), never with a later run's replay.
+      let exact = only !== undefined && !firstRun;
+      for (const run of exact ? [only!] : this.#runsOf(connection)) {
+        this.#deliverTo(connection, record, run, exact);
+        exact = true;
+      }
+      return;
+    }
+    this.#deliverTo(connection, record, connection.run === undefined ? connection.lastRun : connection.run);
+  }
+
+  #deliverTo(connection: Connection, record: SocketRecord, run: string | null, exact = false): void {
     // Encoding to base64 is the copy: it happens here, synchronously, before ws unmasks.
     const secrets = record.secrets;
     const make = (masked: boolean): TapEvent => {
-      const base = { conn: connection.id, run, t: record.t };
+      const base = { conn: connection.id, run, t: record.t, ...(connection.layer ? { layer: connection.layer } : {}) };
       if (record.type === 'close') return { type: 'close', ...base };
       const bytes = record.bytes ?? Buffer.alloc(0);
       const data = (masked && secrets ? maskRanges(bytes, secrets) : bytes).toString('base64');
       return record.type === 'write' ? { type: 'write', ...base, data, parts: record.parts ?? [] } : { type: 'read', ...base, data };
     };
-    this.#emit(connection, run, make, secrets !== undefined);
+    this.#emit(connection, run, make, secrets !== undefined, exact);
+  }
+
+  /** Links the two layers of an HTTPS connection, and sets up HTTP/2's frame scanners. */
+  #layered(socket: Socket, connection: Connection, { layer, over, protocol }: AttachOptions): void {
+    (socket as unknown as Record<symbol, Connection>)[connectionKey] = connection;
+    connection.history = [];
+    connection.historyBytes = 0;
+    if (layer) {
+      connection.layer = layer;
+      // Encrypted: nothing in it to mask.
+      connection.finders = null;
+    }
+    const carried = over ? this.#connections.get(over) : undefined;
+    if (carried) {
+      carried.carrier = connection;
+      connection.tls = carried;
+    }
+    if (protocol === 'h2') {
+      const multiplexed: Multiplexed = {
+        tapStreams: new Set(),
+        tapsOpen: 0,
+        scanners: {
+          read: new H2FrameScanner('read', (_type, id) => multiplexed.tapStreams.has(id)),
+          write: new H2FrameScanner('write', (_type, id) => multiplexed.tapStreams.has(id)),
+        },
+      };
+      connection.multiplexed = multiplexed;
+    } else if (!layer) {
+      // HTTP/1.1 inside TLS: one request at a time, as on the plain port (its records keep a history).
+      delete connection.history;
+      delete connection.historyBytes;
+    }
+  }
+
+  /** An HTTP/2 request: its stream's run joins the connection (several runs may share one). */
+  #assignStream(connection: Connection, req: IncomingMessage, res: ServerResponse | null, run: string | null | 'skip'): void {
+    const multiplexed = connection.multiplexed!;
+    const streamId = (req as unknown as { stream?: { id?: number } }).stream?.id ?? 0;
+    this.#streams.set(req.socket, { connection, run });
+    if (run === 'skip') {
+      multiplexed.tapStreams.add(streamId);
+      multiplexed.tapsOpen++;
+      (res as NodeJS.EventEmitter | null)?.once('close', () => multiplexed.tapsOpen--);
+      return;
+    }
+    if (connection.run === undefined) connection.run = run;
+    connection.lastRun = run;
+    this.#join(connection, run);
+    this.#emit(connection, run, () => ({
+      type: 'request',
+      conn: connection.id,
+      run,
+      t: now(),
+      method: req.method ?? '',
+      path: req.url ?? '',
+      stream: streamId,
+    }));
+    if (connection.tls) this.#join(connection.tls, run);
+  }
+
+  /** Announces a connection with a history to a run, once, and replays what it has recorded so far. */
+  #join(connection: Connection, run: string | null): void {
+    if (!connection.history || connection.announced.has(run)) return;
+    const firstRun = connection.announced.size === 0;
+    connection.announced.add(run);
+    const carried = connection.carrier ?? connection.tls;
+    this.#emit(connection, run, () => ({
+      type: 'open',
+      conn: connection.id,
+      run,
+      t: connection.t,
+      remoteAddress: connection.remoteAddress,
+      remotePort: connection.remotePort,
+      localPort: connection.localPort,
+      ...(connection.layer ? { layer: connection.layer } : {}),
+      ...(connection.layer && connection.carrier ? { carries: connection.carrier.id } : {}),
+      ...(!connection.layer && carried ? { tls: carried.id, protocol: connection.multiplexed ? ('h2' as const) : ('http/1.1' as const) } : {}),
+    }));
+    for (const record of connection.history) this.#deliver(connection, record, run, firstRun);
+  }
+
+  /** The runs a layered connection's bytes go to now. */
+  #runsOf(connection: Connection): Iterable<string | null> {
+    if (connection.layer) {
+      const carrier = connection.carrier;
+      if (!carrier) return [];
+      // Serving the tap itself: its records would report themselves without end.
+      if (carrier.skip || (carrier.multiplexed?.tapsOpen ?? 0) > 0) return [];
+      if (carrier.multiplexed) return connection.announced;
+      const run = carrier.run === undefined ? carrier.lastRun : carrier.run;
+      return connection.announced.has(run) ? [run] : [];
+    }
+    return connection.announced;
+  }
+
+  /** Records of an HTTP/2 connection or of TLS records: kept from the start, sent to every run that has joined. */
+  #recordLayered(connection: Connection, record: SocketRecord): void {
+    const multiplexed = connection.multiplexed;
+    if (multiplexed && record.bytes) {
+      const direction = record.type === 'read' ? 'read' : 'write';
+      const { kept, headerBlocks } = multiplexed.scanners[direction].scan(record.bytes);
+      if (kept.length === 0) return;
+      if (kept !== record.bytes) {
+        record.bytes = kept;
+        record.parts = record.type === 'write' ? [kept.length] : undefined;
+      }
+      // HPACK hides header values from a text scanner: with secrets to mask, header blocks are masked whole.
+      if (connection.finders && headerBlocks.length > 0) record.secrets = headerBlocks;
+    }
+    if (connection.carrier && (connection.carrier.skip || (connection.carrier.multiplexed?.tapsOpen ?? 0) > 0)) return;
+    if (this.#listeners.size === 0) return;
+    if (record.type !== 'close' && connection.historyBytes! <= maxPendingBytes) {
+      if (record.bytes) record.bytes = Buffer.from(record.bytes);
+      connection.history!.push(record);
+      connection.historyBytes! += record.bytes?.length ?? 0;
+    }
+    this.#deliver(connection, record);
   }
 
   /** `make(masked)` builds the event; `differs`: whether masking changes it (else one JSON serves all). */
-  #emit(connection: Connection, run: string | null, make: (masked: boolean) => TapEvent, differs = false): void {
+  #emit(connection: Connection, run: string | null, make: (masked: boolean) => TapEvent, differs = false, exact = false): void {
     const json: [plain?: string, masked?: string] = [];
     for (const listener of this.#listeners) {
       if (listener.run !== null && listener.run !== run) continue;
+      // `exact`: only for this run's own listeners (a listener of every run has had it already).
+      if (exact && listener.run !== run) continue;
       if (listener.accepts && !listener.accepts(connection.owner ?? connection.remoteAddress)) continue;
       const variant = differs && listener.masked ? 1 : 0;
       json[variant] ??= JSON.stringify(make(variant === 1));
