@@ -78,7 +78,7 @@ async function watcher() {
 
 const app = (n: number): BroadcastRecord => ({ type: 'app', lane: 'sse', event: { kind: 'token', t: 1000 + n, index: n, text: `t${n}` } });
 
-const publish = (batch: Partial<BroadcastBatch> & Record<string, unknown>, headers: Record<string, string> = asPresenter) =>
+const publish = (batch: unknown, headers: Record<string, string> = asPresenter) =>
   fetch(`${url}/api/follow/run`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(batch) });
 
 const batch = (run: string, seq: number, records: BroadcastRecord[]): BroadcastBatch => ({ run, seq, sentAt: 5000 + seq, records });
@@ -128,7 +128,7 @@ describe('broadcast follow', () => {
 
   it('lets only the presenter publish (403 problem+json), and answers 400 naming a bad field', async () => {
     const before = broadcast.current;
-    for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Cookie: 'streamscope-presenter=guess' }]) {
+    for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Cookie: 'streamscope-presenter=guess' }] as Record<string, string>[]) {
       const response = await publish(batch('hijack', 0, [app(0)]), headers);
       expect(response.status).toBe(403);
       expect(response.headers.get('content-type')).toMatch(/application\/problem\+json/);
@@ -142,7 +142,7 @@ describe('broadcast follow', () => {
       [{ run: 'r', seq: 0, sentAt: 1, records: [{ type: 'nonsense' }] }, 'records'],
       [{ run: 'r', seq: 0, sentAt: 1, records: [], extra: 1 }, 'extra'],
     ] as const) {
-      const response = await publish(body as unknown as BroadcastBatch);
+      const response = await publish(body);
       expect(response.status).toBe(400);
       expect(((await response.json()) as { param: string }).param).toBe(param);
     }
