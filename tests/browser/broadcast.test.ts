@@ -21,11 +21,9 @@ afterAll(async () => {
   await server?.close();
 });
 
-const bubble = (page: Page, lane: string) =>
-  page
-    .locator(`.lane[data-lane="${lane}"] .bubble`)
-    .innerText()
-    .catch(() => '');
+/** The text of what `selector` finds now ('' for nothing), without waiting for it. */
+const textOf = (page: Page, selector: string) => page.locator(selector).evaluateAll((els) => els.map((el) => (el as HTMLElement).innerText).join('\n'));
+const bubble = (page: Page, lane: string) => textOf(page, `.lane[data-lane="${lane}"] .bubble`);
 
 /** What the reply streams go to: a page that watches opens none of these. */
 const streamRequest = /\/api\/(stream|tap)|\/v1\//;
@@ -56,37 +54,35 @@ describe('broadcast follow', () => {
           { timeout: 10_000 },
         )
         .toContain('Every chunk says its size');
+      // The step is about the SSE lane's bytes; V shows every view, the replies too.
+      await presenting.keyboard.press('v');
+      await follower.keyboard.press('v');
       // Live: the follower's SSE bubble grows while the presenter's run is still going.
       await expect.poll(() => bubble(follower, 'sse'), { timeout: 10_000 }).not.toBe('');
       expect(await presenting.locator('.lane[data-lane="sse"]').count()).toBe(1);
-      // When both runs are over, the lanes say the same.
-      await expect
-        .poll(
-          () =>
-            presenting
-              .locator('.lane[data-lane="http"] .bubble')
-              .innerText()
-              .catch(() => ''),
-          { timeout: 20_000 },
-        )
-        .not.toBe('');
+      // When the presenter's run is over (no caret in its bubbles), the follower's lanes say the same.
+      await expect.poll(() => bubble(presenting, 'http'), { timeout: 20_000 }).not.toBe('');
+      await expect.poll(async () => (await bubble(presenting, 'sse')).includes('▍'), { timeout: 20_000 }).toBe(false);
       const presenterText = { sse: await bubble(presenting, 'sse'), http: await bubble(presenting, 'http') };
       await expect.poll(() => bubble(follower, 'http'), { timeout: 10_000 }).toBe(presenterText.http);
-      expect(await bubble(follower, 'sse')).toBe(presenterText.sse);
+      await expect.poll(() => bubble(follower, 'sse'), { timeout: 10_000 }).toBe(presenterText.sse);
       expect(followerRequests.filter((url) => streamRequest.test(url))).toEqual([]);
       expect(followerRequests.some((url) => url.endsWith('/api/follow/run'))).toBe(true);
 
-      // The player scrubs what arrived: back to the start, the bubbles are empty again.
-      await follower.keyboard.press('Home');
-      await expect.poll(() => bubble(follower, 'sse')).toBe('');
-
       // Run it yourself: the follower now opens its own streams for the step.
       await follower.getByLabel('Run it yourself').check();
+      // The step starts again on its own evidence; V shows the replies again (focus off the switch first).
+      await follower.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+      await follower.keyboard.press('v');
       await expect.poll(() => followerRequests.filter((url) => streamRequest.test(url)).length, { timeout: 10_000 }).toBeGreaterThan(0);
       await expect.poll(() => bubble(follower, 'http'), { timeout: 20_000 }).toBe(presenterText.http);
 
       expect(presenterErrors).toEqual([]);
       expect(followerErrors).toEqual([]);
+    } catch (error) {
+      await follower.screenshot({ path: '/tmp/follower.png' });
+      await presenting.screenshot({ path: '/tmp/presenter.png' });
+      throw error;
     } finally {
       await follower.close();
       await presenting.close();

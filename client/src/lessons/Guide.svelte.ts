@@ -124,7 +124,11 @@ export class Guide {
   setWatch(watch: boolean): void {
     if (watch === this.watch) return;
     this.watch = watch;
-    if (!watch) this.#broadcast = null;
+    if (!watch) {
+      // The presenter's run on screen is not this page's: the step runs its own.
+      if (this.#broadcast && this.studio.run === this.#broadcast) this.studio.clear();
+      this.#broadcast = null;
+    }
     if (this.lesson) this.show(this.lesson, this.step);
   }
 
