@@ -61,13 +61,24 @@ describe('broadcast follow', () => {
       await expect.poll(() => bubble(follower, 'sse'), { timeout: 10_000 }).not.toBe('');
       expect(await presenting.locator('.lane[data-lane="sse"]').count()).toBe(1);
       // When the presenter's run is over (no caret in its bubbles), the follower's lanes say the same.
-      await expect.poll(() => bubble(presenting, 'http'), { timeout: 20_000 }).not.toBe('');
+      await expect.poll(() => bubble(presenting, 'http'), { timeout: 20_000 }).not.toMatch(/^$|waiting for the whole reply/);
       await expect.poll(async () => (await bubble(presenting, 'sse')).includes('▍'), { timeout: 20_000 }).toBe(false);
       const presenterText = { sse: await bubble(presenting, 'sse'), http: await bubble(presenting, 'http') };
       await expect.poll(() => bubble(follower, 'http'), { timeout: 10_000 }).toBe(presenterText.http);
       await expect.poll(() => bubble(follower, 'sse'), { timeout: 10_000 }).toBe(presenterText.sse);
       expect(followerRequests.filter((url) => streamRequest.test(url))).toEqual([]);
       expect(followerRequests.some((url) => url.endsWith('/api/follow/run'))).toBe(true);
+
+      // The player scrubs what arrived: Home takes both back to time 0 (pressed again until the
+      // follower's step has settled on the moment it is about, as the presenter's has).
+      const home = async (page: Page) => {
+        await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+        await page.keyboard.press('Home');
+        return bubble(page, 'sse');
+      };
+      const atStart = await home(presenting);
+      expect(atStart).not.toBe(presenterText.sse);
+      await expect.poll(() => home(follower), { timeout: 10_000 }).toBe(atStart);
 
       // Run it yourself: the follower now opens its own streams for the step.
       await follower.getByLabel('Run it yourself').check();
