@@ -191,6 +191,7 @@ export class Studio {
     this.running = run.state === 'live';
     this.stopped = false;
     this.error = null;
+    this.notice = null;
     this.player.load(run);
   }
 
