@@ -9,12 +9,16 @@ import { Problem } from '../problem.ts';
 import { EventStream, directSink } from '../sse/eventStream.ts';
 import { presenterCookie, type Presenter } from '../classroom/presenter.ts';
 import type { ClassPosition } from '../../shared/follow.ts';
+import { broadcastPath } from '../../shared/broadcast.ts';
+import { Broadcast, readBatch } from './broadcast.ts';
 
 export interface FollowOptions {
   /** ms of quiet before a `:` comment keeps idle followers' connections alive. @default 15000 */
   heartbeatMs?: number;
   /** Followers held at once; more get 503. @default 1000 */
   maxFollowers?: number;
+  /** The broadcast of the presenter's run, with its caps (`broadcast.ts`). @default one with the default caps */
+  broadcast?: Broadcast;
 }
 
 const slugPattern = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -24,6 +28,7 @@ export function followRoutes(presenter: Presenter, options: FollowOptions = {}):
   const maxFollowers = options.maxFollowers ?? 1000;
   const followers = new Set<EventStream>();
   let position: ClassPosition | null = null;
+  const broadcast = options.broadcast ?? new Broadcast();
 
   const send = (stream: EventStream, at: ClassPosition): void => void stream.send({ event: 'position', data: at });
 
@@ -38,12 +43,49 @@ export function followRoutes(presenter: Presenter, options: FollowOptions = {}):
       keepAlive: { ms: heartbeatMs, comment: 'still following', every: 'interval' },
       sink: directSink(res),
     });
+    // How many follow (this page too): the page picks watching or running by it. Sent to this page only.
+    void stream.send({ event: 'class', data: { followers: followers.size + 1 } });
     if (position) send(stream, position);
     followers.add(stream);
     req.on('close', () => {
       stream.stopKeepAlive();
       followers.delete(stream);
     });
+  });
+
+  const onlyThePresenter =
+    (what: string): express.RequestHandler =>
+    (req, _res, next) => {
+      if (!presenter.isPresenter(req)) {
+        throw new Problem(
+          403,
+          `Only the presenter ${what}: open the presenter URL printed in the server's terminal (it sets a cookie), or send its token as Authorization: Bearer.`,
+        );
+      }
+      next();
+    };
+
+  // Broadcast follow: the presenter's run, published in batches and fanned out to every watcher.
+  router.get(broadcastPath, (req, res) => {
+    if (broadcast.watchers >= maxFollowers)
+      throw new Problem(503, `This class already has ${maxFollowers} followers watching; run the step yourself, or ask the presenter to restart the server.`);
+    const stream = new EventStream(res, {
+      retryMs: 1000,
+      flushHead: false,
+      keepAlive: { ms: heartbeatMs, comment: 'still watching', every: 'interval' },
+      sink: directSink(res),
+    });
+    const stop = broadcast.watch(stream);
+    req.on('close', () => {
+      stream.stopKeepAlive();
+      stop();
+    });
+  });
+
+  // The presenter is checked before the body is read: a student's 1 MB body is not parsed.
+  router.post(broadcastPath, onlyThePresenter('broadcasts a run'), express.json({ limit: '1mb', type: () => true }), (req, res) => {
+    broadcast.publish(readBatch(req.body));
+    res.status(204).end();
   });
 
   router.post('/api/follow', express.json({ limit: '1kb', type: () => true }), (req, res) => {
@@ -59,7 +101,7 @@ export function followRoutes(presenter: Presenter, options: FollowOptions = {}):
   });
 
   router.get('/api/follow/me', (req, res) => {
-    res.set('Cache-Control', 'no-store').json({ presenter: presenter.isPresenter(req), followers: followers.size });
+    res.set('Cache-Control', 'no-store').json({ presenter: presenter.isPresenter(req), followers: followers.size, watching: broadcast.watchers });
   });
 
   // The URL printed in the terminal: it hands this browser the presenter cookie.

@@ -75,3 +75,12 @@ test.each([true, false])('presenter token %s: publishes, and announces where it 
   expect(guide.publishes).toBe(yes);
   expect(log).toEqual([`announce (publishes ${yes})`]);
 });
+
+test('a follower watches the presenter’s run by default in a class of more than 30, and runs its own in a smaller one, unless the address says', async () => {
+  const { watchesAtFirst } = await import('./followChannel.ts');
+  expect(watchesAtFirst(1, null)).toBe(false);
+  expect(watchesAtFirst(30, null)).toBe(false);
+  expect(watchesAtFirst(31, null)).toBe(true);
+  expect(watchesAtFirst(2000, '0')).toBe(false);
+  expect(watchesAtFirst(2, '1')).toBe(true);
+});

@@ -4,6 +4,7 @@
  */
 import type { Guide } from '../lessons/Guide.svelte.ts';
 import { amPresenter, follow } from '../lessons/follow.ts';
+import { watchesByDefault } from '../../../shared/broadcast.ts';
 
 /** The audience view's link to the presenter: not yet open, open, or lost (the browser reconnects by itself). */
 export type FollowStatus = 'waiting' | 'connected' | 'lost';
@@ -18,6 +19,7 @@ export function followPresenter(
   showStep: (slug: string, step: number) => void,
   onstatus: (status: FollowStatus) => void,
   subscribe: typeof follow = follow,
+  onclass: (followers: number) => void = () => {},
 ): () => void {
   guide.present = true;
   return subscribe(
@@ -26,7 +28,19 @@ export function followPresenter(
       guide.blank = position.blank;
     },
     (connected) => onstatus(connected ? 'connected' : 'lost'),
+    onclass,
   );
+}
+
+/**
+ * Whether a follower watches the presenter's run rather than running each step itself: what the
+ * address asks (`?watch=1` or `?watch=0`), else by the class's size when this page joined (more
+ * than `watchAbove` followers: watch; a small class runs its own).
+ */
+export function watchesAtFirst(followers: number, asked: string | null): boolean {
+  if (asked === '1') return true;
+  if (asked === '0') return false;
+  return watchesByDefault(followers);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Studio } from '../run/Studio.svelte.ts';
+import type { Run } from '../run/Run.svelte.ts';
 import { defaultSettings } from '../run/settings.ts';
 import { pageNow } from '../transports/types.ts';
 import { stepState, type Lesson, type StepState } from './lesson.ts';
@@ -25,6 +26,15 @@ export class Guide {
   settled = $state(false);
   /** This browser holds the presenter token: its moves are published to /follow. */
   publishes = $state(false);
+  /**
+   * A follower watches the presenter's run (broadcast) instead of running each step's reply
+   * itself: a live step shows the latest run the presenter broadcast, and each new one as it comes.
+   */
+  watch = $state(false);
+  /** The latest run the presenter broadcast (while watching). */
+  #broadcast: Run | null = null;
+  /** The current step shows a live run: a broadcast run that comes goes on screen. */
+  #wantsBroadcast = false;
   readonly progress = new Progress();
   readonly studio: Studio;
   /** Predictions already answered, by `slug/step`: coming back to a step does not ask again. */
@@ -99,6 +109,29 @@ export class Guide {
     player.play();
   }
 
+  /**
+   * The presenter broadcast a run, or more of one (`isNew`: it just began). While watching, on a
+   * step that runs live, it is what shows.
+   */
+  broadcastRun(run: Run, isNew: boolean): void {
+    this.#broadcast = run;
+    if (!this.watch || !this.#wantsBroadcast) return;
+    if (isNew || this.studio.run !== run) this.studio.show(run);
+    else if (run.state !== 'live') this.studio.running = false;
+  }
+
+  /** Switches between watching the presenter's run and running each step here; the current step runs again the new way. */
+  setWatch(watch: boolean): void {
+    if (watch === this.watch) return;
+    this.watch = watch;
+    if (!watch) {
+      // The presenter's run on screen is not this page's: the step runs its own.
+      if (this.#broadcast && this.studio.run === this.#broadcast) this.studio.clear();
+      this.#broadcast = null;
+    }
+    if (this.lesson) this.show(this.lesson, this.step);
+  }
+
   /** Tells the audience where the class is (presenter mode, presenter's browser only). */
   announce(): void {
     if (this.publishes && this.present && this.lesson) publish({ slug: this.lesson.slug, step: this.step, blank: this.blank });
@@ -107,6 +140,7 @@ export class Guide {
   async #enter(state: StepState): Promise<void> {
     const move = ++this.#move;
     this.settled = false;
+    this.#wantsBroadcast = false;
     const studio = this.studio;
     studio.visible = state.lanes;
     studio.settings = { ...defaultSettings, ...state.settings };
@@ -144,6 +178,25 @@ export class Guide {
     if (move === this.#move && this.studio.run === run) this.studio.stop();
   }
 
+  /**
+   * Watching: shows the presenter's latest broadcast run if it has this step's lanes (else
+   * nothing, until the presenter's run comes), and waits for the run on screen to end. False if
+   * the step moved meanwhile.
+   */
+  async #watchBroadcast(state: StepState, move: number): Promise<boolean> {
+    const studio = this.studio;
+    this.#wantsBroadcast = true;
+    const latest = this.#broadcast;
+    const fits = (run: Run | null) => run !== null && run.lanes.length === state.lanes.length && run.lanes.every((l, i) => l.id === state.lanes[i]);
+    if (latest && fits(latest)) {
+      if (studio.run !== latest) studio.show(latest);
+    } else studio.clear();
+    while (move === this.#move && !(studio.run && studio.run === this.#broadcast && studio.run.state !== 'live')) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return move === this.#move;
+  }
+
   async #run(state: StepState, move: number): Promise<void> {
     const studio = this.studio;
     const lesson = this.lesson;
@@ -175,6 +228,8 @@ export class Guide {
       studio.notice = `The ${state.lab} lab is not running on this server, so this is the recording shipped with the lesson (replay it with R).`;
     } else if (moved()) {
       return;
+    } else if (this.watch) {
+      if (!(await this.#watchBroadcast(state, move))) return;
     } else if (state.run === 'fresh' || state.kill !== undefined || state.stop !== undefined || !studio.runShows(state.lanes, studio.settings)) {
       const racing = studio.start();
       if (state.kill !== undefined) void this.#killAfter(state.kill, move);

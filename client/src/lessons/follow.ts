@@ -19,9 +19,17 @@ export function publish(position: ClassPosition): void {
   });
 }
 
-/** Follows the presenter: calls `onposition` with the current position, then each change. */
-export function follow(onposition: (position: ClassPosition) => void, onstatus: (connected: boolean) => void): () => void {
+/**
+ * Follows the presenter: calls `onposition` with the current position, then each change, and
+ * `onclass` once the link is open with how many pages follow (this one too).
+ */
+export function follow(
+  onposition: (position: ClassPosition) => void,
+  onstatus: (connected: boolean) => void,
+  onclass: (followers: number) => void = () => {},
+): () => void {
   const source = new EventSource('/api/follow');
+  source.addEventListener('class', (event) => onclass((JSON.parse((event as MessageEvent<string>).data) as { followers: number }).followers));
   source.addEventListener('position', (event) => onposition(JSON.parse((event as MessageEvent<string>).data) as ClassPosition));
   source.onopen = () => onstatus(true);
   // EventSource reconnects by itself; say so meanwhile.

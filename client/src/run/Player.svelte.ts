@@ -108,13 +108,10 @@ export class Player {
       const elapsed = now - this.#last;
       this.#last = now;
       if (run.state === 'live' && this.following) {
-        this.cursor = performance.timeOrigin + performance.now() - run.startedAt;
+        this.cursor = run.liveTime();
       } else {
-        this.cursor = Math.min(
-          this.cursor + elapsed * this.speed,
-          run.state === 'live' ? performance.timeOrigin + performance.now() - run.startedAt : this.duration,
-        );
-        if (run.state === 'live' && this.speed >= 1 && this.cursor >= performance.timeOrigin + performance.now() - run.startedAt - 1) this.following = true;
+        this.cursor = Math.min(this.cursor + elapsed * this.speed, run.state === 'live' ? run.liveTime() : this.duration);
+        if (run.state === 'live' && this.speed >= 1 && this.cursor >= run.liveTime() - 1) this.following = true;
       }
       if (run.state !== 'live' && this.cursor >= this.duration) {
         this.cursor = this.duration;

@@ -1,6 +1,7 @@
 import type { LaneId } from './lanes.ts';
 import type { Settings } from './settings.ts';
 import { LaneRecord } from './LaneRecord.svelte.ts';
+import { pageNow } from '../transports/types.ts';
 
 export type { AppTotals } from './appTotals.ts';
 export { LaneRecord, type LaneOrigin, type ConnInfo, type GenerationRecord, type LaneSegment, type WireEvent, type WireTotals } from './LaneRecord.svelte.ts';
@@ -24,6 +25,12 @@ export class Run {
   state = $state<RunState>('live');
   /** Tap events this page did not receive because it fell behind. */
   dropped = $state(0);
+  /**
+   * How far this tab's clock is ahead of the clock the run's page times are on: 0 for a run of
+   * this page; for a run broadcast by the presenter's page, that page's clock difference plus the
+   * broadcast's delay, so the live cursor stays just behind what has arrived.
+   */
+  clockShift = 0;
 
   constructor(id: string, settings: Settings, lanes: readonly LaneId[], startedAt: number) {
     this.id = id;
@@ -48,6 +55,11 @@ export class Run {
   /** Run time of a tab timestamp. */
   pageTime(t: number): number {
     return t - this.startedAt;
+  }
+
+  /** Run time now, on the live cursor's clock. */
+  liveTime(): number {
+    return pageNow() - this.clockShift - this.startedAt;
   }
 
   /** The server timestamp at run time `ms` (the inverse of `wireTime`). */

@@ -223,6 +223,21 @@ export class Studio {
   }
 
   /**
+   * Shows a run this page did not start: the presenter's, rebuilt from its broadcast. It plays
+   * live while it grows (`running` until its state leaves `live`), and the player scrubs what has
+   * arrived.
+   */
+  show(run: Run): void {
+    this.stop();
+    this.run = run;
+    this.running = run.state === 'live';
+    this.stopped = false;
+    this.error = null;
+    this.notice = null;
+    this.player.load(run);
+  }
+
+  /**
    * Replays a recording (a parsed JSON file), or shows a HAR's streams that `open` read; needs no
    * server.
    */
