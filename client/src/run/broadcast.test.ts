@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { Run } from './Run.svelte.ts';
 import { defaultSettings } from './settings.ts';
 import { toRecording } from './recording.ts';
-import { captured, pageEvents } from './capturedLane.ts';
+import { captured, capturedConn, pageEvents } from './capturedLane.ts';
 import { BroadcastBuilder, RunCursor, watchBehindMs } from './broadcast.ts';
 import type { BroadcastBatch, BroadcastRecord } from '../../../shared/broadcast.ts';
 
@@ -18,16 +18,7 @@ function presenterRun() {
       const wire = captured(fixture, t0 + 100, conn).wire;
       const app = pageEvents(['Hello', ',', ' world'], t0);
       const cut = (n: number) => (half === 0 ? [0, Math.floor(n / 2)] : [Math.floor(n / 2), n]);
-      if (half === 0)
-        lane.addConn({
-          conn,
-          method: 'GET',
-          path: `/api/stream/${fixture}`,
-          remoteAddress: '127.0.0.1',
-          remotePort: 50_000 + i,
-          localPort: 8080,
-          opened: t0 + 100,
-        });
+      if (half === 0) lane.addConn(capturedConn(fixture, conn, t0 + 100));
       const [w0, w1] = cut(wire.length);
       for (const e of wire.slice(w0, w1)) lane.addWire(e);
       const [a0, a1] = cut(app.length);

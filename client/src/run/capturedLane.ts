@@ -8,7 +8,7 @@ import path from 'node:path';
 import { byteEventFromJson } from '../wire/byteEvent.ts';
 import type { ByteEventJson } from '../wire/types.ts';
 import type { AppEvent } from '../transports/types.ts';
-import type { WireEvent } from './LaneRecord.svelte.ts';
+import type { ConnInfo, WireEvent } from './LaneRecord.svelte.ts';
 
 export interface Captured {
   /** The reply's text. */
@@ -48,6 +48,11 @@ export function captured(name: 'sse' | 'ws' | 'http' | 'openai', at: number, con
   const fixture = JSON.parse(readFileSync(file, 'utf8')) as { text: string; events: ByteEventJson[] };
   const first = fixture.events[0]!.t;
   return { text: fixture.text, wire: fixture.events.map((json) => ({ ...byteEventFromJson(json), t: json.t - first + at, conn })) };
+}
+
+/** Connection `conn` of a captured fixture's lane, as the tap's `open` and `request` announce it: a GET of `/api/stream/<fixture>`, opened at `opened`. */
+export function capturedConn(fixture: string, conn: number, opened: number): ConnInfo {
+  return { conn, method: 'GET', path: `/api/stream/${fixture}`, remoteAddress: '127.0.0.1', remotePort: 50_000 + conn - 1, localPort: 8080, opened };
 }
 
 /** The same bytes re-cut into reads of at most `size` bytes (the tap reports what each read or write carried). */

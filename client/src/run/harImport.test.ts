@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import type { Entry, Har } from 'har-format';
 import { Run } from './Run.svelte.ts';
 import { defaultSettings } from './settings.ts';
-import { captured, pageEvents } from './capturedLane.ts';
+import { captured, capturedConn, pageEvents } from './capturedLane.ts';
 import { toHar } from './harExport.ts';
 import { fromHar, harNote, looksLikeHar } from './harImport.ts';
 import { fromRecording, toRecording } from './recording.ts';
@@ -19,15 +19,7 @@ function recordedRun(): Run {
   for (const [i, lane] of run.lanes.entries()) {
     const fixture = ids[i]!;
     const conn = i + 1;
-    lane.addConn({
-      conn,
-      method: 'GET',
-      path: `/api/stream/${fixture}`,
-      remoteAddress: '127.0.0.1',
-      remotePort: 50_000 + i,
-      localPort: 8080,
-      opened: t0 + 100,
-    });
+    lane.addConn(capturedConn(fixture, conn, t0 + 100));
     for (const e of captured(fixture, t0 + 100, conn).wire) lane.addWire(e);
     for (const e of pageEvents(['Hello', ','], t0)) lane.addApp(e);
     lane.closeConn(conn, t0 + 900);

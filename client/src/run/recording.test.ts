@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { Run } from './Run.svelte.ts';
 import { defaultSettings } from './settings.ts';
 import { fromRecording, toRecording, type Recording } from './recording.ts';
-import { captured, pageEvents } from './capturedLane.ts';
+import { captured, capturedConn, pageEvents } from './capturedLane.ts';
 
 /** A two-lane run as the page records one: captured bytes, the clients' events, a closed connection. */
 function recordedRun(): Run {
@@ -10,15 +10,7 @@ function recordedRun(): Run {
   for (const [i, lane] of run.lanes.entries()) {
     const fixture = lane.id === 'ws' ? 'ws' : 'sse';
     const conn = i + 1;
-    lane.addConn({
-      conn,
-      method: 'GET',
-      path: `/api/stream/${fixture}`,
-      remoteAddress: '127.0.0.1',
-      remotePort: 50_000 + i,
-      localPort: 8080,
-      opened: 1_700_000_000_100,
-    });
+    lane.addConn(capturedConn(fixture, conn, 1_700_000_000_100));
     for (const e of captured(fixture, 1_700_000_000_100, conn).wire) lane.addWire(e);
     for (const e of pageEvents(['Hello', ','], 1_700_000_000_000)) lane.addApp(e);
     lane.addGeneration({ conn, t: 1_700_000_000_200, from: 0, generated: 21, of: 21, reason: 'complete' });
