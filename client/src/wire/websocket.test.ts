@@ -247,8 +247,8 @@ describe('protocol errors: RSV bits (§5.2)', () => {
       input,
       'down',
       [
-        [2, 'RSV1 without an extension', 'RFC 7692 §6.1'],
-        [3, 'RSV1 without an extension', 'RFC 7692 §6.1'],
+        [2, 'RSV1 outside the first frame of a data message', 'RFC 7692 §6.1'],
+        [3, 'RSV1 outside the first frame of a data message', 'RFC 7692 §6.1'],
         [4, 'RSV2 without an extension', '§5.2'],
       ],
       5,

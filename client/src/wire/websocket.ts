@@ -210,7 +210,8 @@ export class WebSocketParser {
         this.#deflate && stray & 4
           ? 'RSV1 is set on a frame that does not start a data message; permessage-deflate marks only the first frame of a message (RFC 7692 §6.1).'
           : `${bits.join(', ')} set, but no extension that gives ${bits.length > 1 ? 'them' : 'it'} a meaning was negotiated in the handshake; a receiver must fail the connection (RFC 6455 §5.2).`;
-      problems.push({ short: `${bits.join(', ')} without an extension`, why });
+      const short = this.#deflate && stray === 4 ? 'RSV1 outside the first frame of a data message' : `${bits.join(', ')} without an extension`;
+      problems.push({ short, why });
     }
     if (opcodeName(opcode) === 'reserved') {
       problems.push({ short: 'reserved opcode', why: `Opcode ${opcode} is reserved; a receiver must fail the connection (RFC 6455 §5.2).` });
