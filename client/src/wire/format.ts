@@ -1,10 +1,19 @@
 /** Small text helpers for labels. */
 
 const decoder = new TextDecoder();
+const keepingBom = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Whole-element UTF-8 decoding; malformed bytes become U+FFFD, as browsers do. */
 export function decodeUtf8(bytes: Uint8Array): string {
   return decoder.decode(bytes);
+}
+
+/**
+ * UTF-8 decoding of bytes from the middle of a stream: a leading EF BB BF stays U+FEFF, since the
+ * decoder strips a byte order mark only at the very start of a stream (WHATWG Encoding, "UTF-8 decode").
+ */
+export function decodeUtf8KeepBom(bytes: Uint8Array): string {
+  return keepingBom.decode(bytes);
 }
 
 /** UTF-8 length of `s` without encoding it. */

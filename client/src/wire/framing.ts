@@ -8,8 +8,11 @@ export type Framing =
   | { type: 'chunked' }
   /** A response body that lasts until the connection closes. */
   | { type: 'close' }
-  /** `101 Switching Protocols` to WebSocket: frames from the next byte on, both ways. */
-  | { type: 'websocket' }
+  /**
+   * `101 Switching Protocols` to WebSocket: frames from the next byte on, both ways. `deflate`: the
+   * server accepted permessage-deflate (RFC 7692), which gives RSV1 a meaning.
+   */
+  | { type: 'websocket'; deflate?: boolean }
   /** Bytes of some other protocol (a non-WebSocket upgrade, or a CONNECT tunnel). */
   | { type: 'tunnel' }
   | { type: 'error'; why: string };
@@ -46,7 +49,9 @@ export function requestFraming(head: RequestHead): Framing {
  */
 export function responseFraming(head: ResponseHead, method: string | undefined): Framing {
   if (head.status === 101) {
-    return /^websocket$/i.test(headerValue(head, 'upgrade')?.trim() ?? '') ? { type: 'websocket' } : { type: 'tunnel' };
+    if (!/^websocket$/i.test(headerValue(head, 'upgrade')?.trim() ?? '')) return { type: 'tunnel' };
+    const extensions = headerValue(head, 'sec-websocket-extensions') ?? '';
+    return /(^|,)\s*permessage-deflate\s*(;|,|$)/i.test(extensions) ? { type: 'websocket', deflate: true } : { type: 'websocket' };
   }
   if (method === 'HEAD' || head.status < 200 || head.status === 204 || head.status === 304) return { type: 'none' };
   if (method === 'CONNECT' && head.status < 300) return { type: 'tunnel' };

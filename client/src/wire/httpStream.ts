@@ -42,6 +42,8 @@ export class HttpStream {
   #head: HeadParser;
   #body: BodyReader | undefined;
   #ws: WebSocketParser | undefined;
+  /** Whether the WebSocket handshake negotiated permessage-deflate (RFC 7692). */
+  #wsDeflate = false;
   #held: Piece[] = [];
   #holdNext = false;
   #answer: Framing | undefined;
@@ -92,6 +94,7 @@ export class HttpStream {
       return;
     }
     this.#mode = answer.type === 'websocket' ? 'ws' : answer.type === 'tunnel' ? 'opaque' : 'head';
+    if (answer.type === 'websocket') this.#wsDeflate = answer.deflate === true;
     this.#start();
     const held = this.#held;
     this.#held = [];
@@ -144,6 +147,7 @@ export class HttpStream {
         break;
       case 'websocket':
         this.#mode = 'ws';
+        this.#wsDeflate = framing.deflate === true;
         return this.#start();
       case 'tunnel':
         return this.#toOpaque('Bytes of the protocol this connection switched to: not dissected here.');
@@ -171,7 +175,7 @@ export class HttpStream {
       this.#head = new HeadParser(this.#sink);
       this.#sink.exchange = this.#host.nextExchange(this.#sink.dir);
     } else if (this.#mode === 'ws') {
-      this.#ws = new WebSocketParser(this.#sink);
+      this.#ws = new WebSocketParser(this.#sink, { deflate: this.#wsDeflate });
     } else if (this.#mode === 'opaque') {
       this.#opaqueWhy = 'Bytes of the protocol this connection switched to: not dissected here.';
     }

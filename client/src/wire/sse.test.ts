@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { dissect } from './dissect.ts';
 import { openaiConnection, sseConnection, sseResponseHead } from './testFixtures.ts';
-import { bytes, chunk, elements, events, expectLeafInvariants, lastChunk } from './testKit.ts';
+import { bytes, chunk, elements, events, expectLeafInvariants, lastChunk, resplit, resplitRandom } from './testKit.ts';
 import type { Element } from './testKit.ts';
 import type { ByteEvent } from './types.ts';
 
@@ -163,5 +163,49 @@ describe('OpenAI-style SSE', () => {
     ]);
     expect(data[3]?.tokenText).toBe(' 🙂');
     expect(data[1]?.explain).toMatch(/choices\[0\]\.delta\.content/);
+  });
+});
+
+/** The same input whole, one byte per read, and cut at random in a few seeded ways. */
+function splits(input: ByteEvent[]): [string, ByteEvent[]][] {
+  return [
+    ['whole', input],
+    ['byte by byte', resplit(input, 1)],
+    ...[1, 7, 42, 1234].map((seed): [string, ByteEvent[]] => [`random splits (seed ${seed})`, resplitRandom(input, seed, 6)]),
+  ];
+}
+
+// WHATWG HTML §9.2.5: the stream is decoded with "UTF-8 decode", which strips one BOM at the
+// very start of the stream and never again; a U+FEFF later is part of its line.
+describe('byte order mark, once', () => {
+  const BOM = new Uint8Array([0xef, 0xbb, 0xbf]);
+
+  test.each(splits(stream(chunk(bytes(BOM, 'data: a\n\n')), lastChunk)))('at the start of the stream it is stripped, its own leaf: %s', (_name, input) => {
+    const lines = sse(input);
+    expect(lines.map((e) => [e.kind, e.label, e.length])).toEqual([
+      ['sse-bom', 'byte order mark', 3],
+      ['sse-field', 'data: a', 8],
+      ['sse-dispatch', 'blank line: dispatch "message"', 1],
+    ]);
+    expect(lines[1]).toMatchObject({ name: 'data', text: 'a' });
+  });
+
+  test.each(splits(stream(chunk(bytes('data: a\n\n', BOM, 'data: b\n\n')), lastChunk)))(
+    'at the start of a later line it stays: "\uFEFFdata" is an unknown field and nothing is dispatched: %s',
+    (_name, input) => {
+      const lines = sse(input);
+      expect(lines.map((e) => e.kind)).toEqual(['sse-field', 'sse-dispatch', 'sse-field', 'sse-block-end']);
+      expect(lines[2]).toMatchObject({ name: '\uFEFFdata', text: 'b', length: 11, label: expect.stringMatching(/unknown field/) as unknown });
+    },
+  );
+
+  test.each(splits(stream(chunk(bytes(BOM, BOM, 'data: a\n\n')), lastChunk)))('two at the start: only the first is stripped: %s', (_name, input) => {
+    const lines = sse(input);
+    expect(lines.map((e) => e.kind)).toEqual(['sse-bom', 'sse-field', 'sse-block-end']);
+    expect(lines[1]).toMatchObject({ name: '\uFEFFdata', length: 11 });
+  });
+
+  test.each(splits(stream(chunk(bytes('data: x', BOM, 'y\n\n')), lastChunk)))('inside a value it is text: %s', (_name, input) => {
+    expect(sse(input)[0]).toMatchObject({ name: 'data', text: 'x\uFEFFy' });
   });
 });

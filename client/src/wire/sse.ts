@@ -1,5 +1,5 @@
 import type { ContentConsumer } from './body.ts';
-import { decodeUtf8, quote, readJson, shorten, utf8Length } from './format.ts';
+import { decodeUtf8KeepBom, quote, readJson, shorten, utf8Length } from './format.ts';
 import { LineReader } from './lineReader.ts';
 import type { Line } from './lineReader.ts';
 import type { LeafInfo, SegmentSink } from './segmentSink.ts';
@@ -57,7 +57,7 @@ export class SseParser implements ContentConsumer {
     this.#sink.emit(line.spans, {
       layer: 'sse',
       kind: 'incomplete',
-      label: `unterminated line ${quote(decodeUtf8(line.bytes))}`,
+      label: `unterminated line ${quote(decodeUtf8KeepBom(line.bytes))}`,
       explain: `A line with no line ending when the stream ended: the browser discards it, and any event not yet dispatched (${SPEC}).`,
       sseEvent: this.#block,
     });
@@ -67,7 +67,7 @@ export class SseParser implements ContentConsumer {
     let bytes = line.bytes;
     let spans: Span[] = line.spans;
     if (this.#firstLine && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-      // One leading U+FEFF is stripped from the stream (WHATWG HTML §9.2.5).
+      // One leading U+FEFF is stripped from the stream, once (WHATWG HTML §9.2.5, "UTF-8 decode").
       this.#emit(sliceSpans(spans, 0, 3), {
         layer: 'sse',
         kind: 'sse-bom',
@@ -78,7 +78,8 @@ export class SseParser implements ContentConsumer {
       bytes = bytes.subarray(3);
     }
     this.#firstLine = false;
-    const text = decodeUtf8(bytes.subarray(0, bytes.length - line.eol));
+    // Only the stream's first bytes may be a BOM; one later is a U+FEFF in the line's text.
+    const text = decodeUtf8KeepBom(bytes.subarray(0, bytes.length - line.eol));
     if (text === '') return this.#dispatch(spans);
     if (text.startsWith(':')) {
       return this.#emit(spans, {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { dissect, dissectConnection } from './dissect.ts';
 import { wsConnection, wsKey, wsToken } from './testFixtures.ts';
-import { bytes, elements, events, expectLeafInvariants, resplit, wsFrame } from './testKit.ts';
+import { bytes, elements, events, expectLeafInvariants, resplit, resplitRandom, wsFrame } from './testKit.ts';
 import type { Element } from './testKit.ts';
 import type { ByteEvent, Direction, Segment } from './types.ts';
 import { unmask } from './websocket.ts';
@@ -12,6 +12,13 @@ const [upgradeRequest, switching] = wsConnection();
 function afterHandshake(...frames: [Direction, Uint8Array][]): ByteEvent[] {
   if (!upgradeRequest || !switching) throw new Error('fixture');
   return [upgradeRequest, switching, ...events(...frames).map((e) => ({ ...e, t: e.t + 10 }))];
+}
+
+/** The handshake with `Sec-WebSocket-Extensions: permessage-deflate` accepted, then `frames`. */
+function deflateHandshake(...frames: [Direction, Uint8Array][]): ByteEvent[] {
+  if (!upgradeRequest || !switching) throw new Error('fixture');
+  const accepted = bytes(new TextDecoder().decode(switching.bytes).replace('\r\n\r\n', '\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n'));
+  return [upgradeRequest, { ...switching, bytes: accepted }, ...events(...frames).map((e) => ({ ...e, t: e.t + 10 }))];
 }
 
 /** WebSocket elements in one direction, checked against the leaf invariants. */
@@ -156,9 +163,10 @@ describe('frames', () => {
     expect(ws(input).find((e) => e.frame === 2)?.label).toBe('FIN=1 RSV=000 opcode=0 (continuation)');
   });
 
-  test('a compressed payload (RSV1) is not decoded', () => {
-    const payload = ws(afterHandshake(['down', wsFrame({ rsv: 4, payload: new Uint8Array([1, 2, 3]) })])).at(-1);
-    expect(payload).toMatchObject({ label: 'compressed payload, 3 bytes', text: undefined });
+  test('a compressed payload (RSV1, permessage-deflate negotiated) is not decoded', () => {
+    const down = ws(deflateHandshake(['down', wsFrame({ rsv: 4, payload: new Uint8Array([1, 2, 3]) })]));
+    expect(down[0]).toMatchObject({ kind: 'ws-fin-opcode', label: 'FIN=1 RSV=100 opcode=1 (text)' });
+    expect(down.at(-1)).toMatchObject({ label: 'compressed payload, 3 bytes', text: undefined });
   });
 
   test('an impossible 64-bit length is an error; a frame cut short is incomplete', () => {
@@ -167,5 +175,252 @@ describe('frames', () => {
     const cut = wsFrame({ payload: 'hello' }).subarray(0, 4);
     const last: Segment | undefined = dissect(afterHandshake(['down', cut])).at(-1);
     expect(last).toMatchObject({ kind: 'incomplete', layer: 'ws', length: 2 });
+  });
+});
+
+/** The same input whole, one byte per read, and cut at random in a few seeded ways. */
+function splits(input: ByteEvent[]): [string, ByteEvent[]][] {
+  return [
+    ['whole', input],
+    ['byte by byte', resplit(input, 1)],
+    ...[1, 7, 42, 1234].map((seed): [string, ByteEvent[]] => [`random splits (seed ${seed})`, resplitRandom(input, seed, 5)]),
+  ];
+}
+
+/** `[frame, label]` of each element flagged as a protocol error, and its explanation. */
+function flaggedIn(elements: Element[]): { frame: number | undefined; label: string; explain: string }[] {
+  return elements.filter((e) => e.kind === 'error').map((e) => ({ frame: e.frame, label: e.label, explain: e.explain }));
+}
+
+/**
+ * Dissects `input` whole, byte by byte and at random splits: every split has the leaf invariants
+ * and the same elements; the flagged ones are `[frame, label prefix, section]`, each saying a real
+ * endpoint fails the connection; the frame after them (a token) is still dissected.
+ */
+function expectFlagged(input: ByteEvent[], dir: Direction, want: [number, string, string][], tokenAfter?: number): void {
+  let first: Element[] | undefined;
+  for (const [name, split] of splits(input)) {
+    const found = ws(split, dir);
+    const simple = found.map((e) => [e.kind, e.label, e.frame, e.length, e.text]);
+    if (first) expect(simple, name).toEqual(first.map((e) => [e.kind, e.label, e.frame, e.length, e.text]));
+    else first = found;
+    const flagged = flaggedIn(found);
+    expect(
+      flagged.map((f) => f.frame),
+      name,
+    ).toEqual(want.map((w) => w[0]));
+    flagged.forEach((f, i) => {
+      const [, label, section] = want[i] ?? [0, '', ''];
+      expect(f.label, name).toContain(label);
+      expect(f.explain, name).toContain(section);
+      expect(f.explain, name).toMatch(/^Protocol error: .*must fail the WebSocket connection here \(RFC 6455 §7\.1\.7\)/);
+    });
+    if (tokenAfter !== undefined) expect(found.find((e) => e.kind === 'ws-payload' && e.token !== undefined)?.token, name).toBe(tokenAfter);
+  }
+}
+
+const token = (i: number): Uint8Array => wsFrame({ payload: wsToken(i, 'ok') });
+
+// RFC 6455 §5.2: RSV1-3 must be 0 unless an extension negotiated in the handshake defines them.
+describe('protocol errors: RSV bits (§5.2)', () => {
+  test.each([
+    [4, 'RSV1 without an extension'],
+    [2, 'RSV2 without an extension'],
+    [1, 'RSV3 without an extension'],
+    [7, 'RSV1, RSV2, RSV3 without an extension'],
+  ])('RSV=%i with no extension negotiated', (rsv, label) => {
+    expectFlagged(afterHandshake(['down', bytes(wsFrame({ rsv, payload: 'x' }), token(3))]), 'down', [[1, label, '§5.2']], 3);
+  });
+
+  test('with permessage-deflate: RSV1 on a first data frame is fine; RSV2, and RSV1 on a continuation or a ping, are not', () => {
+    const input = deflateHandshake([
+      'down',
+      bytes(
+        wsFrame({ rsv: 4, fin: false, payload: new Uint8Array([1]) }),
+        wsFrame({ rsv: 4, opcode: 0, payload: new Uint8Array([2]) }),
+        wsFrame({ rsv: 4, opcode: 9, payload: 'p' }),
+        wsFrame({ rsv: 2, opcode: 2, payload: new Uint8Array([3]) }),
+        token(5),
+      ),
+    ]);
+    expectFlagged(
+      input,
+      'down',
+      [
+        [2, 'RSV1 outside the first frame of a data message', 'RFC 7692 §6.1'],
+        [3, 'RSV1 outside the first frame of a data message', 'RFC 7692 §6.1'],
+        [4, 'RSV2 without an extension', '§5.2'],
+      ],
+      5,
+    );
+  });
+
+  test('a reserved opcode', () => {
+    expectFlagged(afterHandshake(['down', bytes(wsFrame({ opcode: 3, payload: 'x' }), token(1))]), 'down', [[1, 'reserved opcode', '§5.2']], 1);
+  });
+});
+
+// RFC 6455 §5.5: control frames have at most 125 bytes of payload and are never fragmented.
+describe('protocol errors: control frames (§5.5)', () => {
+  test.each([
+    ['ping', 9],
+    ['pong', 10],
+    ['close', 8],
+  ])('a %s with a 126-byte payload', (_name, opcode) => {
+    const payload = opcode === 8 ? bytes(new Uint8Array([0x03, 0xe8]), 'r'.repeat(124)) : 'p'.repeat(126);
+    const input = afterHandshake(['down', bytes(wsFrame({ opcode, payload }), token(2))]);
+    expectFlagged(input, 'down', [[1, 'control payload over 125 bytes', '§5.5']], 2);
+  });
+
+  test('a ping with 125 bytes is fine', () => {
+    expectFlagged(afterHandshake(['down', bytes(wsFrame({ opcode: 9, payload: 'p'.repeat(125) }), token(2))]), 'down', [], 2);
+  });
+
+  test.each([
+    ['ping', 9],
+    ['close', 8],
+  ])('a %s with FIN=0', (_name, opcode) => {
+    const input = afterHandshake(['down', bytes(wsFrame({ opcode, fin: false }), token(4))]);
+    expectFlagged(input, 'down', [[1, 'fragmented control frame', '§5.5']], 4);
+  });
+});
+
+// RFC 6455 §5.4: fragments of one message come in order; only control frames come between them.
+describe('protocol errors: fragmentation (§5.4)', () => {
+  test('a continuation with nothing to continue', () => {
+    const input = afterHandshake(['down', bytes(wsFrame({ opcode: 0, payload: 'x' }), token(6))]);
+    expectFlagged(input, 'down', [[1, 'continuation with nothing to continue', '§5.4']], 6);
+  });
+
+  test('an unfinished stray continuation is flagged once, not again on the frames that continue it', () => {
+    const input = afterHandshake(['down', bytes(wsFrame({ opcode: 0, fin: false, payload: 'x' }), wsFrame({ opcode: 0, payload: 'y' }), token(6))]);
+    expectFlagged(input, 'down', [[1, 'continuation with nothing to continue', '§5.4']], 6);
+  });
+
+  test.each([
+    ['text', 1],
+    ['binary', 2],
+  ])('a new %s frame inside a fragmented message', (_name, opcode) => {
+    const input = afterHandshake(['down', bytes(wsFrame({ fin: false, payload: 'a' }), wsFrame({ opcode, payload: 'b' }), token(7))]);
+    expectFlagged(input, 'down', [[2, 'new message inside a fragmented one', '§5.4']], 7);
+  });
+
+  test('a ping between fragments is allowed, and the message still completes', () => {
+    const message = bytes(wsToken(8, 'ok'));
+    const input = afterHandshake([
+      'down',
+      bytes(
+        wsFrame({ fin: false, payload: message.subarray(0, 5) }),
+        wsFrame({ opcode: 9, payload: 'p' }),
+        wsFrame({ opcode: 0, payload: message.subarray(5) }),
+      ),
+    ]);
+    expectFlagged(input, 'down', [], 8);
+  });
+});
+
+// RFC 6455 §7.4.1, §7.4.2: which close codes may be sent.
+describe('protocol errors: close codes (§7.4)', () => {
+  const close = (code: number): Uint8Array => wsFrame({ opcode: 8, payload: new Uint8Array([code >> 8, code & 0xff]) });
+
+  test.each([
+    [1005, '§7.4.1'],
+    [1006, '§7.4.1'],
+    [1015, '§7.4.1'],
+    [0, '§7.4.2'],
+    [999, '§7.4.2'],
+    [1004, '§7.4.1'],
+    [1016, '§7.4.2'],
+    [2999, '§7.4.2'],
+    [5000, '§7.4.2'],
+  ])('close code %i must not be sent', (code, section) => {
+    const input = afterHandshake(['down', bytes(close(code), token(1))]);
+    expectFlagged(input, 'down', [[1, `close code ${code} (`, section]], 1);
+    const found = ws(input).find((e) => e.kind === 'error');
+    expect(found?.text).toBe(String(code));
+  });
+
+  test.each([1000, 1003, 1007, 1011, 1012, 1014, 3000, 4999])('close code %i is fine', (code) => {
+    const input = afterHandshake(['down', close(code)]);
+    expectFlagged(input, 'down', []);
+    expect(ws(input).at(-1)?.kind).toBe('ws-close-code');
+  });
+
+  test('a masked close from the client with code 1006 is flagged too', () => {
+    const input = afterHandshake(['up', wsFrame({ opcode: 8, payload: new Uint8Array([0x03, 0xee]), mask: [1, 2, 3, 4] })]);
+    expectFlagged(input, 'up', [[1, 'close code 1006 (abnormal closure): must not be sent', '§7.4.1']]);
+  });
+});
+
+// RFC 6455 §5.6, §8.1: text messages and close reasons are UTF-8; a receiver fails on invalid bytes.
+describe('protocol errors: invalid UTF-8 (§8.1)', () => {
+  test('a malformed byte in a text frame', () => {
+    const input = afterHandshake(['down', bytes(wsFrame({ payload: bytes('ab', new Uint8Array([0xff]), 'cd') }), token(2))]);
+    expectFlagged(input, 'down', [[1, 'invalid UTF-8', '§8.1']], 2);
+    expect(ws(input).find((e) => e.kind === 'error')?.label).toMatch(/^text payload: ab\uFFFDcd: invalid UTF-8$/);
+  });
+
+  test('an overlong encoding and an encoded surrogate are invalid', () => {
+    const input = afterHandshake(['down', bytes(wsFrame({ payload: new Uint8Array([0xc0, 0xaf]) }), wsFrame({ payload: new Uint8Array([0xed, 0xa0, 0x80]) }))]);
+    expectFlagged(input, 'down', [
+      [1, 'invalid UTF-8', '§8.1'],
+      [2, 'invalid UTF-8', '§8.1'],
+    ]);
+  });
+
+  test('a character split across fragments is checked whole: valid when completed, flagged on the frame that breaks it', () => {
+    const good = afterHandshake([
+      'down',
+      bytes(wsFrame({ fin: false, payload: new Uint8Array([0xf0, 0x9f]) }), wsFrame({ opcode: 0, payload: new Uint8Array([0x99, 0x82]) })),
+    ]);
+    expectFlagged(good, 'down', []);
+    const broken = afterHandshake([
+      'down',
+      bytes(
+        wsFrame({ fin: false, payload: new Uint8Array([0xf0, 0x9f]) }),
+        wsFrame({ opcode: 0, fin: false, payload: 'x' }),
+        wsFrame({ opcode: 0, payload: 'y' }),
+        token(3),
+      ),
+    ]);
+    expectFlagged(broken, 'down', [[2, 'invalid UTF-8', '§8.1']], 3);
+  });
+
+  test('a message that ends inside a character is flagged on its last frame', () => {
+    const input = afterHandshake([
+      'down',
+      bytes(wsFrame({ fin: false, payload: 'ok' }), wsFrame({ opcode: 0, payload: new Uint8Array([0xe6, 0x97]) }), token(4)),
+    ]);
+    expectFlagged(input, 'down', [[2, 'invalid UTF-8', '§5.6']], 4);
+  });
+
+  test('binary frames are not checked', () => {
+    expectFlagged(afterHandshake(['down', wsFrame({ opcode: 2, payload: new Uint8Array([0xff, 0xfe]) })]), 'down', []);
+  });
+
+  test('an invalid close reason', () => {
+    const input = afterHandshake(['down', wsFrame({ opcode: 8, payload: new Uint8Array([0x03, 0xe8, 0x62, 0xff]) })]);
+    expectFlagged(input, 'down', [[1, 'invalid UTF-8', '§5.5.1']]);
+    expect(ws(input).map((e) => e.kind)).toEqual(['ws-fin-opcode', 'ws-mask-len', 'ws-close-code', 'error']);
+  });
+});
+
+// RFC 6455 §5.1: a client masks every frame, a server masks none.
+describe('protocol errors: masking (§5.1)', () => {
+  test('an unmasked client frame', () => {
+    const input = afterHandshake(['up', bytes(wsFrame({ payload: 'hi' }), wsFrame({ payload: 'ok', mask: wsKey }))]);
+    expectFlagged(input, 'up', [[1, 'unmasked client frame', '§5.1']]);
+    expect(ws(input, 'up').at(-1)).toMatchObject({ kind: 'ws-payload', text: 'ok' });
+  });
+
+  test('a masked server frame: flagged, still unmasked for reading', () => {
+    const input = afterHandshake(['down', bytes(wsFrame({ payload: wsToken(5, 'ok'), mask: [5, 6, 7, 8] }), token(6))]);
+    expectFlagged(input, 'down', [[1, 'masked server frame', '§5.1']], 5);
+    const tokens = ws(input).filter((e) => e.token !== undefined);
+    expect(tokens.map((e) => e.token)).toEqual([5, 6]);
+  });
+
+  test('the fixture connection has no protocol errors either way', () => {
+    for (const dir of ['up', 'down'] as const) expectFlagged(wsConnection(), dir, []);
   });
 });

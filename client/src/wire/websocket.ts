@@ -21,6 +21,45 @@ interface Frame {
 interface Message {
   decoder: TextDecoder | undefined;
   text: string;
+  /** A strict decoder over the whole message, so a character split across frames is checked whole (RFC 6455 §8.1). */
+  check?: TextDecoder;
+}
+
+/** After a protocol error, what a real endpoint does and what the dissector does instead. */
+const FAIL = 'A real endpoint must fail the WebSocket connection here (RFC 6455 §7.1.7); the dissector reads on so every byte is still shown.';
+
+/** A leaf flagged as a protocol error: `problems` (each citing its section) lead the explanation. */
+function flagged(base: { label: string; explain: string }, problems: { short: string; why: string }[]): { kind: 'error'; label: string; explain: string } {
+  return {
+    kind: 'error',
+    label: `${base.label}: ${problems.map((p) => p.short).join('; ')}`,
+    explain: `Protocol error: ${problems.map((p) => p.why).join(' ')} ${FAIL} ${base.explain}`,
+  };
+}
+
+/** Whether `bytes` are well-formed UTF-8 (RFC 3629), as RFC 6455 §8.1 requires of text. */
+function validUtf8(bytes: Uint8Array): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A close code an endpoint may send (RFC 6455 §7.4.1, §7.4.2): 1000–1003, 1007–1014 (1012–1014 are
+ * registered with IANA), 3000–4999. Undefined codes are the reason why, for the explanation.
+ */
+export function closeCodeProblem(code: number): string | undefined {
+  if (code === 1005 || code === 1006 || code === 1015) {
+    return `${code} is only for an endpoint to report that no code was received, that the connection dropped, or a TLS failure; it must not be sent in a close frame (RFC 6455 §7.4.1).`;
+  }
+  if (code < 1000) return `codes 0–999 are not used (RFC 6455 §7.4.2).`;
+  if (code === 1004) return `1004 is reserved (RFC 6455 §7.4.1).`;
+  if (code >= 1016 && code <= 2999) return `codes 1016–2999 are reserved for this protocol and its extensions; ${code} is not defined (RFC 6455 §7.4.2).`;
+  if (code >= 5000) return `codes above 4999 are not defined (RFC 6455 §7.4.2).`;
+  return undefined;
 }
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -47,9 +86,12 @@ export class WebSocketParser {
   #frameNo = 0;
   #message: Message | undefined;
   #broken = false;
+  /** RSV1 means "compressed" when the handshake negotiated permessage-deflate (RFC 7692 §6). */
+  #deflate: boolean;
 
-  constructor(sink: SegmentSink) {
+  constructor(sink: SegmentSink, opts: { deflate?: boolean } = {}) {
     this.#sink = sink;
+    this.#deflate = opts.deflate === true;
   }
 
   feed(p: Piece): void {
@@ -98,14 +140,18 @@ export class WebSocketParser {
         this.#frameNo++;
         this.#frame = { fin: b >> 7 === 1, rsv: (b >> 4) & 7, opcode: b & 0xf, masked: false, length: 0 };
         const { fin, rsv, opcode } = this.#frame;
-        this.#emit(spans, { layer: 'ws', kind: 'ws-fin-opcode', ...describeFirstByte(this.#frameNo, fin, rsv, opcode) });
+        const base = describeFirstByte(this.#frameNo, fin, rsv, opcode);
+        const problems = this.#firstByteProblems(fin, rsv, opcode);
+        this.#emit(spans, problems.length > 0 ? { layer: 'ws', ...flagged(base, problems) } : { layer: 'ws', kind: 'ws-fin-opcode', ...base });
         return this.#next('b1', 1);
       }
       case 'b1': {
         const b = bytes[0] ?? 0;
         f.masked = b >> 7 === 1;
         const len7 = b & 0x7f;
-        this.#emit(spans, { layer: 'ws', kind: 'ws-mask-len', ...describeSecondByte(this.#sink.dir === 'up', f.masked, len7) });
+        const base = describeSecondByte(this.#sink.dir === 'up', f.masked, len7);
+        const problems = this.#secondByteProblems(f.masked, len7);
+        this.#emit(spans, problems.length > 0 ? { layer: 'ws', ...flagged(base, problems) } : { layer: 'ws', kind: 'ws-mask-len', ...base });
         if (len7 >= 126) return this.#next('ext', len7 === 126 ? 2 : 8);
         f.length = len7;
         return this.#afterLength();
@@ -151,6 +197,58 @@ export class WebSocketParser {
     }
   }
 
+  /** What byte 0 breaks: RSV bits (§5.2), a fragmented control frame (§5.5), the order of fragments (§5.4). */
+  #firstByteProblems(fin: boolean, rsv: number, opcode: number): { short: string; why: string }[] {
+    const problems: { short: string; why: string }[] = [];
+    const control = (opcode & 8) !== 0;
+    const inMessage = this.#message !== undefined;
+    const rsv1Allowed = this.#deflate && (opcode === 0x1 || opcode === 0x2);
+    const stray = rsv & (rsv1Allowed ? 3 : 7);
+    if (stray !== 0) {
+      const bits = [4, 2, 1].filter((b) => stray & b).map((b) => `RSV${b === 4 ? 1 : b === 2 ? 2 : 3}`);
+      const why =
+        this.#deflate && stray & 4
+          ? 'RSV1 is set on a frame that does not start a data message; permessage-deflate marks only the first frame of a message (RFC 7692 §6.1).'
+          : `${bits.join(', ')} set, but no extension that gives ${bits.length > 1 ? 'them' : 'it'} a meaning was negotiated in the handshake; a receiver must fail the connection (RFC 6455 §5.2).`;
+      const short = this.#deflate && stray === 4 ? 'RSV1 outside the first frame of a data message' : `${bits.join(', ')} without an extension`;
+      problems.push({ short, why });
+    }
+    if (opcodeName(opcode) === 'reserved') {
+      problems.push({ short: 'reserved opcode', why: `Opcode ${opcode} is reserved; a receiver must fail the connection (RFC 6455 §5.2).` });
+    } else if (control && !fin) {
+      problems.push({ short: 'fragmented control frame', why: 'A control frame must not be fragmented: its FIN bit must be 1 (RFC 6455 §5.5).' });
+    } else if (opcode === 0x0 && !inMessage) {
+      problems.push({ short: 'continuation with nothing to continue', why: 'A continuation frame, but no fragmented message was started (RFC 6455 §5.4).' });
+    } else if ((opcode === 0x1 || opcode === 0x2) && inMessage) {
+      problems.push({
+        short: 'new message inside a fragmented one',
+        why: 'A new text or binary frame before the fragmented message in progress ended; only control frames may come between its fragments (RFC 6455 §5.4).',
+      });
+    }
+    return problems;
+  }
+
+  /** What byte 1 breaks: the MASK bit for this direction (§5.1), a control payload over 125 bytes (§5.5). */
+  #secondByteProblems(masked: boolean, len7: number): { short: string; why: string }[] {
+    const problems: { short: string; why: string }[] = [];
+    const fromClient = this.#sink.dir === 'up';
+    if (fromClient && !masked) {
+      problems.push({
+        short: 'unmasked client frame',
+        why: 'A client must mask every frame it sends; a server that receives an unmasked frame must close the connection (RFC 6455 §5.1).',
+      });
+    } else if (!fromClient && masked) {
+      problems.push({
+        short: 'masked server frame',
+        why: 'A server must not mask the frames it sends; a client that receives a masked frame must close the connection (RFC 6455 §5.1).',
+      });
+    }
+    if ((this.#frame.opcode & 8) !== 0 && len7 > 125) {
+      problems.push({ short: 'control payload over 125 bytes', why: 'A control frame carries at most 125 bytes of payload (RFC 6455 §5.5).' });
+    }
+    return problems;
+  }
+
   #afterLength(): void {
     if (this.#frame.masked) this.#next('key', 4);
     else this.#next('payload', this.#frame.length);
@@ -171,13 +269,29 @@ export class WebSocketParser {
     }
     if (f.opcode !== 0x0) {
       const text = f.opcode === 0x1 && (f.rsv & 4) === 0;
-      this.#message = { decoder: text ? new TextDecoder() : undefined, text: '' };
+      this.#message = {
+        decoder: text ? new TextDecoder() : undefined,
+        text: '',
+        ...(text ? { check: new TextDecoder('utf-8', { fatal: true }) } : {}),
+      };
+    } else if (!this.#message) {
+      // A continuation with nothing to continue (flagged on its first byte): read as a message of unknown type.
+      this.#message = { decoder: undefined, text: '' };
     }
     const msg = this.#message;
-    const text = msg?.decoder?.decode(plain, { stream: !f.fin });
-    if (msg && text !== undefined) msg.text += text;
+    const text = msg.decoder?.decode(plain, { stream: !f.fin });
+    if (text !== undefined) msg.text += text;
+    let badUtf8 = false;
+    if (msg.check) {
+      try {
+        msg.check.decode(plain, { stream: !f.fin });
+      } catch {
+        badUtf8 = true;
+        delete msg.check;
+      }
+    }
     if (f.fin) this.#message = undefined;
-    const json = f.fin && msg?.decoder ? readJson(msg.text) : undefined;
+    const json = f.fin && msg.decoder && !badUtf8 ? readJson(msg.text) : undefined;
     const token = tokenOf(json, { next: 0 });
     let described: { label: string; explain: string };
     if (token) {
@@ -200,6 +314,10 @@ export class WebSocketParser {
       };
     }
     const tokenInfo = token ? { token: token.index, tokenText: token.text, payloadBytes: utf8Length(token.text) } : {};
+    if (badUtf8) {
+      const why = `A text message must be valid UTF-8, checked over the whole message across its frames; ${f.fin ? 'this frame holds malformed bytes or ends the message inside a character' : 'this frame holds malformed bytes'}, and a receiver must fail the connection (RFC 6455 §5.6, §8.1).`;
+      described = flagged(described, [{ short: 'invalid UTF-8', why }]);
+    }
     this.#emit(spans, { ...common, ...described, ...(text !== undefined ? { text } : {}), ...tokenInfo }, extra(0));
   }
 
@@ -212,20 +330,27 @@ export class WebSocketParser {
     }
     if (plain.length === 0) return;
     const code = ((plain[0] ?? 0) << 8) | (plain[1] ?? 0);
-    const codeInfo = {
-      layer: 'ws',
-      kind: 'ws-close-code',
+    const codeBase = {
       label: `close code ${code} (${closeCodeName(code)})`,
       explain: 'Why the connection is closing, as a 2-byte number; the other side answers with its own close frame (RFC 6455 §5.5.1, §7.4).',
+    };
+    const codeProblem = closeCodeProblem(code);
+    const codeInfo = {
+      layer: 'ws',
+      ...(codeProblem
+        ? flagged(codeBase, [{ short: 'must not be sent', why: `Close code ${code}: ${codeProblem}` }])
+        : { kind: 'ws-close-code' as const, ...codeBase }),
       text: String(code),
       ...varying,
     } as const;
     this.#emit(sliceSpans(spans, 0, 2), codeInfo, extra(0));
     if (plain.length === 2) return;
     const reason = decodeUtf8(plain.subarray(2));
-    const explain = 'The reason for closing, as UTF-8 text for people (RFC 6455 §5.5.1).';
-    const label = `close reason ${quote(reason)}`;
-    this.#emit(sliceSpans(spans, 2, plain.length), { layer: 'ws', kind: 'ws-close-reason', label, explain, text: reason, ...varying }, extra(2));
+    const base = { label: `close reason ${quote(reason)}`, explain: 'The reason for closing, as UTF-8 text for people (RFC 6455 §5.5.1).' };
+    const described = validUtf8(plain.subarray(2))
+      ? { kind: 'ws-close-reason' as const, ...base }
+      : flagged(base, [{ short: 'invalid UTF-8', why: 'The close reason must be valid UTF-8 (RFC 6455 §5.5.1, §8.1).' }]);
+    this.#emit(sliceSpans(spans, 2, plain.length), { layer: 'ws', ...described, text: reason, ...varying }, extra(2));
   }
 
   #emit(spans: readonly Span[], info: LeafInfo, extra?: PieceExtra): void {
