@@ -140,7 +140,7 @@ export class WebSocketParser {
         this.#frameNo++;
         this.#frame = { fin: b >> 7 === 1, rsv: (b >> 4) & 7, opcode: b & 0xf, masked: false, length: 0 };
         const { fin, rsv, opcode } = this.#frame;
-        const base = describeFirstByte(this.#frameNo, fin, rsv, opcode);
+        const base = describeFirstByte(this.#frameNo, fin, rsv, opcode, this.#deflate);
         const problems = this.#firstByteProblems(fin, rsv, opcode);
         this.#emit(spans, problems.length > 0 ? { layer: 'ws', ...flagged(base, problems) } : { layer: 'ws', kind: 'ws-fin-opcode', ...base });
         return this.#next('b1', 1);

@@ -57,11 +57,12 @@ export function closeCodeName(code: number): string {
 
 type Described = { label: string; explain: string };
 
-/** Byte 0 of a frame: FIN, RSV1-3, opcode (RFC 6455 §5.2). */
-export function describeFirstByte(frame: number, fin: boolean, rsv: number, opcode: number): Described {
+/** Byte 0 of a frame: FIN, RSV1-3, opcode (RFC 6455 §5.2). `deflate`: the handshake negotiated permessage-deflate. */
+export function describeFirstByte(frame: number, fin: boolean, rsv: number, opcode: number, deflate = false): Described {
   const bits = rsv.toString(2).padStart(3, '0');
   const finMeaning = fin ? '1, this frame ends its message' : '0, more frames of this message follow';
-  const compressed = rsv & 4 ? '; RSV1 marks a compressed payload (RFC 7692)' : '';
+  // RSV1 means "compressed" only where permessage-deflate was negotiated; elsewhere the parser flags it.
+  const compressed = rsv & 4 && deflate ? '; RSV1 marks a compressed payload (RFC 7692)' : '';
   return {
     label: `FIN=${fin ? 1 : 0} RSV=${bits} opcode=${opcode} (${opcodeName(opcode)})`,
     explain: `First byte of frame ${frame}: FIN=${finMeaning}; opcode ${opcode} means ${opcodeMeaning(opcode)}${compressed} (RFC 6455 §5.2).`,
