@@ -26,7 +26,7 @@ const textOf = (page: Page, selector: string) => page.locator(selector).evaluate
 const bubble = (page: Page, lane: string) => textOf(page, `.lane[data-lane="${lane}"] .bubble`);
 
 /** What the reply streams go to: a page that watches opens none of these. */
-const streamRequest = /\/api\/(stream|tap)|\/v1\//;
+const streamRequest = /\/api\/(stream|tap)|\/v1\/(chat|messages)/;
 
 describe('broadcast follow', () => {
   it('a watching follower shows the presenter’s run, live, and opens no stream of its own', async () => {
