@@ -52,12 +52,15 @@ describe('an upstream model, picked in the page', () => {
     }
     // The upstream leg: the request Streamscope sent, and the model's raw event stream.
     const leg = wire('upstream');
+    // The view draws only the rows in sight: the head first (Home), then the stream's end (End).
+    await lane('upstream').locator('.scroller').press('Home');
     await expect.poll(() => leg.innerText(), { timeout: 5000 }).toContain('POST /v1/chat/completions');
     const shown = await leg.innerText();
     expect(shown).toContain('text/event-stream');
     expect(shown).toContain('data: {"id":"chatcmpl-');
     expect(shown).toContain(`Authorization: ${'*'.repeat(`Bearer ${key}`.length)}`);
-    expect(shown).toContain('[DONE]');
+    await lane('upstream').locator('.scroller').press('End');
+    await expect.poll(() => leg.innerText(), { timeout: 5000 }).toContain('[DONE]');
     expect(await leg.locator('[data-kind="sse-field"]').count()).toBeGreaterThan(3);
     expect(await lane('upstream').getByTestId('outgoing-note').innerText()).toMatch(/Streamscope as the client/);
     // The key never reaches the page.
