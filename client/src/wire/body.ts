@@ -25,8 +25,8 @@ export interface BodyReader {
   end(): void;
 }
 
-/** Types whose bytes are worth showing as text. */
-const textual = /^(text\/|application\/([\w.+-]*\+)?(json|xml|javascript|x-www-form-urlencoded)\b)/i;
+/** Types whose bytes are worth showing as text (an HTTP/1.1 body, an HTTP/2 DATA payload). */
+export const textual = /^(text\/|application\/([\w.+-]*\+)?(json|xml|javascript|x-www-form-urlencoded)\b)/i;
 
 /**
  * Content not dissected further: one leaf per unit, `chunk-data` for each chunk, `body` for a

@@ -1,4 +1,4 @@
-import type { ContentConsumer } from './body.ts';
+import { textual, type ContentConsumer } from './body.ts';
 import { plural, shorten } from './format.ts';
 import { SegmentSink } from './segmentSink.ts';
 import type { LeafInfo, PieceExtra } from './segmentSink.ts';
@@ -39,8 +39,6 @@ export class StreamSink extends SegmentSink {
     throw new Error('StreamSink: leaves are released by the sink it forwards to');
   }
 }
-
-const textual = /^(text\/|application\/([\w.+-]*\+)?(json|xml|javascript|x-www-form-urlencoded)\b)/i;
 
 /**
  * DATA payloads not dissected further (not an event stream): one leaf per frame, text decoded
