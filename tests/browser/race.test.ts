@@ -170,6 +170,25 @@ describe('the race, in Chromium', () => {
     expect(count).toBe(full);
   });
 
+  it('scrubs by dragging the timeline: the cursor follows the pointer, and the replies with it', async () => {
+    const slider = page.getByRole('slider', { name: /Timeline/ });
+    await slider.scrollIntoViewIfNeeded();
+    const box = (await slider.locator(':scope > svg').first().boundingBox())!;
+    const max = Number(await slider.getAttribute('aria-valuemax'));
+    const y = box.y + box.height / 2;
+    await page.mouse.move(box.x + box.width * 0.9, y);
+    await page.mouse.down();
+    // Dragged back to the plot's left edge and past it: the very start, nothing received yet.
+    for (const at of [0.6, 0.3, 0]) await page.mouse.move(box.x + box.width * at, y, { steps: 4 });
+    await page.mouse.move(box.x - 40, y, { steps: 2 });
+    await expect.poll(() => slider.getAttribute('aria-valuenow')).toBe('0');
+    expect(await replyOf('sse').locator('[data-token]').count()).toBe(0);
+    await page.mouse.move(box.x + box.width + 40, y, { steps: 4 });
+    await page.mouse.up();
+    await expect.poll(async () => Number(await slider.getAttribute('aria-valuenow'))).toBe(max);
+    await page.keyboard.press('End');
+  });
+
   it('exports the recording and replays it with the server stopped', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
     const file = await download.path();
