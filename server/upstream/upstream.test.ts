@@ -13,6 +13,7 @@ import { readSseEvents } from '../testing/sseEvents.ts';
 import { subscribeTap } from '../testing/tapReader.ts';
 import { until } from '../testing/until.ts';
 import { Presenter } from '../classroom/presenter.ts';
+import { MemoryReplyLog } from '../replies/memoryReplyLog.ts';
 import { upstreamFromEnv } from './upstream.ts';
 import type { TapEvent } from '../../shared/tap.ts';
 
@@ -242,6 +243,33 @@ describe('a client that vanishes', () => {
     controller.abort();
     await until(() => bad.closedRequests > before, 'the upstream request to close');
     await until(async () => (await new Promise<number>((r) => withBad.server.getConnections((_e, n) => r(n)))) === 0, 'no connection left');
+  });
+});
+
+describe('a client that vanishes, on a shared reply log', () => {
+  it('runs the upstream request on for upstreamRunOnMs (a resume may come), then aborts it', async () => {
+    const shared = await listen({
+      upstream: { url: `${bad.url}/v1`, kind: 'openai', key },
+      replyLog: new MemoryReplyLog({ shared: true }),
+      upstreamRunOnMs: 400,
+    });
+    try {
+      const before = bad.closedRequests;
+      const requests = bad.requests.length;
+      const controller = new AbortController();
+      const response = await fetch(`${shared.url}/api/stream/sse?${q({ model: 'upstream/slow', text: 'shared' })}`, { signal: controller.signal });
+      expect(response.status).toBe(200);
+      await until(() => bad.requests.length > requests, 'the upstream request');
+      controller.abort();
+      const left = performance.now();
+      // Still generating a while after the reader left: a reconnect could read on.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(bad.closedRequests).toBe(before);
+      await until(() => bad.closedRequests > before, 'the upstream request to close');
+      expect(performance.now() - left).toBeGreaterThanOrEqual(380);
+    } finally {
+      await shared.close();
+    }
   });
 });
 
