@@ -2,14 +2,17 @@
  * Screenshots any page of Streamscope in the system Chromium, with all labs running, after
  * pressing some keys: for looking at what a person sees. Prints console errors.
  * Run: node --import tsx scripts/look.ts <path> <out.png> [wait ms] [key,key,…] [width]x[height]
+ * With STREAMSCOPE_UPSTREAM_URL (and _KIND, _KEY) set, the server has that upstream, as `npm start` would.
  */
 import { launch, openPage, servePage } from '../tests/browser/browser.ts';
 import { startLabs } from '../server/labs/labs.ts';
+import { upstreamFromEnv } from '../server/upstream/upstream.ts';
 
 const [target = '/', out = '/tmp/look.png', wait = '3000', keys = '', size = '1280x720'] = process.argv.slice(2);
 const [width, height] = size.split('x').map(Number);
 const labs = await startLabs();
-const server = await servePage({ ...labs.options });
+const upstream = upstreamFromEnv();
+const server = await servePage({ ...labs.options, ...(upstream ? { upstream } : {}) });
 const browser = await launch();
 try {
   const errors: string[] = [];

@@ -83,6 +83,11 @@ export interface AppOptions {
    * lists its models as `upstream/<id>`, and any transport takes its tokens from one. @default none
    */
   upstream?: UpstreamConfig;
+  /**
+   * On a shared reply log, ms an upstream model's generation runs on after its readers here left
+   * (then its request is aborted; see `Replies`). @default 30000
+   */
+  upstreamRunOnMs?: number;
   /** Tighter limits for `/api/inspect/sse` (tests). @default `inspectLimits` */
   inspectLimits?: Partial<InspectLimits>;
 }
@@ -118,12 +123,13 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   const upstream = options.upstream ? new Upstream(options.upstream, { tap }) : undefined;
   // Generations: the simulated model, and the upstream's for `upstream/<id>` models.
   const source = generationSource(upstream);
-  const replies = new Replies(options.replyLog, source);
+  const runOn = options.upstreamRunOnMs === undefined ? {} : { upstreamRunOnMs: options.upstreamRunOnMs };
+  const replies = new Replies(options.replyLog, source, runOn);
   const ctx: TransportContext = {
     limiter,
     // This instance's reply logs (the load-balancer lab's instances each have their own).
     replies,
-    ...(options.sharedReplyLog ? { sharedReplies: new Replies(options.sharedReplyLog, source) } : {}),
+    ...(options.sharedReplyLog ? { sharedReplies: new Replies(options.sharedReplyLog, source, runOn) } : {}),
     heartbeatMs: options.heartbeatMs ?? 2500,
     retryMs: options.retryMs ?? 1000,
     // How each response's generation ended goes to the tap beside its bytes.

@@ -70,6 +70,11 @@ describe('parseLesson', () => {
       lesson('title: T\nsummary: S', '## A\n\nLead.\n\n```step\nrun: recording\n```\n'),
       'steps[0].run: "recording" needs',
     ],
+    [
+      'an upstream step with no recording to stand in',
+      lesson('title: T\nsummary: S', '## A\n\nLead.\n\n```step\nrun: upstream\nlanes: [upstream, openai]\n```\n'),
+      'steps[0].run: "upstream" needs a `recording:` file in the frontmatter (it stands in when the server has no upstream)',
+    ],
   ])('fails on %s, naming the file and the field', (_, source, message) => {
     expect(() => parseLesson(file, source)).toThrow(`${file}: ${message}`);
   });
@@ -87,6 +92,27 @@ describe('parseLesson', () => {
       lesson('title: T\nsummary: S\nrecording: run.json', '## A\n\nLead.\n\n```step\nrun: recording\n```\n'),
     );
     expect(parsed.recording).toBe('run.json');
+  });
+
+  it('reads run: upstream, which shows the upstream leg in its own step only', () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'lesson-')), '08-real');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'run.json'), '{}');
+    const at = path.join(dir, 'index.md');
+    const front = 'title: T\nsummary: S\nlanes: [openai]\nrecording: run.json';
+    const step = (config: string) => `\n\n\`\`\`step\n${config}\n\`\`\`\n`;
+    const parsed = parseLesson(at, lesson(front, `## A\n\nLead.${step('run: upstream\nlanes: [upstream, openai]')}\n## B\n\nLead.${step('lanes: [openai]')}`));
+    expect(stepState(parsed, 0)).toMatchObject({ run: 'upstream', lanes: ['upstream', 'openai'] });
+    expect(() => parseLesson(at, lesson(front, `## A\n\nLead.${step('run: upstream')}`))).toThrow(
+      `${at}: steps[0].lanes: "run: upstream" shows the upstream leg`,
+    );
+    expect(() => parseLesson(at, lesson(front, `## A\n\nLead.${step('lanes: [upstream, openai]')}`))).toThrow(
+      `${at}: steps[0].lanes: the "upstream" lane shows only in a "run: upstream" step`,
+    );
+    // Carried over to the next step, it would be an empty lane there.
+    expect(() => parseLesson(at, lesson(front, `## A\n\nLead.${step('run: upstream\nlanes: [upstream, openai]')}\n## B\n\nLead.`))).toThrow(
+      `${at}: steps[1].lanes: the "upstream" lane shows only`,
+    );
   });
 });
 

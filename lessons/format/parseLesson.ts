@@ -83,8 +83,17 @@ export function parseLesson(file: string, source: string): Lesson {
     }
     const stray = step.config.lane?.find((id) => !lanes.includes(id));
     if (stray) throw new LessonError(file, `steps[${i}].lane`, `"${stray}" is not one of the step's lanes (${lanes.join(', ')}).`);
-    if (step.config.run === 'recording' && recording === null) {
-      throw new LessonError(file, `steps[${i}].run`, '"recording" needs a `recording:` file in the frontmatter.');
+    if ((step.config.run === 'recording' || step.config.run === 'upstream') && recording === null) {
+      const why = step.config.run === 'upstream' ? ' (it stands in when the server has no upstream)' : '';
+      throw new LessonError(file, `steps[${i}].run`, `"${step.config.run}" needs a \`recording:\` file in the frontmatter${why}.`);
+    }
+    // The upstream leg has bytes only in a run of an upstream model.
+    const upstreamLane = lanes.includes('upstream');
+    if (step.config.run === 'upstream' && !upstreamLane) {
+      throw new LessonError(file, `steps[${i}].lanes`, '"run: upstream" shows the upstream leg: put "upstream" among the step\'s lanes.');
+    }
+    if (upstreamLane && step.config.run !== 'upstream') {
+      throw new LessonError(file, `steps[${i}].lanes`, 'the "upstream" lane shows only in a "run: upstream" step; set this step\'s own lanes.');
     }
   }
 

@@ -2,10 +2,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gunzipSync } from 'node:zlib';
 import { listen, type Listening } from '../testing/listen.ts';
-import { crlfStream, errorUpstream, type ErrorUpstream } from '../testing/errorUpstream.ts';
+import { crlfStream, errorUpstream, pacedEvents, pacedGapMs, type ErrorUpstream } from '../testing/errorUpstream.ts';
 import { subscribeTap } from '../testing/tapReader.ts';
 import { until } from '../testing/until.ts';
-import { rawGet, dechunk } from '../testing/rawHttp.ts';
+import { rawGet, dechunk, payloadAfterEachRead } from '../testing/rawHttp.ts';
 import { Presenter } from '../classroom/presenter.ts';
 import type { TapEvent } from '../../shared/tap.ts';
 
@@ -125,6 +125,63 @@ describe('GET /api/inspect/sse', () => {
     expect(timeout.status).toBe(504);
     expect(timeout.detail).toMatch(/no response head/);
     await new Promise((resolve) => hang.close(resolve));
+  });
+
+  it('a buffering server: the inspect leg reads the whole body at once, at the end; a streaming one spreads it out', async () => {
+    const inspectUrl = (path: string, run: string) => `${server.url}/api/inspect/sse?${new URLSearchParams({ url: `${target.url}${path}`, run })}`;
+    const whole = pacedEvents.join('');
+    const tap = await subscribeTap(server.url, 'buffering');
+    const buffered = await rawGet(inspectUrl('/buffered', 'buffering'));
+    const paced = await rawGet(inspectUrl('/paced', 'buffering'));
+    await until(() => tap.events.filter((e) => e.type === 'close').length >= 4, 'the four legs to close');
+    tap.stop();
+    // Streamscope's own reads of each inspected server that carry events.
+    const legReads = (path: string): string[] => {
+      const conn = tap.events.find(
+        (e): e is Extract<TapEvent, { type: 'request' }> => e.type === 'request' && e.outgoing === 'inspect' && e.path === path,
+      )!.conn;
+      return tap.events
+        .filter((e) => e.type === 'read' && e.conn === conn)
+        .map((e) => Buffer.from((e as { data: string }).data, 'base64').toString())
+        .filter((text) => text.includes('data: '));
+    };
+    // Buffered: one read holds every event (and the head with its Content-Length); streamed: one read per event.
+    expect(legReads('/buffered')).toHaveLength(1);
+    expect(legReads('/buffered')[0]).toMatch(new RegExp(`^HTTP/1.1 200 OK\\r\\n[^]*Content-Length: ${whole.length}\\r\\n[^]*${whole}$`));
+    expect(legReads('/paced')).toHaveLength(pacedEvents.length);
+
+    // The page gets what the inspected server sent, as it sent it: nothing, then everything…
+    expect(buffered.headers['content-length']).toBe(String(whole.length));
+    expect(buffered.body.toString()).toBe(whole);
+    const made = pacedGapMs * pacedEvents.length;
+    expect(buffered.reads[0]!.t).toBeGreaterThanOrEqual(made - 20);
+    expect(buffered.reads.at(-1)!.t - buffered.reads[0]!.t).toBeLessThan(pacedGapMs);
+    // …or each event as it was made.
+    expect(dechunk(paced.body).payload.toString()).toBe(whole);
+    const firstSeen = (event: string) => paced.reads[payloadAfterEachRead(paced).findIndex((p) => p.includes(event))]!.t;
+    expect(firstSeen(pacedEvents[0]!)).toBeLessThan(made / 2);
+    expect(firstSeen(pacedEvents.at(-1)!) - firstSeen(pacedEvents[0]!)).toBeGreaterThanOrEqual(pacedGapMs * (pacedEvents.length - 2));
+  });
+
+  it('waits for a server slow to its first byte while it is within the head limit, and answers 504 past it', async () => {
+    // `tight` allows 300 ms for the head (the default is 15 s): 150 ms is slow but in time, 900 ms is not.
+    const started = performance.now();
+    const slow = await inspect(tight, { url: `${target.url}/slow-head?ms=150` });
+    expect(slow.status).toBe(200);
+    expect(await slow.text()).toBe('data: at last\n\n');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    const late = await problem(await inspect(tight, { url: `${target.url}/slow-head?ms=900` }));
+    expect(late).toMatchObject({ status: 504, param: 'url' });
+    expect(late.detail).toMatch(/no response head within 0.3 s/);
+  });
+
+  it('a server that fails mid-stream: the page gets the events that came, then the same cut (no last chunk)', async () => {
+    const raw = await rawGet(`${server.url}/api/inspect/sse?url=${encodeURIComponent(`${target.url}/cut-sse`)}`);
+    expect(raw.status).toBe(200);
+    expect(raw.headers['transfer-encoding']).toBe('chunked');
+    const { payload, complete } = dechunk(raw.body);
+    expect(payload.toString()).toBe('data: one\n\ndata: two\n\n');
+    expect(complete).toBe(false);
   });
 
   it('in classroom mode: only the presenter; link-local refused', async () => {

@@ -87,7 +87,10 @@ export const simulatedSource: GenerationSource = {
  *   draws new words (the seam a real service without a shared log shows);
  * - on an instance's own log a generation stops when the last reader leaves before the end (a
  *   client closed, a cut, `max_tokens`, a stop), and the log then says `stopped`; on a shared log
- *   it runs to its end, so a resume on any instance reads on.
+ *   it runs to its end, so a resume on any instance reads on. An upstream model's generation on a
+ *   shared log runs on only `upstreamRunOnMs` after its last reader here left: long enough for a
+ *   client to reconnect (to any instance) and read on, short enough that a client that is gone
+ *   does not keep a paid model generating a reply nobody reads.
  */
 export class Replies {
   readonly log: ReplyLog;
@@ -96,9 +99,16 @@ export class Replies {
 
   readonly #source: GenerationSource;
 
-  constructor(log: ReplyLog = new MemoryReplyLog(), source: GenerationSource = simulatedSource) {
+  readonly #upstreamRunOnMs: number;
+
+  /**
+   * @param upstreamRunOnMs On a shared log, ms an upstream model's generation runs on after its
+   *   last reader in this instance left, before the upstream request is aborted. @default 30000
+   */
+  constructor(log: ReplyLog = new MemoryReplyLog(), source: GenerationSource = simulatedSource, { upstreamRunOnMs = 30_000 } = {}) {
     this.log = log;
     this.#source = source;
+    this.#upstreamRunOnMs = upstreamRunOnMs;
   }
 
   /**
@@ -179,13 +189,32 @@ export class Replies {
   }
 
   /**
+   * An upstream generation on a shared log: once no reader here has been reading for
+   * `upstreamRunOnMs` (a reader that comes back in time keeps it going), the request is aborted.
+   * Readers on other instances are not counted: a resume there reads on for that long.
+   */
+  #runOn(log: ReplyLogEntry, tokens: Generation): () => void {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const offGone = log.onReadersGone(() => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        if (log.readers === 0) void tokens.return();
+      }, this.#upstreamRunOnMs);
+    });
+    return () => {
+      clearTimeout(timer);
+      offGone();
+    };
+  }
+
+  /**
    * Appends the reply's paced tokens from `from` to `log` until the reply ends, the model fails,
    * or (on an own log) the last reader leaves: then the pacing timer stops at once and the log
    * says `stopped`. A log whose store broke stops it too.
    */
   #generate(log: ReplyLogEntry, reply: Reply, from: number, cause: GenerationCause): void {
     const tokens = this.#source.generate(reply, from, cause);
-    const off = this.log.shared ? () => {} : log.onReadersGone(() => void tokens.return());
+    const off = !this.log.shared ? log.onReadersGone(() => void tokens.return()) : reply.upstream ? this.#runOn(log, tokens) : () => {};
     void (async () => {
       for (let next = await tokens.next(); !next.done; next = await tokens.next()) {
         if (log.broken) break;

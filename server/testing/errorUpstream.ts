@@ -11,7 +11,11 @@ import type { AddressInfo, Socket } from 'node:net';
  * - `html`: a 200 that is not an event stream;
  * - `slow`: one delta, then nothing (for a client that leaves).
  * Also plain event streams for the inspect route: `/crlf` (CRLF line ends, multi-line data,
- * comments, no ids), `/gzip` (the same, gzipped), `/redirect-here`, `/redirect-away`, `/big`.
+ * comments, no ids), `/gzip` (the same, gzipped), `/redirect-here`, `/redirect-away`, `/big`;
+ * `/paced` (`pacedEvents`, one write every `pacedGapMs`) and `/buffered` (the same events made at
+ * the same pace, but held back and sent at the end in one write with a `Content-Length`, as a
+ * buffering proxy does); `/slow-head?ms=N` (no byte for N ms, then a short stream); `/cut-sse`
+ * (two events, then the connection is destroyed: no terminating chunk).
  */
 export interface ErrorUpstream {
   url: string;
@@ -48,6 +52,10 @@ export async function errorUpstream(): Promise<ErrorUpstream> {
   return state;
 }
 
+/** The events `/paced` streams and `/buffered` holds back. */
+export const pacedEvents = Array.from({ length: 5 }, (_, i) => `data: event ${i + 1}\n\n`);
+export const pacedGapMs = 60;
+
 const chunk = (content: string): string => `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content } }] })}\n\n`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const sse = { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' };
@@ -67,6 +75,31 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: ErrorUps
       await sleep(1);
     }
     return void res.end();
+  }
+  if (path === '/paced' || path === '/buffered') {
+    const buffered = path === '/buffered';
+    if (!buffered) res.writeHead(200, sse).flushHeaders();
+    let held = '';
+    for (const event of pacedEvents) {
+      await sleep(pacedGapMs);
+      if (res.destroyed) return;
+      if (buffered) held += event;
+      else res.write(event);
+    }
+    if (buffered) res.writeHead(200, { ...sse, 'Content-Length': Buffer.byteLength(held) });
+    return void res.end(held);
+  }
+  if (path === '/slow-head') {
+    await sleep(Number(new URL(req.url ?? '', 'http://x').searchParams.get('ms') ?? 0));
+    if (res.destroyed) return;
+    return void res.writeHead(200, sse).end('data: at last\n\n');
+  }
+  if (path === '/cut-sse') {
+    res.writeHead(200, sse);
+    res.write('data: one\n\n');
+    res.write('data: two\n\n');
+    await sleep(30);
+    return void res.destroy();
   }
   if (path === '/echo-headers') return void res.writeHead(200, sse).end(`data: ${JSON.stringify(req.headers)}\n\n`);
   if (path !== '/v1/chat/completions' || req.method !== 'POST') return void res.writeHead(404).end();

@@ -13,6 +13,10 @@ import { readSseEvents } from '../testing/sseEvents.ts';
 import { subscribeTap } from '../testing/tapReader.ts';
 import { until } from '../testing/until.ts';
 import { Presenter } from '../classroom/presenter.ts';
+import { MemoryReplyLog } from '../replies/memoryReplyLog.ts';
+import { RedisReplyLog } from '../replies/redisReplyLog.ts';
+import type { ReplyLog } from '../replies/replyLog.ts';
+import { redisMissing, startRedisServer } from '../redis/redisServer.ts';
 import { upstreamFromEnv } from './upstream.ts';
 import type { TapEvent } from '../../shared/tap.ts';
 
@@ -242,6 +246,51 @@ describe('a client that vanishes', () => {
     controller.abort();
     await until(() => bad.closedRequests > before, 'the upstream request to close');
     await until(async () => (await new Promise<number>((r) => withBad.server.getConnections((_e, n) => r(n)))) === 0, 'no connection left');
+  });
+});
+
+const redisAbsent = redisMissing();
+
+describe('a client that vanishes, on a shared reply log', () => {
+  // Both shared logs take the same path (`Replies` sees `log.shared`); Redis is the one `STREAMSCOPE_REDIS_URL` gives.
+  it.each([
+    ['in memory', () => Promise.resolve({ log: new MemoryReplyLog({ shared: true }) as ReplyLog, stop: async () => {} })],
+    [
+      'in Redis',
+      async () => {
+        const redis = await startRedisServer();
+        const log = await RedisReplyLog.connect(redis.url, { log: () => {} });
+        return {
+          log: log as ReplyLog,
+          stop: async () => {
+            await log.close();
+            await redis.stop();
+          },
+        };
+      },
+    ],
+  ] as const)('%s: runs the upstream request on for upstreamRunOnMs (a resume may come), then aborts it', async (where, shared) => {
+    if (where === 'in Redis' && redisAbsent) return void console.warn(`Skipping the Redis case: ${redisAbsent}`);
+    const { log, stop } = await shared();
+    const server = await listen({ upstream: { url: `${bad.url}/v1`, kind: 'openai', key }, replyLog: log, upstreamRunOnMs: 400 });
+    try {
+      const before = bad.closedRequests;
+      const requests = bad.requests.length;
+      const controller = new AbortController();
+      const response = await fetch(`${server.url}/api/stream/sse?${q({ model: 'upstream/slow', text: `shared ${where}` })}`, { signal: controller.signal });
+      expect(response.status).toBe(200);
+      await until(() => bad.requests.length > requests, 'the upstream request');
+      controller.abort();
+      const left = performance.now();
+      // Still generating a while after the reader left: a reconnect could read on.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(bad.closedRequests).toBe(before);
+      await until(() => bad.closedRequests > before, 'the upstream request to close');
+      expect(performance.now() - left).toBeGreaterThanOrEqual(380);
+    } finally {
+      await server.close();
+      await stop();
+    }
   });
 });
 

@@ -42,10 +42,12 @@ export interface Focus {
  * - (unset) keep the current run when it already shows the step's lanes and settings, else start one;
  * - `fresh`: always start a new live run;
  * - `recording`: replay the lesson's shipped recording (for a lab that cannot run live);
+ * - `upstream`: a real model's stream: live from the server's first `upstream/<id>` model when it
+ *   has an upstream, else the shipped recording with a note on how to configure one;
  * - `none`: start nothing.
  */
-export type RunMode = 'fresh' | 'recording' | 'none';
-export const runModes: readonly RunMode[] = ['fresh', 'recording', 'none'];
+export type RunMode = 'fresh' | 'recording' | 'upstream' | 'none';
+export const runModes: readonly RunMode[] = ['fresh', 'recording', 'upstream', 'none'];
 
 /** The kinds of wire segment a step can pick out in the byte views. */
 export const highlightKinds = [

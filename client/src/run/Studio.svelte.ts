@@ -63,6 +63,7 @@ export class Studio {
   /** Why there are no upstream models (it did not answer), for the model picker's note. */
   modelsNote = $state<string | null>(null);
   #abort: AbortController | null = null;
+  #modelsLoaded: Promise<void> | null = null;
 
   constructor(query: URLSearchParams) {
     this.settings = settingsFromQuery(query);
@@ -85,7 +86,22 @@ export class Studio {
   }
 
   /** Asks the server which upstream models it has; never fails the page (the picker says why there are none). */
-  async loadModels(): Promise<void> {
+  loadModels(): Promise<void> {
+    this.#modelsLoaded = this.#loadModels();
+    return this.#modelsLoaded;
+  }
+
+  /**
+   * The server's first upstream model (`upstream/<id>`), or null when it has none. An upstream that
+   * did not answer when the page loaded is asked again (it may have started since).
+   */
+  async firstUpstreamModel(): Promise<string | null> {
+    await (this.#modelsLoaded ?? this.loadModels());
+    if (this.hasUpstream && this.models.length === 0) await this.loadModels();
+    return this.models[0] ?? null;
+  }
+
+  async #loadModels(): Promise<void> {
     try {
       const body = (await (await fetch('/v1/models')).json()) as { data: { id: string }[]; upstream?: { url: string; error?: string } };
       this.models = body.data.map((m) => m.id).filter((id) => id.startsWith('upstream/'));
