@@ -138,14 +138,16 @@ export function followRoutes(presenter: Presenter, options: FollowOptions = {}):
 
 function readPosition(body: unknown): ClassPosition {
   const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  const { slug, step, blank } = fields;
+  const { slug, step, blank, run } = fields;
   if (typeof slug !== 'string' || !slugPattern.test(slug) || slug.length > 64)
     throw new Problem(400, 'Field "slug" must be a lesson slug such as "why-stream".', 'slug');
   if (typeof step !== 'number' || !Number.isInteger(step) || step < 0 || step > 999)
     throw new Problem(400, 'Field "step" must be a step number from 0 (the first) to 999.', 'step');
   if (blank !== undefined && typeof blank !== 'boolean') throw new Problem(400, 'Field "blank" must be true or false.', 'blank');
+  if (run !== undefined && (typeof run !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(run)))
+    throw new Problem(400, 'Field "run" must be the id of the broadcast run the step shows: 1 to 64 letters, digits, "-" or "_".', 'run');
   for (const key of Object.keys(fields)) {
-    if (!['slug', 'step', 'blank'].includes(key)) throw new Problem(400, `Unknown field "${key}". Known fields: slug, step, blank.`, key);
+    if (!['slug', 'step', 'blank', 'run'].includes(key)) throw new Problem(400, `Unknown field "${key}". Known fields: slug, step, blank, run.`, key);
   }
-  return { slug, step, blank: blank ?? false };
+  return { slug, step, blank: blank ?? false, ...(run === undefined ? {} : { run }) };
 }
