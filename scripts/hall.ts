@@ -7,6 +7,22 @@
 import { ensureClientBuilt } from '../server/buildClient.ts';
 import { defaultStaticDir } from '../server/app.ts';
 import { hallMissing, startHall, type Hall } from '../server/hall/hall.ts';
+import { hallNginxConfig } from '../server/hall/hallNginxConfig.ts';
+
+// `npm run hall -- --nginx-config <listen host:port> <process host:port>…`: the nginx.conf of a
+// hall of several machines (README, "A hall"), printed; nothing is started.
+const at = process.argv.indexOf('--nginx-config');
+if (at >= 0) {
+  const [listen, ...servers] = process.argv.slice(at + 1);
+  const match = /^(.+):(\d+)$/.exec(listen ?? '');
+  if (!match || servers.length === 0 || !servers.every((s) => /^[^\s;]+:\d+$/.test(s))) {
+    console.error('Usage: npm run hall -- --nginx-config <listen host:port> <process host:port> [<process host:port>…]');
+    console.error('  e.g. npm run hall -- --nginx-config 0.0.0.0:8080 10.0.0.11:3000 10.0.0.12:3000');
+    process.exit(1);
+  }
+  process.stdout.write(hallNginxConfig({ host: match[1]!, port: Number(match[2]), servers }));
+  process.exit(0);
+}
 
 const missing = hallMissing();
 if (missing.length > 0) {
