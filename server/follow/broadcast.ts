@@ -15,13 +15,7 @@
  */
 import { sseEvent, type EventStream } from '../sse/eventStream.ts';
 import { Problem } from '../problem.ts';
-import {
-  broadcastRecordTypes,
-  type BroadcastBatch,
-  type BroadcastEventName,
-  type BroadcastFull,
-  type BroadcastRecord,
-} from '../../shared/broadcast.ts';
+import { broadcastRecordTypes, type BroadcastBatch, type BroadcastEventName, type BroadcastFull, type BroadcastRecord } from '../../shared/broadcast.ts';
 
 export interface BroadcastLimits {
   /** Records kept per run. @default 50000 */
@@ -73,7 +67,8 @@ interface CurrentRun extends RunState {
 export type PublishResult = 'taken' | 'repeat';
 
 /** What a batch does to a run: refused (why), a repeat, or taken (the events it adds, in order). */
-export type Decision = { result: 'repeat' } | { result: 'taken'; frames: BroadcastFrame[]; state: RunState } | { problem: Problem; frames: BroadcastFrame[]; state: RunState };
+export type Decision =
+  { result: 'repeat' } | { result: 'taken'; frames: BroadcastFrame[]; state: RunState } | { problem: Problem; frames: BroadcastFrame[]; state: RunState };
 
 const runIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -95,7 +90,11 @@ export function decide(state: RunState | null, batch: BroadcastBatch, limits: { 
   let next = 0;
   if (!run || run.id !== batch.run) {
     if (batch.seq !== 0)
-      return { problem: new Problem(409, `Run "${batch.run}" is not being broadcast: its first batch must have seq 0, not ${batch.seq}.`, 'seq'), frames, state: state! };
+      return {
+        problem: new Problem(409, `Run "${batch.run}" is not being broadcast: its first batch must have seq 0, not ${batch.seq}.`, 'seq'),
+        frames,
+        state: state!,
+      };
     const first: BroadcastFrame = { run: batch.run, index: 0, event: 'run', data: JSON.stringify({ run: batch.run }) };
     run = { id: batch.run, seq: -1, records: 0, bytes: encodeFrame(first).length, full: false };
     frames.push(first);
@@ -104,7 +103,11 @@ export function decide(state: RunState | null, batch: BroadcastBatch, limits: { 
   if (batch.seq <= run.seq) return { result: 'repeat' };
   if (run.full) return { problem: fullProblem(run.id, limits), frames, state: run };
   if (batch.seq !== run.seq + 1)
-    return { problem: new Problem(409, `Batch ${batch.seq} of run "${run.id}" came before batch ${run.seq + 1}; send them in order.`, 'seq'), frames, state: run };
+    return {
+      problem: new Problem(409, `Batch ${batch.seq} of run "${run.id}" came before batch ${run.seq + 1}; send them in order.`, 'seq'),
+      frames,
+      state: run,
+    };
   const frame: BroadcastFrame = { run: run.id, index: next, event: 'batch', data: JSON.stringify(batch) };
   const bytes = encodeFrame(frame).length;
   if (run.records + batch.records.length > limits.maxRecords || run.bytes + bytes > limits.maxBytes) {

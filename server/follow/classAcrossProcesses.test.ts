@@ -72,7 +72,10 @@ describe.skipIf(missing !== null)(`one class on two processes sharing one Redis$
 
     // Two follow on a, one on b: both know the class has three (each reports every 2 s).
     const count = async (url: string) => ((await (await fetch(`${url}/api/follow/me`)).json()) as { class: number }).class;
-    await until(async () => (await count(a.url)) === 3 && (await count(b.url)) === 3, async () => `class of 3, counted ${await count(a.url)} on a, ${await count(b.url)} on b`);
+    await until(
+      async () => (await count(a.url)) === 3 && (await count(b.url)) === 3,
+      async () => `class of 3, counted ${await count(a.url)} on a, ${await count(b.url)} on b`,
+    );
     const third = await watch(`${b.url}/api/follow`);
     await third.next(1);
     expect(JSON.parse(third.events[0]!.data)).toEqual({ followers: 4 });
@@ -130,12 +133,20 @@ describe.skipIf(missing !== null)(`one class on two processes sharing one Redis$
     // Each process, reconnected, sends its followers where the class is (Redis came back empty:
     // the processes put it back).
     await Promise.all([onA.next(3, 15_000), onB.next(3, 15_000)]);
-    for (const w of [onA, onB]) expect(positions(w)).toEqual([{ slug: 'sse-format', step: 1, blank: false }, { slug: 'sse-format', step: 1, blank: false }]);
+    for (const w of [onA, onB])
+      expect(positions(w)).toEqual([
+        { slug: 'sse-format', step: 1, blank: false },
+        { slug: 'sse-format', step: 1, blank: false },
+      ]);
     expect(onA.ended || onB.ended || runA.ended || runB.ended).toBe(false);
 
     // The presenter's next batch (to b, which did not take the first) puts the run back and goes on.
     let status = 0;
-    await until(async () => (status = (await post(b.url, batch('hall-2', 1, [app(1)]))).status) === 204, () => `the batch taken (last ${status})`, 15_000);
+    await until(
+      async () => (status = (await post(b.url, batch('hall-2', 1, [app(1)]))).status) === 204,
+      () => `the batch taken (last ${status})`,
+      15_000,
+    );
     await Promise.all([runA.next(3), runB.next(3)]);
     expect(seen(runA)).toEqual([
       ['hall-2:0', 'run'],

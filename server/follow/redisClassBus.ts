@@ -105,7 +105,8 @@ export class RedisClassBus implements ClassBus {
     this.#sub = make();
     this.#tail = make();
     this.#cmd.on('close', () => {
-      if (!this.#closed && !this.#down) this.#options.log(`The class on ${this.where} went away; followers keep their page, trying again every ${reconnectMs} ms.`);
+      if (!this.#closed && !this.#down)
+        this.#options.log(`The class on ${this.where} went away; followers keep their page, trying again every ${reconnectMs} ms.`);
       if (!this.#closed) this.#down = true;
     });
     this.#cmd.on('ready', () => {
@@ -201,7 +202,13 @@ export class RedisClassBus implements ClassBus {
     clearTimeout(this.#reportSoon);
     this.#listeners.clear();
     // This process's followers no longer count.
-    if (this.#cmd.status === 'ready') await this.#cmd.multi().hdel(keys.followers, this.#id).zrem(keys.seen, this.#id).exec().catch(() => {});
+    if (this.#cmd.status === 'ready')
+      await this.#cmd
+        .multi()
+        .hdel(keys.followers, this.#id)
+        .zrem(keys.seen, this.#id)
+        .exec()
+        .catch(() => {});
     this.#tail.disconnect();
     await this.#following;
     for (const redis of [this.#cmd, this.#sub]) {

@@ -46,13 +46,21 @@ export function hallMissing(env: NodeJS.ProcessEnv = process.env): string[] {
   if (redis) missing.push(redis);
   if (!findNginx(env))
     missing.push(
-      env.NGINX_PATH ? `NGINX_PATH (${env.NGINX_PATH}) is not an executable file` : 'nginx is not installed (Debian: apt-get install nginx-light), or set NGINX_PATH',
+      env.NGINX_PATH
+        ? `NGINX_PATH (${env.NGINX_PATH}) is not an executable file`
+        : 'nginx is not installed (Debian: apt-get install nginx-light), or set NGINX_PATH',
     );
   return missing;
 }
 
 /** Starts a hall; on a failure midway, stops what it started and rejects with the reason. */
-export async function startHall({ processes: count = 2, token = randomBytes(12).toString('base64url'), staticDir, nginxConnections = 8192, stderr = 'inherit' }: HallOptions): Promise<Hall> {
+export async function startHall({
+  processes: count = 2,
+  token = randomBytes(12).toString('base64url'),
+  staticDir,
+  nginxConnections = 8192,
+  stderr = 'inherit',
+}: HallOptions): Promise<Hall> {
   const missing = hallMissing();
   if (missing.length > 0) throw new Error(`A hall needs redis-server and nginx: ${missing.join('; ')}.`);
   let redis: RedisServer | undefined;
@@ -70,7 +78,9 @@ export async function startHall({ processes: count = 2, token = randomBytes(12).
       STREAMSCOPE_PRESENTER_TOKEN: token,
       ...(staticDir ? { STREAMSCOPE_STATIC_DIR: staticDir } : {}),
     };
-    const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => startServerProcess({ env: { ...env, STREAMSCOPE_NAME: `hall-${i + 1}` }, stderr })));
+    const started = await Promise.allSettled(
+      Array.from({ length: count }, (_, i) => startServerProcess({ env: { ...env, STREAMSCOPE_NAME: `hall-${i + 1}` }, stderr })),
+    );
     for (const result of started) if (result.status === 'fulfilled') processes.push(result.value);
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;

@@ -218,7 +218,8 @@ export class Guide {
     const studio = this.studio;
     this.#wantsBroadcast = true;
     const latest = this.#broadcast;
-    const fits = (run: Run | null) => run !== null && run.id === this.#namedRun && run.lanes.length === state.lanes.length && run.lanes.every((l, i) => l.id === state.lanes[i]);
+    const fits = (run: Run | null) =>
+      run !== null && run.id === this.#namedRun && run.lanes.length === state.lanes.length && run.lanes.every((l, i) => l.id === state.lanes[i]);
     if (latest && fits(latest)) {
       if (studio.run !== latest) studio.show(latest);
     } else studio.clear();
