@@ -72,9 +72,15 @@ export type Decision =
 
 const runIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** The SSE text of a frame: `id: <run>:<index>`, its name, its data. */
+/** The SSE text of a frame: `id: <run>:<index>`, its name, its data (JSON: one line). */
 export function encodeFrame(frame: BroadcastFrame): string {
   return sseEvent({ id: `${frame.run}:${frame.index}`, event: frame.event, data: frame.data });
+}
+
+/** A frame back from its SSE text (`encodeFrame`'s). */
+export function decodeFrame(text: string): BroadcastFrame {
+  const [, run = '', index = '0', event = 'batch', data = ''] = /^id: ([^:\n]+):(\d+)\nevent: (\w+)\ndata: (.*)\n\n$/s.exec(text) ?? [];
+  return { run, index: Number(index), event: event as BroadcastEventName, data };
 }
 
 /**
@@ -137,8 +143,6 @@ export class Broadcast {
   readonly maxBytes: number;
   readonly slowBytes: number;
   #run: CurrentRun | null = null;
-  /** The current run's frames as added (their encoded text is in `#run.frames`). */
-  #held: BroadcastFrame[] = [];
   #serial = 0;
   readonly #watchers = new Set<Watcher>();
 
@@ -172,9 +176,9 @@ export class Broadcast {
     return run && { id: run.id, seq: run.seq, records: run.records, bytes: run.bytes, full: run.full };
   }
 
-  /** The current run's frames (a hall's process puts them back into a Redis that lost them). */
+  /** The current run's frames (a hall's process puts them back into a Redis that lost them; read back from their text, which is all that is kept). */
   get frames(): BroadcastFrame[] {
-    return [...this.#held];
+    return (this.#run?.frames ?? []).map(decodeFrame);
   }
 
   /**
@@ -201,14 +205,12 @@ export class Broadcast {
       if (frame.index !== 0) return false;
       run = { id: frame.run, frames: [], records: 0, bytes: 0, seq: -1, full: false };
       this.#run = run;
-      this.#held = [];
       this.#serial++;
     }
     if (frame.index < run.frames.length) return true;
     if (frame.index > run.frames.length) return false;
     const text = encodeFrame(frame);
     run.frames.push(text);
-    this.#held.push(frame);
     run.bytes += text.length;
     if (frame.event === 'batch') {
       const batch = JSON.parse(frame.data) as BroadcastBatch;
@@ -234,13 +236,16 @@ export class Broadcast {
     };
   }
 
-  /** The frame after `<run>:<index>` if that is of the current run and held; else the run's start. */
+  /**
+   * The frame after `<run>:<index>` if that names the current run; else the run's start. An index
+   * this process has not reached yet (a watcher that had more from another process of a hall,
+   * whose copy is ahead) waits for the frames after it.
+   */
   #resumeAt(lastEventId: string | undefined): number {
     const run = this.#run;
     const match = lastEventId ? /^([A-Za-z0-9_-]{1,64}):(\d{1,9})$/.exec(lastEventId) : null;
     if (!run || !match || match[1] !== run.id) return 0;
-    const index = Number(match[2]);
-    return index < run.frames.length ? index + 1 : 0;
+    return Number(match[2]) + 1;
   }
 
   #fanOut(): void {
