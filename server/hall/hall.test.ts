@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hallMissing, startHall, type Hall } from './hall.ts';
-import { hallCookie } from './hallNginxConfig.ts';
+import { hallCookie, hallProcessHeader } from './hallNginxConfig.ts';
 import { sseWatcher, type SseWatcher } from '../testing/sseWatcher.ts';
 import { until } from '../testing/until.ts';
 import type { BroadcastBatch, BroadcastRecord } from '../../shared/broadcast.ts';
@@ -32,18 +32,14 @@ describe.skipIf(missing.length > 0)(`a hall: redis-server, two processes, nginx$
   const post = (batch: BroadcastBatch) => fetch(`${hall.url}/api/follow/run`, { method: 'POST', headers: asPresenter(), body: JSON.stringify(batch) });
   const app = (n: number): BroadcastRecord => ({ type: 'app', lane: 'sse', event: { kind: 'token', t: 1000 + n, index: n, text: `t${n}` } });
 
-  /** A browser's cookie that nginx keeps on process `i` (found by trying keys). */
+  /** A browser's cookie that nginx keeps on process `i` (found by trying keys; nginx names the process that answered). */
   async function cookieFor(i: number): Promise<string> {
-    const target = hall.processes[i]!;
+    const target = `127.0.0.1:${hall.processes[i]!.port}`;
     for (let k = 0; k < 50; k++) {
       const cookie = `${hallCookie}=key-${k}`;
-      const before = (await me(target.url)).followers;
-      const w = await sseWatcher(`${hall.url}/api/follow`, { Cookie: cookie });
-      await w.next(1);
-      const landed = (await me(target.url)).followers > before;
-      w.close();
-      await until(async () => (await me(target.url)).followers === before, 'the probe to leave');
-      if (landed) return cookie;
+      const response = await fetch(`${hall.url}/api/follow/me`, { headers: { Cookie: cookie } });
+      await response.arrayBuffer();
+      if (response.headers.get(hallProcessHeader) === target) return cookie;
     }
     throw new Error(`no key of 50 lands on process ${i + 1}`);
   }

@@ -3,6 +3,9 @@ import { maxHeaderSize } from '../app.ts';
 /** The cookie that keeps a browser on one process of a hall. */
 export const hallCookie = 'streamscope_hall';
 
+/** The response header in which nginx says which process answered (`host:port`). */
+export const hallProcessHeader = 'X-Hall-Process';
+
 export interface HallNginxConfigOptions {
   /** The port nginx listens on. */
   port: number;
@@ -75,6 +78,8 @@ ${servers.map((server) => `    server ${server} max_fails=1 fail_timeout=1s;`).j
 
     location / {
       add_header Set-Cookie "${hallCookie}=$hall_key; Path=/; HttpOnly; SameSite=Lax" always;
+      # Which process answered (the last one tried): to see the spread, and a process die.
+      add_header ${hallProcessHeader} $upstream_addr always;
       proxy_pass http://streamscope_hall;
     }
   }
