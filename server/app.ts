@@ -24,6 +24,7 @@ import { tapPath } from '../shared/tap.ts';
 import { instanceHeader } from '../shared/instanceHeader.ts';
 import { Presenter } from './classroom/presenter.ts';
 import { followRoutes } from './follow/followRoutes.ts';
+import type { ClassBus } from './follow/classBus.ts';
 import { balancedTapGuard, tapGuard } from './classroom/tapGuard.ts';
 import { SecretHeaderScanner, SecretQueryScanner, allSecrets } from './classroom/secretHeaders.ts';
 import { Upstream, generationSource, type UpstreamConfig } from './upstream/upstream.ts';
@@ -90,6 +91,12 @@ export interface AppOptions {
   upstreamRunOnMs?: number;
   /** Tighter limits for `/api/inspect/sse` (tests). @default `inspectLimits` */
   inspectLimits?: Partial<InspectLimits>;
+  /**
+   * Where the class (position, blank screen, follower count, broadcast run) is kept: this process,
+   * or Redis shared by the processes of a hall (`configuredClassBus`). The app does not close a
+   * bus it was given. @default this process (`MemoryClassBus`)
+   */
+  classBus?: ClassBus;
 }
 
 export interface StreamscopeApp {
@@ -184,7 +191,7 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   });
   app.use('/v1', v1);
   app.use('/v1', anthropicRouter(ctx));
-  app.use(followRoutes(presenter));
+  app.use(followRoutes(presenter, options.classBus ? { bus: options.classBus } : {}));
   if (options.classroom) app.use(`/lb${tapPath}`, balancedTapGuard(presenter));
   options.routes?.(app, ctx);
 

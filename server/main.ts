@@ -12,6 +12,7 @@ import { startLabs } from './labs/labs.ts';
 import { Presenter } from './classroom/presenter.ts';
 import { upstreamFromEnv, type UpstreamConfig } from './upstream/upstream.ts';
 import { configuredReplyLogs } from './replies/configuredReplyLogs.ts';
+import { configuredClassBus } from './follow/configuredClassBus.ts';
 
 const dev = process.argv.includes('--dev');
 const port = Number(process.env.PORT ?? 3000);
@@ -55,6 +56,8 @@ if (dev) {
 
 // Before the labs: their instances share this log when a learner switches the lab's log to shared.
 const replies = await configuredReplyLogs().catch((error: Error) => fail(error.message));
+// With STREAMSCOPE_REDIS_URL, the class too: several processes behind a load balancer serve one class.
+const classBus = await configuredClassBus().catch((error: Error) => fail(error.message));
 const classroom = !/^(localhost|127(\.\d+){3}|::1)$/i.test(host);
 const presenter = new Presenter(presenterToken);
 // In a classroom only the presenter may stop a balanced instance for everyone; any other kill is the learner's own.
@@ -73,6 +76,7 @@ const streamscope = createApp({
   presenter,
   ...(upstream ? { upstream } : {}),
   replyLog: replies.app,
+  classBus: classBus.bus,
   ...labs.options,
 });
 // The certificate first: your own files that do not work stop the start with the reason.
@@ -149,7 +153,7 @@ streamscope.server.listen(port, host, async () => {
       ? `  The same instances behind real nginx: ${labs.nginx.url}/ (round robin), ${labs.nginx.url}/sticky/ (cookie hash)`
       : `  No nginx in front of the lab: ${labs.nginxSkipped}`,
   );
-  for (const line of replies.lines) console.log(`  ${line}`);
+  for (const line of [...replies.lines, ...classBus.lines]) console.log(`  ${line}`);
   if (!dev) {
     void labs.startSecondOrigin(bound, defaultStaticDir, host).then((second) => console.log(`  Second origin for the CORS lab: port ${second.port}\n`));
   }
@@ -158,7 +162,7 @@ streamscope.server.listen(port, host, async () => {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     void Promise.all([streamscope.close(), https?.close(), labs.close(), vite?.close()])
-      .then(() => replies.close())
+      .then(() => Promise.all([replies.close(), classBus.bus.close()]))
       .then(() => process.exit(0));
   });
 }

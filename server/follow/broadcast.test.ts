@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { followRoutes } from './followRoutes.ts';
-import { Broadcast, readBatch } from './broadcast.ts';
+import { Broadcast, decodeFrame, encodeFrame, readBatch } from './broadcast.ts';
+import { sseWatcher } from '../testing/sseWatcher.ts';
 import { Presenter } from '../classroom/presenter.ts';
 import { problemHandler } from '../problem.ts';
 import type { BroadcastBatch, BroadcastRecord } from '../../shared/broadcast.ts';
@@ -215,6 +216,37 @@ describe('broadcast follow', () => {
     expect(broadcast.waiting).toBe(0);
     await expect.poll(connections).toBeLessThanOrEqual(baseConnections + 1);
     await expect.poll(timers).toBeLessThanOrEqual(baseTimers);
+  });
+});
+
+describe('resuming a broadcast', () => {
+  it('a watcher that reconnects with Last-Event-ID gets only what came after it; one of another run gets the current run from its start', async () => {
+    const start: BroadcastRecord = { type: 'start', id: 'resume-1', settings: {}, lanes: ['sse'], startedAt: 1000 };
+    await publish(batch('resume-1', 0, [start]));
+    await publish(batch('resume-1', 1, [app(1)]));
+    const first = await sseWatcher(`${url}/api/follow/run`);
+    await first.next(3);
+    expect(first.events.map((e) => e.id)).toEqual(['resume-1:0', 'resume-1:1', 'resume-1:2']);
+    first.close();
+    await publish(batch('resume-1', 2, [app(2)]));
+    const again = await sseWatcher(`${url}/api/follow/run`, { 'Last-Event-ID': 'resume-1:2' });
+    await again.next(1);
+    expect(again.events.map((e) => [e.id, e.event])).toEqual([['resume-1:3', 'batch']]);
+    // Ahead of what is held (it had more from another process): it waits for what follows.
+    const ahead = await sseWatcher(`${url}/api/follow/run`, { 'Last-Event-ID': 'resume-1:4' });
+    await publish(batch('resume-1', 3, [app(3)]));
+    await publish(batch('resume-1', 4, [app(4)]));
+    await ahead.next(1);
+    expect(ahead.events.map((e) => e.id)).toEqual(['resume-1:5']);
+    const other = await sseWatcher(`${url}/api/follow/run`, { 'Last-Event-ID': 'another-run:1' });
+    await other.next(6);
+    expect(other.events.map((e) => e.id)).toEqual([0, 1, 2, 3, 4, 5].map((i) => `resume-1:${i}`));
+    [again, ahead, other].forEach((w) => w.close());
+  });
+
+  it('a frame read back from its text is the frame', () => {
+    const frame = { run: 'r-1', index: 7, event: 'batch' as const, data: JSON.stringify(batch('r-1', 6, [app(1)])) };
+    expect(decodeFrame(encodeFrame(frame))).toEqual(frame);
   });
 });
 

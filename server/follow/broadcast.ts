@@ -15,7 +15,7 @@
  */
 import { sseEvent, type EventStream } from '../sse/eventStream.ts';
 import { Problem } from '../problem.ts';
-import { broadcastRecordTypes, type BroadcastBatch, type BroadcastFull, type BroadcastRecord } from '../../shared/broadcast.ts';
+import { broadcastRecordTypes, type BroadcastBatch, type BroadcastEventName, type BroadcastFull, type BroadcastRecord } from '../../shared/broadcast.ts';
 
 export interface BroadcastLimits {
   /** Records kept per run. @default 50000 */
@@ -35,21 +35,108 @@ interface Watcher {
   waiting: boolean;
 }
 
-interface CurrentRun {
+/** Where a run stands, as the one that decides on batches keeps it (this process, or Redis for a hall). */
+export interface RunState {
   id: string;
-  /** Every event of the run so far, encoded: `run`, then each `batch` (and `full`, if it came to that). */
-  frames: string[];
-  records: number;
-  bytes: number;
-  /** The last batch taken (seq). */
+  /** The last batch taken (seq), -1 before the first. */
   seq: number;
+  records: number;
+  /** Bytes of the run's encoded events so far. */
+  bytes: number;
   full: boolean;
 }
 
-/** What `publish` did: a new batch taken, a repeat of one already taken (a retry), or the run is full. */
+/**
+ * One event of a run, as every process of a class holds it: the run's id, its place in the run
+ * (0 is the `run` event), its name and its data (JSON). Its SSE id is `<run>:<index>`, so a
+ * watcher that reconnects (`Last-Event-ID`), to this process or another, resumes after it.
+ */
+export interface BroadcastFrame {
+  run: string;
+  index: number;
+  event: BroadcastEventName;
+  data: string;
+}
+
+interface CurrentRun extends RunState {
+  /** Every event of the run so far, encoded: `run`, then each `batch` (and `full`, if it came to that). */
+  frames: string[];
+}
+
+/** What `publish` did: a new batch taken, or a repeat of one already taken (a retry). */
 export type PublishResult = 'taken' | 'repeat';
 
+/** What a batch does to a run: refused (why), a repeat, or taken (the events it adds, in order). */
+export type Decision =
+  { result: 'repeat' } | { result: 'taken'; frames: BroadcastFrame[]; state: RunState } | { problem: Problem; frames: BroadcastFrame[]; state: RunState };
+
 const runIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The SSE text of a frame: `id: <run>:<index>`, its name, its data (JSON: one line). */
+export function encodeFrame(frame: BroadcastFrame): string {
+  return sseEvent({ id: `${frame.run}:${frame.index}`, event: frame.event, data: frame.data });
+}
+
+/** A frame back from its SSE text (`encodeFrame`'s). */
+export function decodeFrame(text: string): BroadcastFrame {
+  const [, run = '', index = '0', event = 'batch', data = ''] = /^id: ([^:\n]+):(\d+)\nevent: (\w+)\ndata: (.*)\n\n$/s.exec(text) ?? [];
+  return { run, index: Number(index), event: event as BroadcastEventName, data };
+}
+
+/**
+ * What a presenter's batch does to the run `state` (null: none yet), under the caps: the rules of
+ * a broadcast in one place (a hall's Redis script follows the same ones). A new run id starts a new
+ * run (its first batch is seq 0) and replaces the old; within a run, batches come in seq order and
+ * a repeat of one already taken is ignored; the batch that would pass a cap is refused with a 413,
+ * and the run gets one `full` event.
+ */
+export function decide(state: RunState | null, batch: BroadcastBatch, limits: { maxRecords: number; maxBytes: number }): Decision {
+  const frames: BroadcastFrame[] = [];
+  let run = state ? { ...state } : null;
+  let next = 0;
+  if (!run || run.id !== batch.run) {
+    if (batch.seq !== 0)
+      return {
+        problem: new Problem(409, `Run "${batch.run}" is not being broadcast: its first batch must have seq 0, not ${batch.seq}.`, 'seq'),
+        frames,
+        state: state!,
+      };
+    const first: BroadcastFrame = { run: batch.run, index: 0, event: 'run', data: JSON.stringify({ run: batch.run }) };
+    run = { id: batch.run, seq: -1, records: 0, bytes: encodeFrame(first).length, full: false };
+    frames.push(first);
+    next = 1;
+  } else next = frameCount(run);
+  if (batch.seq <= run.seq) return { result: 'repeat' };
+  if (run.full) return { problem: fullProblem(run.id, limits), frames, state: run };
+  if (batch.seq !== run.seq + 1)
+    return {
+      problem: new Problem(409, `Batch ${batch.seq} of run "${run.id}" came before batch ${run.seq + 1}; send them in order.`, 'seq'),
+      frames,
+      state: run,
+    };
+  const frame: BroadcastFrame = { run: run.id, index: next, event: 'batch', data: JSON.stringify(batch) };
+  const bytes = encodeFrame(frame).length;
+  if (run.records + batch.records.length > limits.maxRecords || run.bytes + bytes > limits.maxBytes) {
+    const full: BroadcastFull = { run: run.id, maxRecords: limits.maxRecords, maxBytes: limits.maxBytes };
+    const fullFrame: BroadcastFrame = { run: run.id, index: next, event: 'full', data: JSON.stringify(full) };
+    frames.push(fullFrame);
+    return { problem: fullProblem(run.id, limits), frames, state: { ...run, full: true, bytes: run.bytes + encodeFrame(fullFrame).length } };
+  }
+  frames.push(frame);
+  return { result: 'taken', frames, state: { ...run, seq: batch.seq, records: run.records + batch.records.length, bytes: run.bytes + bytes } };
+}
+
+/** Frames a run holds: its `run` event and one per batch taken. */
+function frameCount(run: RunState): number {
+  return run.seq + 2;
+}
+
+function fullProblem(id: string, limits: { maxRecords: number; maxBytes: number }): Problem {
+  return new Problem(
+    413,
+    `Run "${id}" is too large to broadcast: a run is capped at ${limits.maxRecords} records and ${limits.maxBytes} bytes. Followers keep what came; they can run it themselves.`,
+  );
+}
 
 export class Broadcast {
   readonly maxRecords: number;
@@ -83,41 +170,64 @@ export class Broadcast {
     return run && { id: run.id, records: run.records, bytes: run.bytes, full: run.full };
   }
 
+  /** The current run as the one deciding on batches sees it. */
+  get state(): RunState | null {
+    const run = this.#run;
+    return run && { id: run.id, seq: run.seq, records: run.records, bytes: run.bytes, full: run.full };
+  }
+
+  /** The current run's frames (a hall's process puts them back into a Redis that lost them; read back from their text, which is all that is kept). */
+  get frames(): BroadcastFrame[] {
+    return (this.#run?.frames ?? []).map(decodeFrame);
+  }
+
   /**
-   * Takes a batch from the presenter (already checked by `readBatch`). A new run id starts a new
-   * run (its first batch is seq 0) and replaces the old; within a run, batches come in seq order
-   * and a repeat of one already taken is ignored. Throws a Problem when it cannot be taken.
+   * Takes a batch from the presenter (already checked by `readBatch`) in this process alone
+   * (`decide`). Throws a Problem when it cannot be taken.
    */
   publish(batch: BroadcastBatch): PublishResult {
-    let run = this.#run;
-    if (!run || run.id !== batch.run) {
-      if (batch.seq !== 0) throw new Problem(409, `Run "${batch.run}" is not being broadcast: its first batch must have seq 0, not ${batch.seq}.`, 'seq');
-      run = { id: batch.run, frames: [], records: 0, bytes: 0, seq: -1, full: false };
-      this.#run = run;
-      this.#serial++;
-      this.#append(run, sseEvent({ event: 'run', data: { run: run.id } }));
-    }
-    if (batch.seq <= run.seq) return 'repeat';
-    if (run.full) throw this.#fullProblem(run);
-    if (batch.seq !== run.seq + 1) throw new Problem(409, `Batch ${batch.seq} of run "${run.id}" came before batch ${run.seq + 1}; send them in order.`, 'seq');
-    const frame = sseEvent({ event: 'batch', data: batch });
-    if (run.records + batch.records.length > this.maxRecords || run.bytes + frame.length > this.maxBytes) {
-      run.full = true;
-      const full: BroadcastFull = { run: run.id, maxRecords: this.maxRecords, maxBytes: this.maxBytes };
-      this.#append(run, sseEvent({ event: 'full', data: full }));
-      this.#fanOut();
-      throw this.#fullProblem(run);
-    }
-    run.seq = batch.seq;
-    run.records += batch.records.length;
-    this.#append(run, frame);
-    this.#fanOut();
+    const decision = decide(this.state, batch, this);
+    if ('result' in decision && decision.result === 'repeat') return 'repeat';
+    for (const frame of decision.frames) this.add(frame);
+    if ('problem' in decision) throw decision.problem;
     return 'taken';
   }
 
-  /** Starts sending the broadcast to a follower's stream: the run so far, then each batch. Returns the way to stop (call it when the stream closes). */
-  watch(stream: EventStream): () => void {
-    const watcher: Watcher = { stream, serial: this.#serial, next: 0, waiting: false };
+  /**
+   * Adds one event of a run, from whoever decided on it (this process, or the class's Redis
+   * stream): index 0 of another run starts it; the next index of the current run extends it; one
+   * already held is ignored (a process reading the stream again after Redis came back). False when
+   * it does not follow on (a gap: the caller reads the run again from its start).
+   */
+  add(frame: BroadcastFrame): boolean {
+    let run = this.#run;
+    if (!run || run.id !== frame.run) {
+      if (frame.index !== 0) return false;
+      run = { id: frame.run, frames: [], records: 0, bytes: 0, seq: -1, full: false };
+      this.#run = run;
+      this.#serial++;
+    }
+    if (frame.index < run.frames.length) return true;
+    if (frame.index > run.frames.length) return false;
+    const text = encodeFrame(frame);
+    run.frames.push(text);
+    run.bytes += text.length;
+    if (frame.event === 'batch') {
+      const batch = JSON.parse(frame.data) as BroadcastBatch;
+      run.seq = batch.seq;
+      run.records += batch.records.length;
+    } else if (frame.event === 'full') run.full = true;
+    this.#fanOut();
+    return true;
+  }
+
+  /**
+   * Starts sending the broadcast to a follower's stream: the run so far (after `lastEventId`, the
+   * last event it had of the current run, when it reconnects), then each batch. Returns the way to
+   * stop (call it when the stream closes).
+   */
+  watch(stream: EventStream, lastEventId?: string): () => void {
+    const watcher: Watcher = { stream, serial: this.#serial, next: this.#resumeAt(lastEventId), waiting: false };
     this.#watchers.add(watcher);
     this.#pump(watcher);
     return () => {
@@ -126,16 +236,16 @@ export class Broadcast {
     };
   }
 
-  #append(run: CurrentRun, frame: string): void {
-    run.frames.push(frame);
-    run.bytes += frame.length;
-  }
-
-  #fullProblem(run: CurrentRun): Problem {
-    return new Problem(
-      413,
-      `Run "${run.id}" is too large to broadcast: a run is capped at ${this.maxRecords} records and ${this.maxBytes} bytes. Followers keep what came; they can run it themselves.`,
-    );
+  /**
+   * The frame after `<run>:<index>` if that names the current run; else the run's start. An index
+   * this process has not reached yet (a watcher that had more from another process of a hall,
+   * whose copy is ahead) waits for the frames after it.
+   */
+  #resumeAt(lastEventId: string | undefined): number {
+    const run = this.#run;
+    const match = lastEventId ? /^([A-Za-z0-9_-]{1,64}):(\d{1,9})$/.exec(lastEventId) : null;
+    if (!run || !match || match[1] !== run.id) return 0;
+    return Number(match[2]) + 1;
   }
 
   #fanOut(): void {

@@ -65,6 +65,10 @@ describe('the audience channel', () => {
     await Promise.all([a.next(2), late.next(2)]);
     expect(a.positions[1]).toEqual({ slug: 'why-stream', step: 3, blank: true });
     expect(late.positions[1]).toEqual({ slug: 'why-stream', step: 3, blank: true });
+    // Once the presenter's run for the step begins, the position names it.
+    await move({ slug: 'why-stream', step: 3, blank: true, run: 'run-3' }, asPresenter);
+    await Promise.all([a.next(3), late.next(3)]);
+    expect(a.positions[2]).toEqual({ slug: 'why-stream', step: 3, blank: true, run: 'run-3' });
     a.close();
     late.close();
     await expect.poll(followerCount).toBe(0);
@@ -84,6 +88,7 @@ describe('the audience channel', () => {
     [{ slug: 'why-stream', step: 1.5 }, 'step'],
     [{ slug: 'why-stream', step: 0, blank: 'yes' }, 'blank'],
     [{ slug: 'why-stream', step: 0, extra: 1 }, 'extra'],
+    [{ slug: 'why-stream', step: 0, run: 'a run' }, 'run'],
     ['not an object', 'body'],
   ])('answers 400 naming the field for %j', async (body, param) => {
     const response = await move(body, asPresenter);

@@ -274,7 +274,7 @@ describe.skipIf(missing !== null)('the server with its reply log in Redis', () =
     await abandon(1);
     await settle();
     // Every generation has ended (shared logs run to their end): no pacing timer is left either,
-    // and each log keeps its command connection and at most maxIdleTails (4) idle blocking ones.
+    // and each log keeps its command connection and at most its one blocking connection, idle.
     await until(
       async () => {
         const now = resources();
@@ -282,8 +282,8 @@ describe.skipIf(missing !== null)('the server with its reply log in Redis', () =
         return (
           busy(logA) === 0 &&
           busy(logB) === 0 &&
-          logA.stats.idleConnections <= 4 &&
-          logB.stats.idleConnections <= 4 &&
+          logA.stats.idleConnections <= 1 &&
+          logB.stats.idleConnections <= 1 &&
           (await clients()) === logA.stats.connections + logB.stats.connections &&
           now.timers <= baseline.timers &&
           otherSockets() <= baseline.other

@@ -1,7 +1,7 @@
 /**
  * The Redis Streams reply log against a private redis-server of its own (`startRedisServer`):
  * the same contract as the in-memory log, then what only a network store has: expiry in Redis,
- * one blocking connection per followed log, Redis going away and coming back, nothing left open.
+ * one blocking connection for every followed log, Redis going away and coming back, nothing left open.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
@@ -79,9 +79,9 @@ describe.skipIf(missing !== null)('RedisReplyLog', () => {
     await log.close();
   });
 
-  it('one blocking connection per followed log, however many readers follow it here; none once they leave', async () => {
+  it('one blocking connection for every followed log, however many readers follow them here; it stays, idle, once they leave', async () => {
     await admin.flushall();
-    const log = await RedisReplyLog.connect(redis.url, { ...quiet, maxIdleTails: 1 });
+    const log = await RedisReplyLog.connect(redis.url, quiet);
     const base = await clients();
     const a = await log.create('a', 0, 3);
     const b = await log.create('b', 0, 3);
@@ -93,20 +93,20 @@ describe.skipIf(missing !== null)('RedisReplyLog', () => {
       () => log.stats.tails === 2 && readers.every((r) => r.position === 1),
       () => log.stats,
     );
-    expect(log.stats.connections).toBe(3);
-    expect(await clients()).toBe(base + 2);
+    expect(log.stats.connections).toBe(2);
+    expect(await clients()).toBe(base + 1);
     a.append('a1');
     a.append('a2');
     a.finish('done');
     expect(await Promise.all(reads.slice(0, 3))).toEqual([0, 1, 2].map(() => ['0:a0', '1:a1', '2:a2']));
-    // b's readers leave while its tail is blocked in XREAD: CLIENT UNBLOCK frees the connection.
+    // b's readers leave while the XREAD is blocked: CLIENT UNBLOCK frees it, and it follows nothing.
     await Promise.all(readers.slice(3).map((r) => r.return()));
     expect(await Promise.all(reads.slice(3))).toEqual([['0:b0'], ['0:b0']]);
     await until(
-      () => log.stats.tails === 0 && log.stats.connections === 2,
+      () => log.stats.tails === 0 && log.stats.connections === 2 && log.stats.idleConnections === 1,
       () => log.stats,
     );
-    // One idle blocking connection is kept (maxIdleTails: 1), and reused by the next tail.
+    // The next followed log uses the same connection.
     const opened = log.stats.connectionsOpened;
     const c = await log.create('c', 0, 1);
     const read = drain(c.read(0));
@@ -122,6 +122,44 @@ describe.skipIf(missing !== null)('RedisReplyLog', () => {
     await log.close();
     expect(log.stats.connections).toBe(0);
     await until(async () => (await clients()) === base - 1, 'Redis to see the log’s connections go');
+  });
+
+  it('100 followed replies, each by its own reader, use one blocking connection (CLIENT LIST), and every reader gets its own log', async () => {
+    await admin.flushall();
+    const log = await RedisReplyLog.connect(redis.url, { ...quiet, name: 'many' });
+    const entries = await Promise.all(Array.from({ length: 100 }, (_, i) => log.create(`many-${i}`, 0, 3)));
+    const reads = entries.map((entry) => drain(entry.read(0)));
+    entries.forEach((entry, i) => entry.append(`${i}a`));
+    await until(
+      () => log.stats.tails === 100,
+      () => log.stats,
+    );
+    const ours = async () =>
+      String(await admin.call('CLIENT', 'LIST'))
+        .split('\n')
+        .filter((line) => line.includes('name=streamscope:many'));
+    // The command connection and one blocking connection, blocked in XREAD of the 100 streams.
+    let listed: string[] = [];
+    await until(
+      async () => (listed = await ours()).some((line) => /cmd=xread/.test(line)),
+      () => listed,
+    );
+    expect(listed).toHaveLength(2);
+    expect(listed.filter((line) => /cmd=xread/.test(line))).toHaveLength(1);
+    expect(log.stats.connections).toBe(2);
+    expect(log.stats.connectionsOpened).toBe(1);
+    entries.forEach((entry, i) => {
+      entry.append(`${i}b`);
+      entry.append(`${i}c`);
+      entry.finish('done');
+    });
+    expect(await Promise.all(reads)).toEqual(entries.map((_, i) => [`0:${i}a`, `1:${i}b`, `2:${i}c`]));
+    await until(
+      () => log.stats.tails === 0,
+      () => log.stats,
+    );
+    expect(await ours()).toHaveLength(2);
+    await log.close();
   });
 
   it('a blocked reader with nothing coming looks again after blockMs, and ends if the log is gone', async () => {

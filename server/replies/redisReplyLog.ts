@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { Problem } from '../problem.ts';
+import { TailMux, ended, type MuxedStream, type RawEntry } from './tailMux.ts';
 import {
   defaultReplyLogBounds,
   type LogReader,
@@ -20,8 +21,6 @@ const replyIdPattern = /^[A-Za-z0-9_-]{1,128}$/;
 export interface RedisReplyLogOptions extends Partial<ReplyLogBounds> {
   /** ms one XREAD BLOCK waits before it looks again (whether the log is still there). @default 5000 */
   blockMs?: number;
-  /** Blocking connections kept open, idle, for the next followed log. @default 4 */
-  maxIdleTails?: number;
   /** ms between attempts to reach Redis again after it went away. @default 500 */
   reconnectMs?: number;
   /**
@@ -48,11 +47,11 @@ export interface RedisReplyLogStats {
   appended: number;
   /** XREAD BLOCK calls made by tails. */
   tailReads: number;
-  /** Logs this process follows now: one tail, one blocking connection, each. */
+  /** Logs this process follows now: one tail each, all read by one blocking connection. */
   tails: number;
-  /** Connections to Redis open now: the command connection and every blocking one, busy or idle. */
+  /** Connections to Redis open now: the command connection and the blocking one (once a log was followed), busy or idle. */
   connections: number;
-  /** Blocking connections open and idle, kept for the next tail. */
+  /** The blocking connection when it follows no log (kept for the next one): 0 or 1. */
   idleConnections: number;
   /** Blocking connections opened since `connect`. */
   connectionsOpened: number;
@@ -76,10 +75,11 @@ export interface RedisReplyLogStats {
  * that names Redis; its generation stops and its readers here end with that error.
  *
  * Readers XRANGE what is held from their offset (on the command connection), then follow a tail:
- * one XREAD BLOCK loop per followed log per process, on a blocking connection of its own (a
- * blocking command ties one up), fanning out to this process's readers of the log. The tail ends
- * when the log ends or its last reader here leaves (a blocked XREAD is released with CLIENT
- * UNBLOCK); its connection goes back to a small pool of idle ones (`maxIdleTails`).
+ * one per followed log per process, fanning out to this process's readers of the log. Every tail
+ * of the process is read by one XREAD BLOCK of many streams on one blocking connection
+ * (`TailMux`: 250 followed replies cost one connection, not 250), issued again when a tail starts
+ * or ends (a blocked XREAD is released with CLIENT UNBLOCK). The tail ends when the log ends or
+ * its last reader here leaves; the blocking connection stays open for the next.
  *
  * Bounds: a log's keys expire `maxAgeMs` after its end (PEXPIRE with the end entry); while it is
  * generating they expire `maxAgeMs` + 2 minutes after the last refresh, refreshed with the appends
@@ -109,7 +109,7 @@ export class RedisReplyLog implements ReplyLog {
   /** Logs this process generates into now, by id (a lookup of the same generation gets the same entry). */
   readonly #local = new Map<string, RedisLogEntry>();
   readonly #tails = new Map<string, Tail>();
-  readonly #pool: TailPool;
+  readonly #mux: TailMux;
   #batch: Queued[] = [];
   #flushing: Promise<void> | undefined;
   #scheduled = false;
@@ -118,11 +118,11 @@ export class RedisReplyLog implements ReplyLog {
   readonly #stats = { roundTrips: 0, commands: 0, pipelines: 0, appended: 0, tailReads: 0 };
 
   private constructor(url: string, options: RedisReplyLogOptions) {
-    const { blockMs = 5000, maxIdleTails = 4, reconnectMs = 500, staleMs = 45_000, name = '', log = (line: string) => console.warn(line), ...bounds } = options;
+    const { blockMs = 5000, reconnectMs = 500, staleMs = 45_000, name = '', log = (line: string) => console.warn(line), ...bounds } = options;
     this.url = url;
     this.where = `Redis at ${displayUrl(url)}`;
     this.bounds = { ...defaultReplyLogBounds, ...bounds };
-    this.#options = { blockMs, maxIdleTails, reconnectMs, staleMs, name, log };
+    this.#options = { blockMs, reconnectMs, staleMs, name, log };
     const connectionName = name ? `streamscope:${name}` : undefined;
     this.#cmd = new Redis(url, {
       ...connectionOptions,
@@ -138,7 +138,13 @@ export class RedisReplyLog implements ReplyLog {
       if (this.#down) this.#options.log(`${this.where} is back.`);
       this.#down = false;
     });
-    this.#pool = new TailPool(url, maxIdleTails, connectionName);
+    this.#mux = new TailMux({
+      url,
+      connection: { ...connectionOptions, connectionName },
+      blockMs,
+      unblock: (clientId) => this.unblock(clientId),
+      counted: () => this.countTailRead(),
+    });
   }
 
   /**
@@ -161,9 +167,9 @@ export class RedisReplyLog implements ReplyLog {
     return {
       ...this.#stats,
       tails: this.#tails.size,
-      connections: (this.#cmd.status === 'end' ? 0 : 1) + this.#pool.open,
-      idleConnections: this.#pool.idle,
-      connectionsOpened: this.#pool.opened,
+      connections: (this.#cmd.status === 'end' ? 0 : 1) + this.#mux.open,
+      idleConnections: this.#mux.idle,
+      connectionsOpened: this.#mux.opened,
     };
   }
 
@@ -198,7 +204,7 @@ export class RedisReplyLog implements ReplyLog {
     const closed = new Problem(503, `The reply log on ${this.where} was closed.`);
     for (const tail of [...this.#tails.values()]) tail.fail(closed);
     for (const entry of [...generating, ...this.#local.values()]) entry.break(closed);
-    await this.#pool.close();
+    await this.#mux.close();
     if (this.#cmd.status === 'ready') await this.#cmd.quit().catch(() => this.#cmd.disconnect());
     else this.#cmd.disconnect();
     await ended(this.#cmd);
@@ -307,7 +313,7 @@ export class RedisReplyLog implements ReplyLog {
     let tail = this.#tails.get(key);
     if (tail && compareIds(tail.lastId, afterId) > 0) return undefined;
     if (!tail) {
-      tail = new Tail(this, id, key, afterId, this.#pool);
+      tail = new Tail(this, id, key, afterId, this.#mux);
       this.#tails.set(key, tail);
       tail.start();
     }
@@ -514,7 +520,6 @@ class RedisLogEntry implements ReplyLogEntry {
   }
 }
 
-type RawEntry = [id: string, fields: string[]];
 type Item = { kind: 'token'; id: string; index: number; text: string } | { kind: 'end'; id: string; end: number; state: Exclude<LogState, 'generating'> };
 
 /** Tokens and the end entry of a stream's entries (the beginning entry says nothing to a reader). */
@@ -716,180 +721,72 @@ class RedisLogReader implements LogReader {
 }
 
 /**
- * The followers of one log in this process: one XREAD BLOCK loop on one blocking connection,
- * fanning out each batch of entries to every reader. Ends with the log, or when its last reader
- * leaves, or fails them all when Redis does.
+ * The followers of one log in this process: its stream is one of those the process's blocking
+ * connection reads (`TailMux`), and each batch of entries is fanned out to every reader. Ends with
+ * the log, or when its last reader leaves, or fails them all when Redis does.
  */
-class Tail {
+class Tail implements MuxedStream {
   readonly id: string;
   readonly key: string;
   /** The tail reads entries after this id. */
   lastId: string;
   readonly readers = new Set<RedisLogReader>();
   readonly #log: RedisReplyLog;
-  readonly #pool: TailPool;
-  #connection: TailConnection | undefined;
-  #reading = false;
+  readonly #mux: TailMux;
   #stopped = false;
 
-  constructor(log: RedisReplyLog, id: string, key: string, lastId: string, pool: TailPool) {
+  constructor(log: RedisReplyLog, id: string, key: string, lastId: string, mux: TailMux) {
     this.#log = log;
     this.id = id;
     this.key = key;
     this.lastId = lastId;
-    this.#pool = pool;
+    this.#mux = mux;
   }
 
   start(): void {
-    void this.#run();
+    this.#mux.add(this);
   }
 
   leave(reader: RedisLogReader): void {
     if (this.readers.delete(reader) && this.readers.size === 0) this.#stop();
   }
 
-  fail(error: Error): void {
+  fail(error: unknown): void {
     const readers = [...this.readers];
     this.readers.clear();
     this.#stop();
-    for (const reader of readers) reader.fail(error);
+    const failure = this.#log.wentAway(error);
+    for (const reader of readers) reader.fail(failure);
   }
 
-  async #run(): Promise<void> {
-    let connection: TailConnection;
-    try {
-      connection = await this.#pool.acquire();
-    } catch (error) {
-      return this.fail(this.#log.wentAway(error));
-    }
-    this.#connection = connection;
-    let healthy = true;
-    try {
-      while (!this.#stopped) {
-        this.#log.countTailRead();
-        this.#reading = true;
-        const reply = (await connection.redis.call('XREAD', 'COUNT', 1000, 'BLOCK', this.#log.blockMs, 'STREAMS', this.key, this.lastId)) as
-          [string, RawEntry[]][] | null;
-        this.#reading = false;
-        if (this.#stopped) break;
-        if (!reply) {
-          // Quiet for blockMs: is the log still there, and is its generation still writing?
-          const found = await this.#log.orphaned(this.id, this.key);
-          if (found === 'gone') this.fail(this.#log.gone(this.id));
-          // Marked stopped: the next XREAD brings the end entry.
-          continue;
-        }
-        const entries = reply[0]?.[1] ?? [];
-        if (entries.length === 0) continue;
-        this.lastId = entries.at(-1)![0];
-        const items = parseEntries(entries);
-        const ended = items.some((item) => item.kind === 'end');
-        if (ended) this.#stop();
-        for (const reader of [...this.readers]) reader.push(items);
-        if (ended) this.readers.clear();
-      }
-    } catch (error) {
-      this.#reading = false;
-      healthy = false;
-      if (!this.#stopped) this.fail(this.#log.wentAway(error));
-    }
-    this.#connection = undefined;
-    this.#pool.release(connection, healthy);
+  deliver(entries: RawEntry[]): void {
+    if (this.#stopped) return;
+    this.lastId = entries.at(-1)![0];
+    const items = parseEntries(entries);
+    const ended = items.some((item) => item.kind === 'end');
+    if (ended) this.#stop();
+    for (const reader of [...this.readers]) reader.push(items);
+    if (ended) this.readers.clear();
+  }
+
+  /** Quiet for blockMs: is the log still there, and is its generation still writing? (Marked stopped: the next read brings the end entry.) */
+  quiet(): void {
+    this.#log.orphaned(this.id, this.key).then(
+      (found) => {
+        if (found === 'gone' && !this.#stopped) this.fail(this.#log.gone(this.id));
+      },
+      (error: unknown) => {
+        if (!this.#stopped) this.fail(error);
+      },
+    );
   }
 
   #stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#log.tailEnded(this);
-    const connection = this.#connection;
-    if (!connection || !this.#reading) return;
-    // A blocked XREAD holds its connection until it times out: release it now.
-    void this.#log.unblock(connection.id).then((released) => {
-      if (!released && this.#reading && this.#connection === connection) connection.redis.disconnect();
-    });
+    this.#mux.remove(this);
   }
-}
-
-interface TailConnection {
-  redis: Redis;
-  /** Its CLIENT ID, for CLIENT UNBLOCK. */
-  id: number;
-}
-
-/** Blocking connections for tails: opened on demand, a few kept idle for the next one. */
-class TailPool {
-  readonly #url: string;
-  readonly #maxIdle: number;
-  readonly #idle: TailConnection[] = [];
-  readonly #open = new Set<Redis>();
-  #opened = 0;
-  #closed = false;
-
-  readonly #name: string | undefined;
-
-  constructor(url: string, maxIdle: number, name: string | undefined) {
-    this.#url = url;
-    this.#maxIdle = maxIdle;
-    this.#name = name;
-  }
-
-  get open(): number {
-    return this.#open.size;
-  }
-
-  get idle(): number {
-    return this.#idle.length;
-  }
-
-  get opened(): number {
-    return this.#opened;
-  }
-
-  async acquire(): Promise<TailConnection> {
-    for (let connection = this.#idle.pop(); connection; connection = this.#idle.pop()) {
-      if (connection.redis.status === 'ready') return connection;
-      connection.redis.disconnect();
-    }
-    if (this.#closed) throw new Error('closed');
-    // No reconnecting: a blocking connection that fails fails its readers, and goes.
-    const redis = new Redis(this.#url, { ...connectionOptions, connectionName: this.#name, retryStrategy: () => null });
-    redis.on('error', () => {});
-    this.#open.add(redis);
-    this.#opened++;
-    redis.once('end', () => {
-      this.#open.delete(redis);
-      const at = this.#idle.findIndex((c) => c.redis === redis);
-      if (at >= 0) this.#idle.splice(at, 1);
-    });
-    try {
-      await redis.connect();
-      const id = Number(await redis.call('CLIENT', 'ID'));
-      if (this.#closed) throw new Error('closed');
-      return { redis, id };
-    } catch (error) {
-      redis.disconnect();
-      throw error;
-    }
-  }
-
-  release(connection: TailConnection, healthy: boolean): void {
-    if (healthy && !this.#closed && connection.redis.status === 'ready' && this.#idle.length < this.#maxIdle) this.#idle.push(connection);
-    else connection.redis.disconnect();
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    this.#idle.length = 0;
-    const open = [...this.#open];
-    for (const redis of open) redis.disconnect();
-    await Promise.all(open.map(ended));
-  }
-}
-
-/** Resolves once the connection has ended (closed for good). */
-function ended(redis: Redis): Promise<void> {
-  if (redis.status === 'end') return Promise.resolve();
-  return new Promise((resolve) => redis.once('end', () => resolve()));
 }
 
 function metaKey(id: string): string {

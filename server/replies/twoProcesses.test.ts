@@ -4,57 +4,30 @@
  * resumed with `Last-Event-ID` on the second reads on from the log, nothing lost and nothing
  * repeated, while the first process, with no reader left, keeps generating into it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createParser } from 'eventsource-parser';
 import { redisMissing, startRedisServer, type RedisServer } from '../redis/redisServer.ts';
 import { readSseEvents } from '../testing/sseEvents.ts';
 import { replyHeader } from '../../shared/replyHeader.ts';
 import { until } from '../testing/until.ts';
+import { startServerProcess, type ServerProcess } from '../hall/processes.ts';
 
 const missing = redisMissing();
-const entry = path.join(import.meta.dirname, '../testing/serverProcess.ts');
 
-interface Process {
-  url: string;
-  child: ChildProcess;
-}
-
-function startProcess(redisUrl: string): Promise<Process> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    env: { ...process.env, STREAMSCOPE_REDIS_URL: redisUrl },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const port = /listening (\d+)/.exec(out)?.[1];
-      if (port) resolve({ url: `http://127.0.0.1:${port}`, child });
-    });
-    child.once('exit', (code) => reject(new Error(`the server process exited (${code}) before it listened: ${out}`)));
-  });
-}
-
-function stopProcess(p: Process | undefined): Promise<void> {
-  if (!p || p.child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    p.child.once('exit', () => resolve());
-    p.child.kill('SIGTERM');
-  });
+function startProcess(redisUrl: string): Promise<ServerProcess> {
+  return startServerProcess({ env: { STREAMSCOPE_REDIS_URL: redisUrl } });
 }
 
 describe.skipIf(missing !== null)(`two processes sharing one Redis${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let redis: RedisServer;
-  let first: Process;
-  let second: Process;
+  let first: ServerProcess;
+  let second: ServerProcess;
   beforeAll(async () => {
     redis = await startRedisServer();
     [first, second] = await Promise.all([startProcess(redis.url), startProcess(redis.url)]);
   }, 60_000);
   afterAll(async () => {
-    await Promise.all([stopProcess(first), stopProcess(second)]);
+    await Promise.all([first?.stop(), second?.stop()]);
     await redis?.stop();
   });
 

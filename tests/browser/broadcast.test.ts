@@ -99,4 +99,40 @@ describe('broadcast follow', () => {
       await presenting.close();
     }
   }, 60_000);
+
+  it('a watching follower that moves to a step with a new run never shows the step before’s run: it waits for the run the position names', async () => {
+    const presenterErrors: string[] = [];
+    const followerErrors: string[] = [];
+    const presenting = await openPage(browser, presenterErrors);
+    const follower = await openPage(browser, followerErrors);
+    try {
+      await presenting.goto(`${server.url}/present?token=${presenter.token}`);
+      await follower.goto(`${server.url}/follow?watch=1`);
+      await expect.poll(() => follower.locator('.follow-status').innerText()).toContain('Following the presenter');
+      // Lesson 1, step 2: a run of three lanes; step 3 starts a new one with the same lanes.
+      await presenting.goto(`${server.url}/lessons/why-stream/2?present=1`);
+      await expect.poll(() => bubble(follower, 'sse'), { timeout: 15_000 }).not.toBe('');
+      // The presenter's next run reaches nobody for a while (its batches fail, and are sent again later).
+      let blocked = true;
+      await presenting.route('**/api/follow/run', (route) => (blocked && route.request().method() === 'POST' ? route.abort() : route.continue()));
+      await presenting.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+      await presenting.keyboard.press('PageDown');
+      await expect.poll(() => follower.locator('#step-title').innerText(), { timeout: 10_000 }).toContain('A slower model makes it obvious');
+      // Same lanes, so the old run would fit: it must not show.
+      for (let i = 0; i < 10; i++) {
+        expect(await bubble(follower, 'sse')).toBe('');
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+      blocked = false;
+      await expect.poll(() => bubble(follower, 'sse'), { timeout: 15_000 }).not.toBe('');
+      expect(followerErrors).toEqual([]);
+    } catch (error) {
+      await follower.screenshot({ path: '/tmp/follower-step.png' });
+      await presenting.screenshot({ path: '/tmp/presenter-step.png' });
+      throw error;
+    } finally {
+      await follower.close();
+      await presenting.close();
+    }
+  }, 60_000);
 });

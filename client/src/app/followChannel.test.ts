@@ -84,3 +84,14 @@ test('a follower watches the presenter’s run by default in a class of more tha
   expect(watchesAtFirst(2000, '0')).toBe(false);
   expect(watchesAtFirst(2, '1')).toBe(true);
 });
+
+test('the broadcast run a position names is what a watching step looks for, set before the step shows', () => {
+  const f = follower();
+  const guide = f.guide as typeof f.guide & { namedRun?: string | null };
+  f.ch.send({ slug: 'chunks', step: 1, blank: false });
+  expect(guide.namedRun).toBeNull();
+  f.ch.send({ slug: 'chunks', step: 1, blank: false, run: 'run-7' } as Position);
+  expect(guide.namedRun).toBe('run-7');
+  f.ch.send({ slug: 'chunks', step: 2, blank: false });
+  expect(guide.namedRun).toBeNull();
+});

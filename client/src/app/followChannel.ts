@@ -15,7 +15,7 @@ export type FollowStatus = 'waiting' | 'connected' | 'lost';
  * `subscribe` is the channel itself (a test passes its own).
  */
 export function followPresenter(
-  guide: Pick<Guide, 'lesson' | 'step' | 'present' | 'blank'>,
+  guide: Pick<Guide, 'lesson' | 'step' | 'present' | 'blank' | 'namedRun'>,
   showStep: (slug: string, step: number) => void,
   onstatus: (status: FollowStatus) => void,
   subscribe: typeof follow = follow,
@@ -24,6 +24,8 @@ export function followPresenter(
   guide.present = true;
   return subscribe(
     (position) => {
+      // First: the step about to show looks for this run (and only this one) while watching.
+      guide.namedRun = position.run ?? null;
       if (position.slug !== guide.lesson?.slug || position.step !== guide.step) showStep(position.slug, position.step);
       guide.blank = position.blank;
     },

@@ -36,6 +36,15 @@ export class Guide {
   #broadcast: Run | null = null;
   /** The current step shows a live run: a broadcast run that comes goes on screen. */
   #wantsBroadcast = false;
+  /**
+   * The broadcast run the class's step shows, as the presenter's position names it (null: none
+   * yet, the presenter's run for the step has not begun). Only that run goes on screen while
+   * watching: a follower that moves on never shows the previous step's run.
+   */
+  #namedRun: string | null = null;
+  /** Presenter: the run on screen when the current step began, and whether the step keeps it. */
+  #runAtMove: Run | null = null;
+  #keepsRun = false;
   readonly progress = new Progress();
   readonly studio: Studio;
   /** Predictions already answered, by `slug/step`: coming back to a step does not ask again. */
@@ -61,6 +70,8 @@ export class Guide {
 
   /** Shows step `step` (0-based, clamped) of `lesson`. */
   show(lesson: Lesson, step: number): void {
+    this.#runAtMove = this.studio.run;
+    this.#keepsRun = false;
     this.lesson = lesson;
     this.step = Math.max(0, Math.min(step, lesson.steps.length - 1));
     this.answer = this.#answers.get(`${lesson.slug}/${this.step}`) ?? null;
@@ -116,7 +127,7 @@ export class Guide {
    */
   broadcastRun(run: Run, isNew: boolean): void {
     this.#broadcast = run;
-    if (!this.watch || !this.#wantsBroadcast) return;
+    if (!this.watch || !this.#wantsBroadcast || run.id !== this.#namedRun) return;
     if (isNew || this.studio.run !== run) this.studio.show(run);
     else if (run.state !== 'live') this.studio.running = false;
   }
@@ -133,9 +144,29 @@ export class Guide {
     if (this.lesson) this.show(this.lesson, this.step);
   }
 
-  /** Tells the audience where the class is (presenter mode, presenter's browser only). */
+  /** The broadcast run the class's step shows (the presenter's position names it, `null`: none yet); the follow channel sets it. */
+  get namedRun(): string | null {
+    return this.#namedRun;
+  }
+
+  set namedRun(id: string | null) {
+    this.#namedRun = id;
+    const run = this.#broadcast;
+    if (id !== null && run?.id === id && this.watch && this.#wantsBroadcast && this.studio.run !== run) this.studio.show(run);
+  }
+
+  /** Tells the audience where the class is (presenter mode, presenter's browser only), and which run its step shows once it has one. */
   announce(): void {
-    if (this.publishes && this.present && this.lesson) publish({ slug: this.lesson.slug, step: this.step, blank: this.blank });
+    if (!this.publishes || !this.present || !this.lesson) return;
+    const run = this.studio.run;
+    // The run on screen is this step's if it began during the step, or if the step keeps it.
+    const named = run && (run !== this.#runAtMove || this.#keepsRun) ? { run: run.id } : {};
+    publish({ slug: this.lesson.slug, step: this.step, blank: this.blank, ...named });
+  }
+
+  /** Presenter: the studio's run changed; one that began during this step is named to the audience. */
+  runChanged(run: Run | null): void {
+    if (run && run !== this.#runAtMove) this.announce();
   }
 
   async #enter(state: StepState): Promise<void> {
@@ -188,7 +219,8 @@ export class Guide {
     const studio = this.studio;
     this.#wantsBroadcast = true;
     const latest = this.#broadcast;
-    const fits = (run: Run | null) => run !== null && run.lanes.length === state.lanes.length && run.lanes.every((l, i) => l.id === state.lanes[i]);
+    const fits = (run: Run | null) =>
+      run !== null && run.id === this.#namedRun && run.lanes.length === state.lanes.length && run.lanes.every((l, i) => l.id === state.lanes[i]);
     if (latest && fits(latest)) {
       if (studio.run !== latest) studio.show(latest);
     } else studio.clear();
@@ -196,6 +228,13 @@ export class Guide {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     return move === this.#move;
+  }
+
+  /** The step keeps the run on screen (it shows the same lanes and settings): the audience is told which. */
+  #keep(): void {
+    if (this.#keepsRun || !this.studio.run) return;
+    this.#keepsRun = true;
+    this.announce();
   }
 
   async #run(state: StepState, move: number): Promise<void> {
@@ -214,6 +253,7 @@ export class Guide {
     if (state.run === 'none') {
       // Nothing to run; a run of other lanes or settings left by the step before is not this step's.
       if (!studio.runShows(state.lanes, studio.settings)) studio.clear();
+      else this.#keep();
       this.settled = true;
       return;
     }
@@ -248,8 +288,9 @@ export class Guide {
         studio.load(recording);
         studio.notice = 'The server did not answer, so this is the recording shipped with the lesson (replay it with R).';
       }
-    } else if (studio.running) {
-      await studio.settled;
+    } else {
+      this.#keep();
+      if (studio.running) await studio.settled;
     }
     if (moved()) return;
     // The run is over. The step shows the moment it is about: the one it names, or else the end

@@ -25,6 +25,10 @@ export function findNginx(env: NodeJS.ProcessEnv = process.env): string | null {
 
 export interface StartNginxOptions {
   instances: readonly { id: string; port: number }[];
+  /** Connections nginx holds at once (`nginxConfig`). @default 1024 */
+  workerConnections?: number;
+  /** Writes the nginx.conf for a port (another set-up than the lab's, e.g. a hall's). @default the lab's `nginxConfig` */
+  config?: (port: number) => string;
   /** @default findNginx() */
   binary?: string;
   /** ms to wait for nginx to accept connections. @default 5000 */
@@ -36,23 +40,29 @@ export interface StartNginxOptions {
  * `nginx -p <folder> -c nginx.conf -g 'daemon off;'` as a child process on a free loopback port.
  * Resolves once nginx accepts connections; rejects with nginx's own error output if it exits.
  */
-export async function startNginx({ instances, binary = findNginx() ?? '', startTimeoutMs = 5000 }: StartNginxOptions): Promise<NginxFront> {
+export async function startNginx({
+  instances,
+  workerConnections,
+  config = (port) => nginxConfig({ port, instances, ...(workerConnections ? { workerConnections } : {}) }),
+  binary = findNginx() ?? '',
+  startTimeoutMs = 5000,
+}: StartNginxOptions): Promise<NginxFront> {
   if (!binary) throw new Error('nginx is not installed (apt-get install nginx-light), or set NGINX_PATH.');
   // The port is free when asked for, but another program may take it before nginx binds it: retry.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(binary, instances, await freePort(), startTimeoutMs);
+      return await startOnce(binary, config, await freePort(), startTimeoutMs);
     } catch (error) {
       if (attempt >= 3 || !/Address already in use/.test((error as Error).message)) throw error;
     }
   }
 }
 
-async function startOnce(binary: string, instances: StartNginxOptions['instances'], port: number, startTimeoutMs: number): Promise<NginxFront> {
+async function startOnce(binary: string, config: (port: number) => string, port: number, startTimeoutMs: number): Promise<NginxFront> {
   const dir = mkdtempSync(path.join(tmpdir(), 'streamscope-nginx-'));
   // Run as root, nginx's workers drop to an unprivileged user, which must reach the temp files here.
   chmodSync(dir, 0o755);
-  writeFileSync(path.join(dir, 'nginx.conf'), nginxConfig({ port, instances }));
+  writeFileSync(path.join(dir, 'nginx.conf'), config(port));
   // -e: the log nginx writes before it has read the config (its compiled-in default may be under /var/log).
   const child = spawn(binary, ['-p', dir, '-c', 'nginx.conf', '-e', 'stderr', '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
