@@ -20,6 +20,8 @@ export interface RunningHall {
 export interface HallTarget {
   id: string;
   label: string;
+  /** The target this one is compared with, rung by rung. */
+  baseline?: string;
   /** Streamscope processes it runs (figures are summed over them). */
   processes: number;
   /** Why it cannot be measured in this build; the section reports the reason instead of figures. */
@@ -27,17 +29,18 @@ export interface HallTarget {
   start(): Promise<RunningHall>;
 }
 
-/** One Streamscope process (`createApp()`, the follow channel uncapped), in its own process, sampled over IPC. */
-const oneProcess: HallTarget = {
-  id: 'one-process',
-  label: 'one process',
-  processes: 1,
-  async start() {
-    const token = randomBytes(12).toString('base64url');
-    const server = await startTarget('streamscope-follow', token);
-    return { port: server.port, token, sample: async (gc) => [await server.sample(gc)], stop: () => server.stop() };
-  },
-};
+/** A server of `kind` alone in its process, with a presenter token of its own, sampled over IPC. */
+async function startAlone(kind: 'streamscope-follow' | 'bare-broadcast'): Promise<RunningHall> {
+  const token = randomBytes(12).toString('base64url');
+  const server = await startTarget(kind, token);
+  return { port: server.port, token, sample: async (gc) => [await server.sample(gc)], stop: () => server.stop() };
+}
+
+/** The baseline: a bare `node:http` fan-out of the same batches in the same bytes (bareBroadcast.ts). */
+const bare: HallTarget = { id: 'bare', label: 'bare broadcast', processes: 1, start: () => startAlone('bare-broadcast') };
+
+/** One Streamscope process (`createApp()`, the follow channel uncapped). */
+const oneProcess: HallTarget = { id: 'one-process', label: 'one process', baseline: 'bare', processes: 1, start: () => startAlone('streamscope-follow') };
 
 /**
  * TODO(startHall): two Streamscope processes behind nginx sharing one class through Redis, from
@@ -54,6 +57,7 @@ const oneProcess: HallTarget = {
 const twoProcesses: HallTarget = {
   id: 'two-processes',
   label: 'two processes + nginx + Redis',
+  baseline: 'one-process',
   processes: 2,
   unavailable: 'needs startHall() from `npm run hall` (not on this branch yet)',
   start() {
@@ -61,7 +65,8 @@ const twoProcesses: HallTarget = {
   },
 };
 
-export const hallTargets: HallTarget[] = [oneProcess, twoProcesses];
+/** Baselines first: the targets compared with them need their figures. */
+export const hallTargets: HallTarget[] = [bare, oneProcess, twoProcesses];
 
 /** Sums per-process samples into one (CPU time and memory add up; the wall clock is the first process's). */
 export function totalSample(samples: readonly ServerSample[]): ServerSample {
