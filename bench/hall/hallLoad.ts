@@ -8,7 +8,7 @@
  */
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { broadcastPath } from '../../shared/broadcast.ts';
+import { broadcastPath, type BroadcastRecord } from '../../shared/broadcast.ts';
 import { spread } from '../stats.ts';
 import { openStream, type StreamRecord } from '../capacity/clients.ts';
 import { openTap, type TapReader } from '../capacity/tapReader.ts';
@@ -126,23 +126,32 @@ async function present(request: PresentRequest): Promise<void> {
   let seq = 0;
   let records = 0;
   let bytes = 0;
-  // Like the page: a batch every publishEveryMs while the run is live, the next one only after the last is answered.
-  for (let tick = 1; !cursor.done; tick++) {
+  // Like the page (`publishRuns` in client/src/app/broadcastChannel.ts): a batch every
+  // publishEveryMs while the run is live, the next only once the last is answered; a batch that
+  // failed to go, or got 503 or 429, is sent again; any other refusal ends the broadcast, and so
+  // do 25 retries in a row (5 s: the server is gone).
+  let pending: BroadcastRecord[] | null = null;
+  let retries = 0;
+  for (let tick = 1; !cursor.done || pending; tick++) {
     await sleep(Math.max(0, startedAt + tick * publishEveryMs - now()));
-    const taken = cursor.take(now() - startedAt);
-    if (!taken.length) continue;
+    pending ??= cursor.take(now() - startedAt);
+    if (!pending.length) {
+      pending = null;
+      continue;
+    }
     const sentAt = now();
-    const body = JSON.stringify({ run, seq, sentAt, records: taken });
+    const body = JSON.stringify({ run, seq, sentAt, records: pending });
     const status = await post(request.token, body);
     posts.push(now() - sentAt);
     if (status === 204) {
       seq++;
-      records += taken.length;
+      records += pending.length;
       bytes += body.length;
+      pending = null;
+      retries = 0;
     } else {
       refused[String(status)] = (refused[String(status)] ?? 0) + 1;
-      // A refused batch is not sent again: the page would not either (413: the run is full).
-      if (status !== 429) break;
+      if ((status !== 0 && status !== 503 && status !== 429) || ++retries >= 25) break;
     }
   }
   const published = seq;

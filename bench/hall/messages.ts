@@ -53,7 +53,7 @@ export interface PresentResult {
   errors: Record<string, number>;
   /** Batches the server took (204). */
   published: number;
-  /** POSTs the server refused, by status. */
+  /** POSTs the server refused, by status (0: the request failed to go). */
   refused: Record<string, number>;
   /** Records and JSON bytes published. */
   records: number;
