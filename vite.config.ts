@@ -21,7 +21,7 @@ export default defineConfig({
           name: 'unit',
           root: '.',
           environment: 'node',
-          include: ['server/**/*.test.ts', 'client/src/**/*.test.ts', 'lessons/**/*.test.ts'],
+          include: ['server/**/*.test.ts', 'client/src/**/*.test.ts', 'lessons/**/*.test.ts', 'bench/**/*.test.ts'],
         },
       },
       {

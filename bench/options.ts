@@ -1,6 +1,6 @@
 /** What `npm run bench` measures and for how long: the full run, or `--quick` for development. */
 
-export const sectionNames = ['capacity', 'tap', 'bytes', 'page', 'bundle'] as const;
+export const sectionNames = ['capacity', 'tap', 'bytes', 'page', 'bundle', 'hall'] as const;
 export type SectionName = (typeof sectionNames)[number];
 
 export interface BenchConfig {
@@ -26,6 +26,26 @@ export interface BenchConfig {
   scrub: boolean;
   /** Times the page section runs the empty page, the race and the scrub; it reports the median of each figure. */
   repeats: number;
+  /** The hall (bench/hall/): followers watching the presenter's broadcast run, climbed until a rung fails. */
+  hall: HallConfig;
+}
+
+export interface HallConfig {
+  /** Followers per rung. */
+  ladder: number[];
+  /** Tokens per second of each of the step's four lanes. */
+  tps: number;
+  /** Followers connect spread over this many ms, before the presenter starts. */
+  rampMs: number;
+  /** ms of the presenter's run at each rung (first token to last). */
+  runMs: number;
+  /** ms after the last batch in which every follower must have had it, or the missing batches count as lost. */
+  graceMs: number;
+  /** A rung holds while p99 delivery lateness stays under this, with nothing lost. */
+  p99LimitMs: number;
+  /** The longer run, at `growthFollowers`, that checks memory does not grow with the run's length. */
+  longRunMs: number;
+  growthFollowers: number;
 }
 
 const full: Omit<BenchConfig, 'quick' | 'sections'> = {
@@ -39,6 +59,16 @@ const full: Omit<BenchConfig, 'quick' | 'sections'> = {
   pageSeconds: 30,
   scrub: true,
   repeats: 3,
+  hall: {
+    ladder: [250, 500, 1000, 2000, 4000],
+    tps: 50,
+    rampMs: 2000,
+    runMs: 10_000,
+    graceMs: 5000,
+    p99LimitMs: 100,
+    longRunMs: 60_000,
+    growthFollowers: 1000,
+  },
 };
 
 const quick: Omit<BenchConfig, 'quick' | 'sections'> = {
@@ -51,10 +81,11 @@ const quick: Omit<BenchConfig, 'quick' | 'sections'> = {
   pageSeconds: 5,
   scrub: false,
   repeats: 1,
+  hall: { ...full.hall, ladder: [50, 100], rampMs: 500, runMs: 3000, graceMs: 3000, longRunMs: 10_000, growthFollowers: 100 },
 };
 
 export const usage = `Usage: npm run bench [-- --quick] [-- --only ${sectionNames.join(',')}] [-- --repeats N]
-  --quick        a short run for development: small ladder, short holds, 5 s page race, no scrub
+  --quick        a short run for development: small ladders, short holds, 5 s page race, no scrub
   --only LIST    run only these sections (comma-separated)
   --repeats N    run the page section's empty page, race and scrub N times and report the median
                  of each figure (default 3, or 1 with --quick)`;

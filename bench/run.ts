@@ -15,6 +15,7 @@ import { tapCost } from './tapCost.ts';
 import { bytesPerToken } from './bytesPerToken.ts';
 import { pageRuns } from './pageRuns.ts';
 import { bundle } from './bundle.ts';
+import { hall } from './hall/hall.ts';
 
 const sections: Record<SectionName, (config: BenchConfig, log: Log) => Promise<SectionResult>> = {
   capacity,
@@ -22,6 +23,7 @@ const sections: Record<SectionName, (config: BenchConfig, log: Log) => Promise<S
   bytes: bytesPerToken,
   page: pageRuns,
   bundle,
+  hall,
 };
 
 let config: BenchConfig;

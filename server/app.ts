@@ -23,7 +23,7 @@ import { tapRoute } from './wiretap/tapRoute.ts';
 import { tapPath } from '../shared/tap.ts';
 import { instanceHeader } from '../shared/instanceHeader.ts';
 import { Presenter } from './classroom/presenter.ts';
-import { followRoutes } from './follow/followRoutes.ts';
+import { followRoutes, type FollowOptions } from './follow/followRoutes.ts';
 import type { ClassBus } from './follow/classBus.ts';
 import { balancedTapGuard, tapGuard } from './classroom/tapGuard.ts';
 import { SecretHeaderScanner, SecretQueryScanner, allSecrets } from './classroom/secretHeaders.ts';
@@ -63,6 +63,8 @@ export interface AppOptions {
   upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer, app: { tap: WireTap; limiter: StreamLimiter }) => boolean;
   /** Who drives the class (the token `main.ts` prints). @default a random token */
   presenter?: Presenter;
+  /** The follow channel's options (followers held at once, heartbeat, the broadcast's caps; `followRoutes.ts`). @default its defaults */
+  follow?: FollowOptions;
   /**
    * Classroom mode (`HOST=0.0.0.0`): other people's browsers reach this server, so the tap and the
    * audience controls are guarded (see `server/classroom/`). @default false
@@ -191,7 +193,7 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   });
   app.use('/v1', v1);
   app.use('/v1', anthropicRouter(ctx));
-  app.use(followRoutes(presenter, options.classBus ? { bus: options.classBus } : {}));
+  app.use(followRoutes(presenter, { ...options.follow, ...(options.classBus ? { bus: options.classBus } : {}) }));
   if (options.classroom) app.use(`/lb${tapPath}`, balancedTapGuard(presenter));
   options.routes?.(app, ctx);
 

@@ -7,9 +7,11 @@ import type { Spread } from '../stats.ts';
 
 /**
  * Which server a target process runs: `streamscope` with its reply log in memory,
- * `streamscope-redis` with it on the Redis whose URL the bench passes (argv[3]).
+ * `streamscope-redis` with it on the Redis whose URL the bench passes (argv[3]), `streamscope-follow`
+ * for the hall benchmark (the presenter's token in argv[3], no cap on followers) and `bare-broadcast`
+ * its baseline (the token likewise).
  */
-export type TargetKind = 'streamscope' | 'streamscope-redis' | 'bare-sse' | 'bare-ws';
+export type TargetKind = 'streamscope' | 'streamscope-redis' | 'streamscope-follow' | 'bare-broadcast' | 'bare-sse' | 'bare-ws';
 
 /** How the load generator reads the wire tap while it streams. */
 export type TapMode = 'none' | 'reader' | 'slow';

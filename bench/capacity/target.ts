@@ -1,16 +1,21 @@
 /**
  * The server under test, alone in its process so its CPU and memory can be sampled:
- * `node --import tsx --expose-gc bench/capacity/target.ts <streamscope|streamscope-redis|bare-sse|bare-ws> [redis URL]`.
+ * `node --import tsx --expose-gc bench/capacity/target.ts <streamscope|streamscope-redis|streamscope-follow|bare-broadcast|bare-sse|bare-ws> [redis URL | presenter token]`.
  * Listens on a free loopback port, reports it, answers `sample` requests, and exits when the
  * bench that forked it goes away. `streamscope-redis` keeps its reply log on the Redis at the
  * URL (the bench's own redis-server) and reports the log's counters with each sample.
+ * `streamscope-follow` is the hall's server (bench/hall/): the presenter's token is the second
+ * argument, and the follow channel holds any number of followers; `bare-broadcast` its baseline
+ * (bench/hall/bareBroadcast.ts), with the token likewise.
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createApp } from '../../server/app.ts';
+import { Presenter } from '../../server/classroom/presenter.ts';
 import { RedisReplyLog } from '../../server/replies/redisReplyLog.ts';
 import { bareSseServer } from './bareSse.ts';
 import { bareWsServer } from './bareWs.ts';
+import { bareBroadcastServer } from '../hall/bareBroadcast.ts';
 import type { FromTarget, RedisCounts, SampleRequest, TargetKind } from './messages.ts';
 
 interface Made {
@@ -33,6 +38,17 @@ const kinds: Record<TargetKind, () => Promise<Made>> = {
       return { roundTrips, commands, pipelines, appended, tailReads, connectionsOpened };
     };
     return { server: createApp({ maxStreamsPerClient, staticDir: null, replyLog }).server, redis: counts };
+  },
+  'streamscope-follow': async () => {
+    const token = process.argv[3];
+    if (!token) throw new Error("streamscope-follow needs the presenter's token as its second argument");
+    const follow = { maxFollowers: Number.MAX_SAFE_INTEGER };
+    return { server: createApp({ maxStreamsPerClient, staticDir: null, presenter: new Presenter(token), follow }).server };
+  },
+  'bare-broadcast': async () => {
+    const token = process.argv[3];
+    if (!token) throw new Error("bare-broadcast needs the presenter's token as its second argument");
+    return { server: bareBroadcastServer(token) };
   },
   'bare-sse': async () => ({ server: bareSseServer() }),
   'bare-ws': async () => ({ server: bareWsServer() }),

@@ -12,9 +12,9 @@ export interface TargetProcess {
 
 const entry = path.join(import.meta.dirname, 'target.ts');
 
-/** `redisUrl`: the Redis a `streamscope-redis` target keeps its reply log on. */
-export async function startTarget(kind: TargetKind, redisUrl?: string): Promise<TargetProcess> {
-  const child = forkTs(entry, redisUrl === undefined ? [kind] : [kind, redisUrl], ['--expose-gc']);
+/** `arg`: the Redis a `streamscope-redis` target keeps its reply log on, the presenter token of a `streamscope-follow` one. */
+export async function startTarget(kind: TargetKind, arg?: string): Promise<TargetProcess> {
+  const child = forkTs(entry, arg === undefined ? [kind] : [kind, arg], ['--expose-gc']);
   try {
     const port = await nextMessage(
       child,
