@@ -15,6 +15,7 @@ import {
   focusViews,
   labActions,
   labIds,
+  networkViews,
   pinModes,
   runModes,
   wireTabs,
@@ -142,6 +143,7 @@ function parseStep(check: Checker, field: string, raw: RawStep): LessonStep {
     'header',
     'pin',
     'stop',
+    'network',
   ]);
   const config: StepConfig = {};
   if (fields.lanes !== undefined) config.lanes = check.lanes(`${field}.lanes`, fields.lanes);
@@ -160,6 +162,7 @@ function parseStep(check: Checker, field: string, raw: RawStep): LessonStep {
     config.header = check.list(`${field}.header`, typeof fields.header === 'string' ? [fields.header] : fields.header, (f, v) => check.string(f, v));
   if (fields.pin !== undefined) config.pin = check.oneOf(`${field}.pin`, fields.pin, pinModes);
   if (fields.stop !== undefined) config.stop = check.number(`${field}.stop`, fields.stop, 0, 600_000);
+  if (fields.network !== undefined) config.network = check.oneOf(`${field}.network`, fields.network, networkViews);
 
   // The lead is the first paragraph: the few lines presenter mode shows.
   const tokens = markdown.lexer(raw.markdown.trim());

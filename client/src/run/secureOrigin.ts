@@ -68,3 +68,11 @@ export function secureOriginProblem(origin: SecureOrigin): string | undefined {
   if (origin.state === 'off') return `No HTTP/2 here: ${origin.reason}.`;
   return `This browser cannot reach ${origin.origin} yet: its certificate is not trusted (or the port is closed). Open the HTTPS page once and accept the certificate, then come back and run again.`;
 }
+
+/**
+ * Why the HTTP/2 lane does not run on a page opened over HTTPS: there the page's every stream is
+ * HTTP/2 already, on one connection with the page's own tap stream, and the tap reports no TLS
+ * records of a connection that carries it (each report would travel in another record).
+ */
+export const pageOnHttps =
+  'This page is itself on HTTPS, so every lane here already streams over HTTP/2, on the connection that also carries the page’s wire tap, whose TLS records are therefore not reported. Open the page over plain http:// to see HTTP/1.1 beside HTTP/2, and the TLS records.';
