@@ -236,7 +236,7 @@ class Checker {
   settings(field: string, value: unknown): Partial<Settings> {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(field, 'must be a mapping of reply settings.');
     const fields = value as Fields;
-    this.keys(field, fields, ['prompt', 'text', 'tps', 'ttft', 'jitter', 'seed', 'fail', 'temperature', 'randomDraw']);
+    this.keys(field, fields, ['prompt', 'text', 'tps', 'ttft', 'jitter', 'seed', 'fail', 'temperature', 'pad', 'randomDraw']);
     if (fields.randomDraw !== undefined && typeof fields.randomDraw !== 'boolean') this.fail(`${field}.randomDraw`, 'must be true or false.');
     try {
       const { randomDraw: _page, ...server } = fields;
