@@ -17,7 +17,7 @@ export const groupHighlights = [
   'h2-headers',
   /** The frame headers of DATA frames (where HTTP/1.1 has chunk-size lines), and DATA payloads not dissected further. */
   'h2-data',
-  /** The frame header of the frame that ends a stream (END_STREAM on DATA or HEADERS: where HTTP/1.1 has the final `0`). */
+  /** The header of the DATA frame that ends a body (END_STREAM: where HTTP/1.1 has the final `0`); not a bodiless request's HEADERS. */
   'h2-end-stream',
   /** SETTINGS frames: their frame headers and each setting. */
   'h2-settings',
@@ -61,7 +61,7 @@ export function groupsOf(s: Highlightable): GroupHighlight[] {
       out.push('h2-window-update');
       break;
   }
-  if (header && (s.frameType === 'DATA' || s.frameType === 'HEADERS') && ((s.frameFlags ?? 0) & 0x1) !== 0) out.push('h2-end-stream');
+  if (header && s.frameType === 'DATA' && ((s.frameFlags ?? 0) & 0x1) !== 0) out.push('h2-end-stream');
   return out;
 }
 
