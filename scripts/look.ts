@@ -1,19 +1,26 @@
 /**
  * Screenshots any page of Streamscope in the system Chromium, with all labs running, after
  * pressing some keys: for looking at what a person sees. Prints console errors.
- * Run: node --import tsx scripts/look.ts <path> <out.png> [wait ms] [key,key,…] [width]x[height]
+ * Run: node --import tsx scripts/look.ts <path> <out.png> [wait ms] [key,key,…] [width]x[height] [--https] [--trust]
+ * `--https`: the server also serves its HTTPS port (a certificate made in a temp folder), as
+ * `npm start` does; the page is still opened over plain HTTP. `--trust`: Chromium ignores
+ * certificate errors (as if the learner had accepted the certificate); without it, a lane on the
+ * HTTPS origin shows what an untrusted certificate looks like.
  * With STREAMSCOPE_UPSTREAM_URL (and _KIND, _KEY) set, the server has that upstream, as `npm start` would.
  */
-import { launch, openPage, servePage } from '../tests/browser/browser.ts';
+import { buildPage, launch, openPage, servePage } from '../tests/browser/browser.ts';
 import { startLabs } from '../server/labs/labs.ts';
 import { upstreamFromEnv } from '../server/upstream/upstream.ts';
+import { listenHttps } from '../server/testing/listenHttps.ts';
 
-const [target = '/', out = '/tmp/look.png', wait = '3000', keys = '', size = '1280x720'] = process.argv.slice(2);
+const flags = new Set(process.argv.slice(2).filter((a) => a.startsWith('--')));
+const [target = '/', out = '/tmp/look.png', wait = '3000', keys = '', size = '1280x720'] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const [width, height] = size.split('x').map(Number);
 const labs = await startLabs();
 const upstream = upstreamFromEnv();
-const server = await servePage({ ...labs.options, ...(upstream ? { upstream } : {}) });
-const browser = await launch();
+const options = { ...labs.options, ...(upstream ? { upstream } : {}) };
+const server = flags.has('--https') ? await listenHttps({ ...options, staticDir: await buildPage() }) : await servePage(options);
+const browser = await launch(flags.has('--trust') ? ['--ignore-certificate-errors'] : []);
 try {
   const errors: string[] = [];
   const page = await openPage(browser, errors);

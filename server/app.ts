@@ -31,6 +31,8 @@ import { Upstream, generationSource, type UpstreamConfig } from './upstream/upst
 import { inspectRoute } from './inspect/inspectRoute.ts';
 import type { InspectLimits } from './inspect/inspectGuard.ts';
 import { pageSecurityHeaders } from './classroom/contentSecurityPolicy.ts';
+import { httpsPortRoute, secureCors, secureCorsPaths } from './tls/secureOrigin.ts';
+import type { AddressInfo } from 'node:net';
 
 export interface AppOptions {
   /** Streams one client address may hold open at once; more get 429. @default 50 */
@@ -99,6 +101,11 @@ export interface AppOptions {
    * bus it was given. @default this process (`MemoryClassBus`)
    */
   classBus?: ClassBus;
+  /**
+   * The HTTPS port serving this app, when known before it is bound; else `setHttpsPort` after
+   * `listen` (what `main.ts` does). @default none: `GET /api/https` answers `{ "port": null }`
+   */
+  httpsPort?: number;
 }
 
 export interface StreamscopeApp {
@@ -110,6 +117,11 @@ export interface StreamscopeApp {
   presenter: Presenter;
   /** The upstream model's client, when one is configured. */
   upstream?: Upstream;
+  /**
+   * Tells the app the port its HTTPS server listens on (`null`: none), once bound: the page reads
+   * it from `GET /api/https`, and its Content-Security-Policy lets it connect there.
+   */
+  setHttpsPort(port: number | null): void;
   /** Stops timers and WebSocket sessions and closes the server and its connections. */
   close(): Promise<void>;
 }
@@ -146,6 +158,7 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   };
   const websocket = websocketTransport(ctx, { allowedOrigins: options.allowedOrigins ?? [], pingMs: options.pingMs ?? 30_000, instance: options.instance });
 
+  let httpsPort = options.httpsPort ?? null;
   const app = express();
   app.disable('x-powered-by');
   // Same settings, same bytes: no ETag computed from bodies on API answers.
@@ -159,7 +172,16 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
     });
   }
 
+  // On the HTTPS port, a page on the same host's plain port may read the streams (tls/secureOrigin.ts).
+  app.use(
+    secureCorsPaths,
+    secureCors(() => (server.address() as AddressInfo | null)?.port ?? null),
+  );
   const api = express.Router();
+  api.get(
+    '/https',
+    httpsPortRoute(() => httpsPort),
+  );
   // The list never changes while the server runs: build it once, on the first request.
   let promptList: object | undefined;
   api.get('/prompts', (_req, res) => {
@@ -204,7 +226,7 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
   if (options.pageMiddleware) app.use(options.pageMiddleware);
   const staticDir = options.staticDir === undefined ? (existsSync(defaultStaticDir) ? defaultStaticDir : null) : options.staticDir;
   if (staticDir) {
-    app.use(pageSecurityHeaders);
+    app.use(pageSecurityHeaders(() => httpsPort));
     app.use(express.static(staticDir, { index: 'index.html' }));
     // Deep links (/lessons/…) are the page's own routes.
     app.get('/{*splat}', (_req, res) => res.sendFile(path.join(staticDir, 'index.html')));
@@ -247,6 +269,9 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
     limiter,
     presenter,
     ...(upstream ? { upstream } : {}),
+    setHttpsPort: (port) => {
+      httpsPort = port;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         websocket.close();

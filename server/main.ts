@@ -104,6 +104,7 @@ const httpsListening = new Promise<string[]>((resolve) => {
     https = secure;
     const address = secure.server.address();
     const bound = typeof address === 'object' && address ? address.port : httpsPort;
+    streamscope.setHttpsPort(bound);
     resolve(
       host === '0.0.0.0' || host === '::'
         ? lanAddresses().map((a) => `https://${a}:${bound}/`)

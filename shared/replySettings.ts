@@ -29,6 +29,16 @@ export const replyBounds = {
  */
 export const temperatureBounds = { min: 0, max: 2, default: 0 } as const;
 
+/**
+ * The `pad` setting: 0 (the default) leaves the bytes as they are; otherwise a block size, and
+ * every token event of an event stream is padded with one comment line to a multiple of it, so
+ * the sizes of the TLS records that carry them stop telling the token lengths (the side channel
+ * of "What Was Your Prompt? A Remote Keylogging Attack on AI Assistants", Weiss et al., USENIX
+ * Security 2024; OpenAI answered with the random-length `obfuscation` field in its stream chunks).
+ * Kept apart from `replyBounds`, whose bytes `GET /api/prompts` sends as they are.
+ */
+export const padBounds = { min: 16, max: 1024, default: 0 } as const;
+
 /** What a `run` id may be: short, and safe in a URL and a file name. */
 export const runPattern = /^[A-Za-z0-9_-]{1,64}$/;
 /** `runPattern` in words, for the error that rejects an id. */

@@ -125,9 +125,14 @@ describe('stop and fail (lessons 11 and 12)', () => {
     expect(stepState(parsed, 1)).toMatchObject({ stop: undefined, settings: { fail: 20 } });
   });
 
+  it('reads a pad setting (the record-size step of the TLS lesson)', () => {
+    expect(stepState(parseLesson(file, source('settings: { pad: 64 }', 'run: fresh')), 0)).toMatchObject({ settings: { pad: 64 } });
+  });
+
   it.each([
     ['a negative stop', source('', 'stop: -1'), 'steps[0].stop: must be a number from 0 to 600000'],
     ['a fail that is not a whole number', source('settings: { fail: 1.5 }', 'run: fresh'), 'settings.fail: Parameter "fail" must be a whole number'],
+    ['a pad below a block of 16', source('settings: { pad: 8 }', 'run: fresh'), 'settings.pad: Parameter "pad" must be 0 (no padding) or a block size'],
   ])('fails on %s', (_, text, message) => {
     expect(() => parseLesson(file, text)).toThrow(`${file}: ${message}`);
   });

@@ -15,6 +15,7 @@ import {
   focusViews,
   labActions,
   labIds,
+  networkViews,
   pinModes,
   runModes,
   wireTabs,
@@ -151,6 +152,7 @@ function parseStep(check: Checker, field: string, raw: RawStep): LessonStep {
     'header',
     'pin',
     'stop',
+    'network',
   ]);
   const config: StepConfig = {};
   if (fields.lanes !== undefined) config.lanes = check.lanes(`${field}.lanes`, fields.lanes);
@@ -169,6 +171,7 @@ function parseStep(check: Checker, field: string, raw: RawStep): LessonStep {
     config.header = check.list(`${field}.header`, typeof fields.header === 'string' ? [fields.header] : fields.header, (f, v) => check.string(f, v));
   if (fields.pin !== undefined) config.pin = check.oneOf(`${field}.pin`, fields.pin, pinModes);
   if (fields.stop !== undefined) config.stop = check.number(`${field}.stop`, fields.stop, 0, 600_000);
+  if (fields.network !== undefined) config.network = check.oneOf(`${field}.network`, fields.network, networkViews);
 
   // The lead is the first paragraph: the few lines presenter mode shows.
   const tokens = markdown.lexer(raw.markdown.trim());
@@ -242,7 +245,7 @@ class Checker {
   settings(field: string, value: unknown): Partial<Settings> {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(field, 'must be a mapping of reply settings.');
     const fields = value as Fields;
-    this.keys(field, fields, ['prompt', 'text', 'tps', 'ttft', 'jitter', 'seed', 'fail', 'temperature', 'randomDraw']);
+    this.keys(field, fields, ['prompt', 'text', 'tps', 'ttft', 'jitter', 'seed', 'fail', 'temperature', 'pad', 'randomDraw']);
     if (fields.randomDraw !== undefined && typeof fields.randomDraw !== 'boolean') this.fail(`${field}.randomDraw`, 'must be true or false.');
     try {
       const { randomDraw: _page, ...server } = fields;

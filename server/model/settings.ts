@@ -1,7 +1,7 @@
 import { Problem } from '../problem.ts';
 import { prompts } from './prompts.ts';
 import type { Pacing } from './schedule.ts';
-import { replyBounds, replyDefaults, runPattern, runRule, temperatureBounds } from '../../shared/replySettings.ts';
+import { padBounds, replyBounds, replyDefaults, runPattern, runRule, temperatureBounds } from '../../shared/replySettings.ts';
 
 /** The reply settings every stream endpoint takes (README, "The HTTP API"). */
 export interface ReplySettings extends Pacing {
@@ -27,9 +27,15 @@ export interface ReplySettings extends Pacing {
    * Whether the upstream has the model is checked when the reply opens (`server/upstream/`).
    */
   model: string | null;
+  /**
+   * 0: token events leave as they are; 16 to 1024: every token event of an event stream is
+   * padded with a comment line to a multiple of this many bytes (`padEvent`), so encrypted
+   * record sizes no longer track token lengths. The tokens are the same.
+   */
+  pad: number;
 }
 
-const known = ['prompt', 'text', 'tps', 'ttft', 'jitter', 'seed', 'run', 'fail', 'temperature', 'model'] as const;
+const known = ['prompt', 'text', 'tps', 'ttft', 'jitter', 'seed', 'run', 'fail', 'temperature', 'model', 'pad'] as const;
 
 /** What `model` may be: `upstream/` and an upstream's model id (printable ASCII, no spaces). */
 export const upstreamModelPattern = /^upstream\/[\x21-\x7e]{1,200}$/;
@@ -84,6 +90,7 @@ export function parseSettings(input: Record<string, unknown>, alsoAllowed: reado
     temperature: number(input, 'temperature', temperatureBounds, temperatureBounds.default),
     sampleSeed: given(input.seed) ? integer(input, 'seed', replyDefaults.seed) : null,
     model: model === 'streamscope' ? null : model,
+    pad: padSetting(input),
   };
 }
 
@@ -98,6 +105,7 @@ export function settingsQuery(settings: ReplySettings): string {
   if (settings.fail !== null) query.set('fail', String(settings.fail));
   if (settings.temperature !== temperatureBounds.default) query.set('temperature', String(settings.temperature));
   if (settings.model !== null) query.set('model', settings.model);
+  if (settings.pad !== padBounds.default) query.set('pad', String(settings.pad));
   if (settings.run !== null) query.set('run', settings.run);
   return query.toString();
 }
@@ -143,6 +151,19 @@ function integer(input: Record<string, unknown>, key: string, fallback: number):
     throw new Problem(400, `Parameter "${key}" must be an integer; got ${JSON.stringify(value)}.`, key);
   }
   return n;
+}
+
+/** `pad`: 0 (off, the default) or a whole number of bytes from 16 to 1024. */
+function padSetting(input: Record<string, unknown>): number {
+  const value = single(input, 'pad');
+  if (value === undefined || value === null || value === '') return padBounds.default;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (n === 0 || (Number.isSafeInteger(n) && n >= padBounds.min && n <= padBounds.max)) return n;
+  throw new Problem(
+    400,
+    `Parameter "pad" must be 0 (no padding) or a block size in bytes from ${padBounds.min} to ${padBounds.max}; got ${JSON.stringify(value)}.`,
+    'pad',
+  );
 }
 
 /** A whole number within `range`, or `null` when not given. */

@@ -33,6 +33,25 @@ export function sseEvent({ id, event, data }: SseFields): string {
   return `${text}\n`;
 }
 
+/** The filler of a padding comment: printable ASCII, the same every time (same settings, same bytes). */
+export const padFiller = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(29);
+
+/**
+ * One event (ending in its dispatching blank line) padded to a multiple of `pad` bytes with one
+ * comment line, `: ` and filler, placed before the blank line: readers ignore it, but it travels
+ * in the same write, so the TLS record that carries the event is a multiple of `pad` too, and its
+ * size no longer tells the token's length. When fewer than 3 bytes (the `: ` and its LF) would
+ * remain to the next multiple, it pads to the one after. `pad` 0 returns the event as it is.
+ * https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
+ */
+export function padEvent(event: string, pad: number): string {
+  if (pad === 0) return event;
+  const length = Buffer.byteLength(event);
+  let missing = (pad - (length % pad)) % pad;
+  if (missing < 3) missing += pad;
+  return `${event.slice(0, -1)}: ${padFiller.slice(0, missing - 3)}\n\n`;
+}
+
 /** The reconnection hint: EventSource waits this many ms before it reconnects. */
 export function sseRetry(ms: number): string {
   return `retry: ${ms}\n\n`;
@@ -129,6 +148,8 @@ export interface EventStreamOptions {
   flushHead?: boolean;
   /** Where the body goes. @default the response, waiting while its buffer is full */
   sink?: EventSink;
+  /** Block size token events are padded to (`sendToken`, `padEvent`); 0: none (the `pad` reply setting). @default 0 */
+  pad?: number;
 }
 
 /**
@@ -141,13 +162,19 @@ export interface EventStreamOptions {
 export class EventStream {
   readonly res: ServerResponse;
   readonly #sink: EventSink;
+  readonly #pad: number;
   readonly #keepAlive: Required<NonNullable<EventStreamOptions['keepAlive']>> | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   /** Writes the head and the `retry:` hint (in one write with `first`, the events a stream opens with). */
-  constructor(res: ServerResponse, { retryMs, keepAlive, flushHead = true, sink = responseSink(res) }: EventStreamOptions = {}, first: readonly string[] = []) {
+  constructor(
+    res: ServerResponse,
+    { retryMs, keepAlive, flushHead = true, sink = responseSink(res), pad = 0 }: EventStreamOptions = {},
+    first: readonly string[] = [],
+  ) {
     this.res = res;
     this.#sink = sink;
+    this.#pad = pad;
     this.#keepAlive = keepAlive && keepAlive.ms > 0 ? { comment: 'keep-alive', every: 'quiet', ...keepAlive } : undefined;
     res.once('close', () => this.#stopKeepAlive());
     res.writeHead(200, sseHeaders);
@@ -165,6 +192,11 @@ export class EventStream {
     const written = this.#sink.write(typeof event === 'string' ? event : sseEvent(event));
     // The quiet starts once the event is out (a throttled sink may take a while to take it).
     return this.#keepAlive?.every === 'quiet' ? written.then(() => this.#startKeepAlive()) : written;
+  }
+
+  /** Sends one event that carries a token, padded to the stream's `pad` (`padEvent`). */
+  sendToken(event: SseFields | string): Promise<void> {
+    return this.send(padEvent(typeof event === 'string' ? event : sseEvent(event), this.#pad));
   }
 
   /** True when more than `bytes` wait in the response's buffer: the reader is that far behind. */

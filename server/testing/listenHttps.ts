@@ -26,6 +26,7 @@ export async function listenHttps(options: AppOptions = {}): Promise<ListeningHt
   const https = createHttpsServer(plain, { cert: credentials.cert, key: credentials.key, maxHeaderSize });
   await new Promise<void>((resolve) => https.server.listen(0, '127.0.0.1', resolve));
   const { port } = https.server.address() as AddressInfo;
+  plain.setHttpsPort(port);
   return {
     ...plain,
     https,

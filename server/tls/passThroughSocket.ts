@@ -52,8 +52,11 @@ export class PassThroughSocket extends Duplex {
       this.#inner.write(data as Buffer, encoding, cb);
       return;
     }
+    // One write for the batch: into TLS, each write is a record of its own, and HTTP/2 writes a
+    // frame's 9-byte header and its payload as two chunks (a DATA frame would otherwise cross the
+    // network as two records, one of them 9 bytes of plaintext long).
     const chunks = data as { chunk: Buffer | string; encoding: BufferEncoding }[];
-    chunks.forEach(({ chunk, encoding: enc }, i) => this.#inner.write(chunk, enc, i === chunks.length - 1 ? cb : undefined));
+    this.#inner.write(Buffer.concat(chunks.map(({ chunk, encoding: enc }) => (typeof chunk === 'string' ? Buffer.from(chunk, enc) : chunk))), cb);
   }
 
   override _write(chunk: Buffer, encoding: BufferEncoding, cb: (error?: Error | null) => void): void {

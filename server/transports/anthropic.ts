@@ -73,7 +73,7 @@ function anthropicTransport(ctx: TransportContext): RequestHandler {
       return;
     }
 
-    const stream = new EventStream(res);
+    const stream = new EventStream(res, { pad: reply.settings.pad });
     await stream.send(
       event('message_start', {
         message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: inputTokens, output_tokens: 0 } },
@@ -83,7 +83,7 @@ function anthropicTransport(ctx: TransportContext): RequestHandler {
     await stream.send(event('ping', {}));
     let sent = 0;
     for await (const token of tokens) {
-      await stream.send(event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: token.text } }));
+      await stream.sendToken(event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: token.text } }));
       if (++sent === maxTokens) {
         if (maxTokens < reply.tokens.length || !reply.upstream?.finished) endedBy(res, 'max tokens');
         break;

@@ -14,7 +14,7 @@ import { tokenize } from '../model/tokenize.ts';
 export const models = ['streamscope', 'echo'] as const;
 
 /** Streamscope's own settings, allowed in the body as well as in the query string. */
-const settingFields = ['tps', 'ttft', 'jitter', 'seed', 'run', 'prompt', 'fail', 'temperature'];
+const settingFields = ['tps', 'ttft', 'jitter', 'seed', 'run', 'prompt', 'fail', 'temperature', 'pad'];
 
 export interface ChatRequest {
   model: string;

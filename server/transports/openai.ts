@@ -82,9 +82,11 @@ export function openaiTransport(ctx: TransportContext): RequestHandler {
     const chunk = (delta: object, finish: string | null) => ({
       data: { ...head('chat.completion.chunk'), choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] },
     });
-    const stream = new EventStream(res);
+    // Padding (`pad`) is an SSE comment, which OpenAI's SDK skips like any comment line; OpenAI's
+    // own answer, a random-length `obfuscation` field in each chunk, would change the JSON.
+    const stream = new EventStream(res, { pad: reply.settings.pad });
     await stream.send(chunk({ role: 'assistant', content: '' }, null));
-    for await (const token of tokens) await stream.send(chunk({ content: token.text }, null));
+    for await (const token of tokens) await stream.sendToken(chunk({ content: token.text }, null));
     if (res.destroyed) return;
     if (failsAt(reply) !== null) {
       // What OpenAI sends when it fails mid-stream: an `error` object where a chunk would be, then

@@ -92,14 +92,14 @@ export async function streamSse(
   reply = reading.reply;
   stop?.addEventListener('abort', () => void tokens.return(), { once: true });
 
-  const stream = new EventStream(res, { retryMs: ctx.retryMs, keepAlive: { ms: heartbeatMs }, sink });
+  const stream = new EventStream(res, { retryMs: ctx.retryMs, keepAlive: { ms: heartbeatMs }, sink, pad: reply.settings.pad });
   await stream.opened;
   // The reply changed under the reconnect: the bytes say so where a reader of the wire looks.
   if (reading.seam) await stream.send(sseComment(`seam: ${reading.seam}`));
   let sent = 0;
   try {
     for await (const token of tokens) {
-      await stream.send(sseTokenEvent(token, reply.sample));
+      await stream.sendToken(sseTokenEvent(token, reply.sample));
       if (++sent === dropAfter) {
         // The token is out (the sink resolved once it was flushed): now the connection dies the
         // way a crashed server's or a broken link's does, with no terminating chunk.

@@ -128,7 +128,7 @@ describe('GET /api/stream/ws', () => {
         name: 'start with an unknown setting',
         send: (ws) => ws.send(start({ speed: 3 })),
         code: 1008,
-        detail: 'Unknown parameter "speed". Known parameters: prompt, text, tps, ttft, jitter, seed, run, fail, temperature, model.',
+        detail: 'Unknown parameter "speed". Known parameters: prompt, text, tps, ttft, jitter, seed, run, fail, temperature, model, pad.',
       },
       {
         name: 'a second start while streaming',

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { Problem } from '../problem.ts';
 import { originAllowed } from '../origin.ts';
+import { padFiller } from '../sse/eventStream.ts';
 import { parseSettings } from '../model/settings.ts';
 import { failsAt, failureDetail, replyFor, summarize } from '../model/reply.ts';
 import type { GenerationEnd } from '../../shared/tap.ts';
@@ -133,7 +134,7 @@ function session(ws: WebSocket, req: IncomingMessage, ctx: TransportContext): vo
         reply = reading.reply;
         if (ws.readyState !== ws.OPEN) return void tokens.return();
         for await (const token of tokens) {
-          await sendAndDrain(ws, { type: 'token', index: token.index, text: token.text });
+          await sendAndDrain(ws, padMessage({ type: 'token', index: token.index, text: token.text }, reply.settings.pad));
         }
         if (ws.readyState !== ws.OPEN) return;
         if (failsAt(reply) !== null) {
@@ -172,12 +173,29 @@ function closeReason(detail: string): string {
   return reason;
 }
 
-function send(ws: WebSocket, message: object): void {
-  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+function send(ws: WebSocket, message: object | string): void {
+  if (ws.readyState === ws.OPEN) ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+}
+
+/**
+ * A token message padded (the `pad` setting) with a `pad` field of filler, as OpenAI pads its
+ * chunks with `obfuscation`, so that the whole frame (its 2- or 4-byte header, unmasked from the
+ * server, and the JSON) is a multiple of `pad` bytes. `pad` 0: the JSON as it is.
+ * https://www.rfc-editor.org/rfc/rfc6455#section-5.2
+ */
+export function padMessage(message: object, pad: number): string {
+  const json = JSON.stringify(message);
+  if (pad === 0) return json;
+  // `,"pad":""` adds 9 bytes before any filler; the filler is ASCII.
+  const base = Buffer.byteLength(json) + 9;
+  const header = (payload: number): number => (payload < 126 ? 2 : payload < 65_536 ? 4 : 10);
+  let filler = 0;
+  while ((base + filler + header(base + filler)) % pad !== 0) filler++;
+  return `${json.slice(0, -1)},"pad":"${padFiller.slice(0, filler)}"}`;
 }
 
 /** Like send, but waits while the socket's buffer is over 64 KiB (backpressure). */
-function sendAndDrain(ws: WebSocket, message: object): Promise<void> {
+function sendAndDrain(ws: WebSocket, message: object | string): Promise<void> {
   send(ws, message);
   if (ws.bufferedAmount < 64 * 1024) return Promise.resolve();
   return drained((ws as unknown as { _socket: Duplex })._socket);

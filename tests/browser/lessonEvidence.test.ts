@@ -9,8 +9,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launch, openPage, servePage } from './browser.ts';
-import type { Listening } from '../../server/testing/listen.ts';
+import { buildPage, launch, openPage } from './browser.ts';
+import { listenHttps, type ListeningHttps } from '../../server/testing/listenHttps.ts';
 import { startLabs, type Labs } from '../../server/labs/labs.ts';
 import { lessonFolders, readLesson } from '../../lessons/format/parseLesson.ts';
 import { stepState, type Lesson, type StepState } from '../../client/src/lessons/lesson.ts';
@@ -20,14 +20,19 @@ const lessons: Lesson[] = lessonFolders().map(readLesson);
 const artifacts = path.resolve(import.meta.dirname, '../../.ci/artifacts/steps');
 
 let labs: Labs;
-let server: Listening;
+let server: ListeningHttps;
 let browser: Browser;
 const errors: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true });
   labs = await startLabs();
-  [server, browser] = await Promise.all([servePage(labs.options), launch()]);
+  // The HTTPS port too, for the lanes over HTTP/2 (lessons 9 and 15); Chromium accepts its made
+  // certificate as a learner would once.
+  [server, browser] = await Promise.all([
+    buildPage().then((staticDir) => listenHttps({ ...labs.options, staticDir })),
+    launch(['--ignore-certificate-errors']),
+  ]);
 });
 afterAll(async () => {
   await browser?.close();

@@ -179,6 +179,7 @@ export class Guide {
     studio.lab = state.lab;
     studio.emphasis = state.highlight;
     studio.tab = state.tab ?? null;
+    studio.network = state.network ?? null;
     studio.focus = state.focus;
     // Every view shown (key V) was for the step before; this one starts on its own evidence.
     studio.showAll = false;

@@ -5,6 +5,7 @@
 import type { LaneId } from '../run/lanes.ts';
 import type { Settings } from '../run/settings.ts';
 import type { SegmentKind } from '../wire/types.ts';
+import { groupHighlights } from '../wire/highlight.ts';
 
 /** A lab whose panel a lesson can open. */
 export type LabId = 'lb' | 'faults' | 'http' | 'cors' | 'limits' | 'duplex';
@@ -49,8 +50,8 @@ export interface Focus {
 export type RunMode = 'fresh' | 'recording' | 'upstream' | 'none';
 export const runModes: readonly RunMode[] = ['fresh', 'recording', 'upstream', 'none'];
 
-/** The kinds of wire segment a step can pick out in the byte views. */
-export const highlightKinds = [
+/** The kinds of wire segment a step can pick out in the byte views (and the HTTP/2 and TLS groups of `wire/highlight.ts`). */
+const segmentHighlights = [
   'request-line',
   'status-line',
   'header',
@@ -71,8 +72,26 @@ export const highlightKinds = [
   'ws-mask-key',
   'ws-payload',
   'ws-close-code',
+  'h2-preface',
+  'h2-length',
+  'h2-type',
+  'h2-flags',
+  'h2-stream-id',
+  'h2-setting',
+  'h2-window-increment',
+  'hpack-indexed',
+  'hpack-literal',
+  'tls-content-type',
+  'tls-length',
+  'tls-extension',
+  'tls-encrypted',
 ] as const satisfies readonly SegmentKind[];
+export const highlightKinds = [...segmentHighlights, ...groupHighlights] as const;
 export type HighlightKind = (typeof highlightKinds)[number];
+
+/** Which layer a lane's byte view shows: the plaintext (HTTP), or the same connection as TLS records (`tls`, the network view). */
+export type NetworkView = 'tls';
+export const networkViews: readonly NetworkView[] = ['tls'];
 
 /** What a step may do to the labs before its run, so a class runs on a clicker (`run/labControls.svelte.ts`). */
 export const labActions = [
@@ -126,6 +145,8 @@ export interface StepConfig {
   pin?: PinMode;
   /** ms after Start: stop the run, as the Stop button ("Stop generating") would. */
   stop?: number;
+  /** `tls`: the byte views of lanes over TLS show the connection's TLS records (the network view). The step's own. */
+  network?: NetworkView;
 }
 
 export interface LessonStep {
@@ -171,6 +192,7 @@ export interface StepState {
   actions: LabAction[];
   kill: number | undefined;
   stop: number | undefined;
+  network: NetworkView | undefined;
   focus: Focus;
 }
 
@@ -198,6 +220,7 @@ export function stepState(lesson: Lesson, index: number): StepState {
     actions: own.actions ?? [],
     kill: own.kill,
     stop: own.stop,
+    network: own.network,
     focus,
   };
 }

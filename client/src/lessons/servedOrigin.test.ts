@@ -12,6 +12,9 @@ describe('the lessons’ commands use the origin the page is served on', () => {
     ["baseURL: 'http://localhost:3000/v1'", 'https://class.example:3443', "baseURL: 'https://class.example:3443/v1'"],
     // a link: its href and its text
     ['<a href="http://localhost:3000">http://localhost:3000</a>', 'http://127.0.0.1:4000', '<a href="http://127.0.0.1:4000">http://127.0.0.1:4000</a>'],
+    // the HTTPS port: the page's host name, on the page's own port when it is on HTTPS
+    ['curl -k "https://localhost:3443/api/stream/sse"', 'http://192.168.1.20:3000', 'curl -k "https://192.168.1.20:3443/api/stream/sse"'],
+    ['curl -k "https://localhost:3443/api/stream/sse"', 'https://class.example:8443', 'curl -k "https://class.example:8443/api/stream/sse"'],
     // other ports and hosts are left alone
     ['http://localhost:30001/ and https://example.com/', 'http://127.0.0.1:3999', 'http://localhost:30001/ and https://example.com/'],
     // a page opened from a file (origin "null") keeps the text as written

@@ -1,5 +1,5 @@
 import type { ByteEvent, Segment, Exchange } from '../wire/types.ts';
-import { ConnectionDissector } from '../wire/dissect.ts';
+import { createDissector, sniffProtocol, type WireDissector, type WireProtocol } from '../wire/dissectors.ts';
 import type { AppEvent } from '../transports/types.ts';
 import type { GenerationReport } from '../../../shared/tap.ts';
 import { instanceHeader } from '../../../shared/instanceHeader.ts';
@@ -51,7 +51,16 @@ export interface ConnInfo {
   closed?: number;
   /** The request's full URL, for a connection opened from a HAR (the tap knows only the path). */
   url?: string;
+  /** A connection on the HTTPS port: the protocol agreed by ALPN (`h2`: HTTP/2 frames). */
+  protocol?: 'h2' | 'http/1.1';
+  /** `tls`: this connection's bytes are TLS records (a lane's network view). */
+  layer?: 'tls';
+  /** The plaintext of an HTTPS connection: the tap's number for its TLS records' connection. */
+  tls?: number;
 }
+
+/** A connection's dissector: HTTP/1.1 and HTTP/2 ones also parse the exchanges (the headers panel). */
+type LaneDissector = WireDissector & { readonly exchanges?: readonly Exchange[] };
 
 /** What changed since the last announcement: the tap's side (bits 1) and the page's code's side (bits 2). */
 const wireChanged = 1;
@@ -85,7 +94,19 @@ export class LaneRecord {
   #tokenBound = -Infinity;
   readonly #written = new Map<number, number>();
   readonly #received = new Map<number, number>();
-  readonly #dissectors = new Map<number, ConnectionDissector>();
+  readonly #dissectors = new Map<number, LaneDissector>();
+  /**
+   * HTTP/2: the streams of each connection that are this lane's. An HTTP/2 connection carries
+   * other lanes' and other runs' streams too: their frames are dissected (HPACK's table needs
+   * every header block) but not shown here; the connection's own frames (stream 0) are.
+   */
+  readonly #streams = new Map<number, Set<number>>();
+  /** HTTP/2: the exchanges (one per stream) of each connection that are this lane's, as their leaves arrive. */
+  readonly #ownExchanges = new Map<number, Set<number>>();
+  /** Earlier runs' leaves not shown: encrypted records (`conn:dir:record`), or everything after an HTTP/2 connection's setup (`conn`). */
+  readonly #contextHidden = new Set<string>();
+  /** The same connections as TLS records (the network view), when the lane's connections were over TLS. */
+  #network: LaneRecord | null = null;
   /** Bytes seen so far per connection and direction: where the next event starts. */
   readonly #offsets = new Map<string, number>();
   #wireVersion = $state(0);
@@ -164,8 +185,35 @@ export class LaneRecord {
     return this.#wireVersion + this.#appVersion;
   }
 
+  /**
+   * The lane's connections as TLS records, as they crossed the network: a record of its own
+   * (same lane id), whose connections are the TLS layer of this one's. `null` until the tap
+   * reported a TLS record for one of them.
+   */
+  get network(): LaneRecord | null {
+    void this.#wireVersion;
+    return this.#network;
+  }
+
+  /** The network record, made on first use (the tap client files TLS records there). */
+  networkRecord(): LaneRecord {
+    if (!this.#network) {
+      this.#network = new LaneRecord(this.id);
+      this.#pending |= wireChanged;
+    }
+    return this.#network;
+  }
+
+  /** Files HTTP/2 stream `stream` of connection `conn` as this lane's (a request of this lane's code). */
+  addStream(conn: number, stream: number): void {
+    let set = this.#streams.get(conn);
+    if (!set) this.#streams.set(conn, (set = new Set()));
+    set.add(stream);
+  }
+
   /** Tells the views about what was recorded since the last call. Only the player calls it, once per frame. */
   announce(): void {
+    this.#network?.announce();
     if (this.#pending & wireChanged) this.#wireVersion++;
     if (this.#pending & appChanged) this.#appVersion++;
     this.#pending = 0;
@@ -182,22 +230,37 @@ export class LaneRecord {
     this.#pending |= wireChanged;
   }
 
-  addWire(event: WireEvent): void {
-    this.#wire.push(event);
-    const before = this.#totals.wire.at(-1) ?? { down: 0, up: 0, writes: 0 };
+  /**
+   * Records a tap read or write. `context`: bytes an HTTP/2 connection carried before this lane's
+   * run used it (an earlier run's streams, its SETTINGS): dissected, since HPACK's table and the
+   * frame boundaries depend on them, and the connection's own frames among them shown, but not
+   * counted in the lane's bytes or timeline.
+   */
+  addWire(event: WireEvent, context = false): void {
     const down = event.dir === 'down';
-    this.#totals.wire.push({
-      down: before.down + (down ? event.bytes.length : 0),
-      up: before.up + (down ? 0 : event.bytes.length),
-      writes: before.writes + (down ? 1 : 0),
-    });
-    if (down) this.#largestWrite = Math.max(this.#largestWrite, event.bytes.length);
+    if (!context) {
+      this.#wire.push(event);
+      const before = this.#totals.wire.at(-1) ?? { down: 0, up: 0, writes: 0 };
+      this.#totals.wire.push({
+        down: before.down + (down ? event.bytes.length : 0),
+        up: before.up + (down ? 0 : event.bytes.length),
+        writes: before.writes + (down ? 1 : 0),
+      });
+      if (down) this.#largestWrite = Math.max(this.#largestWrite, event.bytes.length);
+    }
     let dissector = this.#dissectors.get(event.conn);
-    if (!dissector) this.#dissectors.set(event.conn, (dissector = new ConnectionDissector()));
+    if (!dissector) this.#dissectors.set(event.conn, (dissector = createDissector(this.#protocolOf(event))));
     const key = `${event.conn}:${event.dir}`;
     const start = this.#offsets.get(key) ?? 0;
     this.#offsets.set(key, start + event.bytes.length);
+    const streams = this.#streams.get(event.conn);
     for (const segment of dissector.push(event)) {
+      if (context && !this.#keepContext(event.conn, segment)) continue;
+      if (streams && segment.stream) {
+        if (!streams.has(segment.stream)) continue;
+        if (segment.exchange !== undefined)
+          this.#ownExchanges.get(event.conn)?.add(segment.exchange) ?? this.#ownExchanges.set(event.conn, new Set([segment.exchange]));
+      }
       const from = segment.offset - start;
       // The dissector's own object, given the lane's fields rather than copied: a long run keeps
       // tens of thousands of segments, and every object kept is work for each garbage collection.
@@ -230,10 +293,43 @@ export class LaneRecord {
     this.#pending |= appChanged;
   }
 
-  /** HTTP exchanges per connection, in connection order (for the headers panel). */
+  /** HTTP exchanges per connection, in connection order (for the headers panel); on HTTP/2, this lane's streams'. */
   exchanges(): { conn: number; exchanges: readonly Exchange[] }[] {
     void this.#wireVersion;
-    return [...this.#dissectors].map(([conn, d]) => ({ conn, exchanges: d.exchanges }));
+    return [...this.#dissectors].map(([conn, d]) => {
+      const all = d.exchanges ?? [];
+      if (!this.#streams.has(conn)) return { conn, exchanges: all };
+      const ours = this.#ownExchanges.get(conn);
+      return { conn, exchanges: all.filter((e) => ours?.has(e.index)) };
+    });
+  }
+
+  /**
+   * Which leaves of an earlier run's bytes a lane shows (see `addWire`): how the connection was
+   * set up (TLS records in clear, the HTTP/2 preface and the frames before the first request),
+   * not what it carried for others since (encrypted records, other streams).
+   */
+  #keepContext(conn: number, s: Segment): boolean {
+    if (s.layer === 'tls') {
+      const key = `${conn}:${s.dir}:${s.record}`;
+      if (s.kind === 'tls-content-type' && s.label.endsWith('application_data')) this.#contextHidden.add(key);
+      return !this.#contextHidden.has(key);
+    }
+    if (this.#contextHidden.has(`${conn}`)) return false;
+    if (s.frameType === 'HEADERS') {
+      this.#contextHidden.add(`${conn}`);
+      return false;
+    }
+    return true;
+  }
+
+  /** What a connection speaks: what the tap said (ALPN, the TLS layer), else what its first bytes up look like. */
+  #protocolOf(event: WireEvent): WireProtocol {
+    const info = this.#conns.get(event.conn);
+    if (info?.layer === 'tls') return 'tls';
+    if (info?.protocol === 'h2') return 'h2';
+    if (info?.protocol === 'http/1.1') return 'http1';
+    return (event.dir === 'up' ? sniffProtocol(event.bytes) : undefined) ?? 'http1';
   }
 
   /**

@@ -7,7 +7,7 @@ import { tapRun } from './tapClient.ts';
 import { fromRecording } from './recording.ts';
 import type { HarImport } from './harImport.ts';
 import { pageNow } from '../transports/types.ts';
-import type { Focus, HighlightKind, WireTab } from '../lessons/lesson.ts';
+import type { Focus, HighlightKind, NetworkView, WireTab } from '../lessons/lesson.ts';
 
 export interface PromptInfo {
   id: string;
@@ -52,6 +52,8 @@ export class Studio {
   emphasis = $state<HighlightKind[]>([]);
   /** The wire tab a lesson step opens in every lane (a lane's own tab otherwise). */
   tab = $state<WireTab | null>(null);
+  /** `tls`: a lesson step shows lanes over TLS as their TLS records (the network view; a lane's own toggle otherwise). */
+  network = $state<NetworkView | null>(null);
   /** What a lesson step is about: the views bring it into view and keep it there. */
   focus = $state.raw<Focus | null>(null);
   /** Show every view even where a step focuses on one (key V). */

@@ -1,5 +1,5 @@
 import type { LaneClient } from '../transports/types.ts';
-import { sseClient } from '../transports/sse.ts';
+import { secureSseClient, sseClient } from '../transports/sse.ts';
 import { websocketClient } from '../transports/websocket.ts';
 import { bufferedClient } from '../transports/buffered.ts';
 import { openaiClient } from '../transports/openai.ts';
@@ -10,6 +10,7 @@ import type { OutgoingLeg } from '../../../shared/tap.ts';
 
 export type LaneId =
   | 'sse'
+  | 'sse-h2'
   | 'ws'
   | 'http'
   | 'openai'
@@ -43,6 +44,11 @@ export interface LaneSpec {
   how: string;
   /** The request path that marks this lane's connections in the tap. */
   path: string;
+  /**
+   * Opens its streams on the server's HTTPS origin (`run/secureOrigin.ts`): its requests are the
+   * ones with this path that the tap saw inside TLS (HTTP/2, by ALPN).
+   */
+  secure?: true;
   client: LaneClient;
   /** Shown only with its lab (not among the default lanes' toggles); `upstream` and `inspect` with their panel or model. */
   lab?: 'lb' | 'faults' | 'http' | 'duplex' | 'upstream' | 'inspect';
@@ -58,6 +64,14 @@ const serverSide: LaneClient = () => Promise.resolve();
 
 export const laneSpecs: readonly LaneSpec[] = [
   { id: 'sse', title: 'Server-Sent Events', how: 'EventSource · GET /api/stream/sse', path: '/api/stream/sse', client: sseClient() },
+  {
+    id: 'sse-h2',
+    title: 'SSE over HTTP/2',
+    how: 'EventSource · GET /api/stream/sse on the HTTPS port (HTTP/2 inside TLS)',
+    path: '/api/stream/sse',
+    secure: true,
+    client: secureSseClient(),
+  },
   { id: 'ws', title: 'WebSocket', how: 'WebSocket · /api/stream/ws', path: '/api/stream/ws', client: websocketClient() },
   { id: 'http', title: 'Buffered HTTP', how: 'fetch · GET /api/stream/http', path: '/api/stream/http', client: bufferedClient() },
   { id: 'openai', title: 'OpenAI-style', how: 'fetch POST + SSE parser · /v1/chat/completions', path: '/v1/chat/completions', client: openaiClient },
@@ -249,10 +263,10 @@ export function laneOfLeg(leg: OutgoingLeg): LaneId | undefined {
   return laneSpecs.find((l) => l.outgoing === leg)?.id;
 }
 
-/** Which lane a tapped request belongs to, by its path. */
-export function laneOfPath(target: string): LaneId | undefined {
+/** Which lane a tapped request belongs to, by its path, and whether it came over TLS to a page on plain HTTP (`secure`). */
+export function laneOfPath(target: string, secure = false): LaneId | undefined {
   const path = target.split('?')[0];
-  return laneSpecs.find((l) => l.path === path)?.id;
+  return laneSpecs.find((l) => l.path === path && Boolean(l.secure) === secure)?.id;
 }
 
 /** A lane's title: its own when it came from a HAR, else its spec's. */

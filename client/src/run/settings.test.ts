@@ -17,6 +17,11 @@ describe('settingsFromQuery', () => {
     ['?fail=-1', {}],
     ['?fail=2.5', {}],
     ['?fail=', {}],
+    // Padding: 0 or out of bounds is off.
+    ['?pad=64', { pad: 64 }],
+    ['?pad=0', {}],
+    ['?pad=8', {}],
+    ['?pad=2048', {}],
   ])('%j', (query, want) => {
     expect(settingsFromQuery(new URLSearchParams(query))).toEqual({ ...defaultSettings, ...want });
   });
@@ -35,6 +40,8 @@ describe('settingsQuery', () => {
     [{ text: 'Hi' }, undefined, 'text=Hi&tps=20&ttft=600&jitter=0.3&seed=1'],
     [{ fail: 3 }, 'r1', 'prompt=what-is-sse&tps=20&ttft=600&jitter=0.3&seed=1&fail=3&run=r1'],
     [{ fail: null }, undefined, 'prompt=what-is-sse&tps=20&ttft=600&jitter=0.3&seed=1'],
+    [{ pad: 64 }, undefined, 'prompt=what-is-sse&tps=20&ttft=600&jitter=0.3&seed=1&pad=64'],
+    [{ pad: 0 }, undefined, 'prompt=what-is-sse&tps=20&ttft=600&jitter=0.3&seed=1'],
   ])('%j, run %s', (settings, run, want) => {
     expect(settingsQuery({ ...defaultSettings, ...settings }, run).toString()).toBe(want);
   });

@@ -1,4 +1,4 @@
-import { replyDefaults } from '../../../shared/replySettings.ts';
+import { padBounds, replyDefaults } from '../../../shared/replySettings.ts';
 
 /** The reply settings, with the API's own names (README, "The HTTP API"). */
 export interface Settings {
@@ -24,6 +24,12 @@ export interface Settings {
    * reads its tokens; unset: the simulated model.
    */
   model?: string;
+  /**
+   * 0 (unset): token events leave as they are; 16 to 1024: the server pads every token event to a
+   * multiple of this many bytes, so TLS record sizes stop telling token lengths (the lesson on
+   * what a chat product really sends).
+   */
+  pad?: number;
 }
 
 export const defaultSettings: Settings = {
@@ -47,6 +53,7 @@ export function settingsQuery(settings: Settings, run?: string): URLSearchParams
   if (!(settings.temperature && settings.randomDraw)) query.set('seed', String(settings.seed));
   if (settings.fail !== undefined && settings.fail !== null) query.set('fail', String(settings.fail));
   if (settings.model) query.set('model', settings.model);
+  if (settings.pad) query.set('pad', String(settings.pad));
   if (run) query.set('run', run);
   return query;
 }
@@ -78,5 +85,10 @@ export function settingsFromQuery(query: URLSearchParams, base: Settings = defau
   else if (base.fail !== undefined) settings.fail = base.fail;
   const model = query.get('model') ?? base.model;
   if (model && model.startsWith('upstream/')) settings.model = model;
+  const pad = query.get('pad');
+  if (pad !== null && /^\d+$/.test(pad.trim())) {
+    const n = Number(pad);
+    if (n >= padBounds.min && n <= padBounds.max) settings.pad = n;
+  } else if (base.pad !== undefined) settings.pad = base.pad;
   return settings;
 }

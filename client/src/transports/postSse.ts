@@ -26,7 +26,7 @@ export interface ChatStreamApi {
 export const postSseClient =
   (api: ChatStreamApi): LaneClient =>
   async (settings, run, emit, signal) => {
-    const { tps, ttft, jitter, seed, fail } = settings;
+    const { tps, ttft, jitter, seed, fail, pad } = settings;
     emit({ kind: 'request' });
     let ended = false;
     try {
@@ -34,7 +34,16 @@ export const postSseClient =
       const response = await fetch(`${api.path}?run=${encodeURIComponent(run)}`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', ...api.headers },
-        body: JSON.stringify({ ...api.body(settings), stream: true, tps, ttft, jitter, seed, ...(fail === undefined || fail === null ? {} : { fail }) }),
+        body: JSON.stringify({
+          ...api.body(settings),
+          stream: true,
+          tps,
+          ttft,
+          jitter,
+          seed,
+          ...(fail === undefined || fail === null ? {} : { fail }),
+          ...(pad ? { pad } : {}),
+        }),
         signal,
       });
       if (!response.ok || !response.body) {

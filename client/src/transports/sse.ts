@@ -1,4 +1,5 @@
 import { settingsQuery } from '../run/settings.ts';
+import { pageOnHttps, secureOrigin, secureOriginProblem } from '../run/secureOrigin.ts';
 import type { LaneClient } from './types.ts';
 
 export interface SseClientOptions {
@@ -64,3 +65,25 @@ export const sseClient =
         { once: true },
       );
     });
+
+/**
+ * The same EventSource on the server's HTTPS origin (HTTP/2 inside TLS): a cross-origin stream
+ * for a page on plain HTTP (the server answers it with CORS). When the browser cannot reach that
+ * origin (its certificate not trusted yet) or the server has none, the lane says why and stops.
+ */
+export const secureSseClient =
+  (path = '/api/stream/sse'): LaneClient =>
+  async (settings, run, emit, signal) => {
+    if (location.protocol === 'https:') {
+      emit({ kind: 'request' });
+      emit({ kind: 'error', detail: pageOnHttps });
+      return;
+    }
+    const found = await secureOrigin();
+    if (found.state !== 'ok') {
+      emit({ kind: 'request' });
+      emit({ kind: 'error', detail: secureOriginProblem(found) });
+      return;
+    }
+    return sseClient(`${found.origin}${path}`)(settings, run, emit, signal);
+  };

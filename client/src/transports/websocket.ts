@@ -13,7 +13,7 @@ export const websocketClient =
       let done = false;
       ws.onopen = () => {
         emit({ kind: 'open' });
-        const { text, prompt, tps, ttft, jitter, seed, fail, model } = settings;
+        const { text, prompt, tps, ttft, jitter, seed, fail, model, pad } = settings;
         ws.send(
           JSON.stringify({
             type: 'start',
@@ -24,6 +24,7 @@ export const websocketClient =
             seed,
             ...(fail === undefined || fail === null ? {} : { fail }),
             ...(model ? { model } : {}),
+            ...(pad ? { pad } : {}),
           }),
         );
         emit({ kind: 'sent', detail: 'start' });

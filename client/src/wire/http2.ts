@@ -349,7 +349,7 @@ class Http2FrameReader implements DirectionParser {
 
   #emit(spans: readonly Span[], info: LeafInfo, extra?: PieceExtra): void {
     const f = this.#frame;
-    this.#sink.emit(spans, f ? { ...info, frame: f.no, stream: f.stream } : info, extra);
+    this.#sink.emit(spans, f ? { ...info, frame: f.no, stream: f.stream, frameType: frameTypeName(f.type), frameFlags: f.flags } : info, extra);
   }
 
   /** Tags each piece of a field split across CONTINUATION frames with the frame it came in. */

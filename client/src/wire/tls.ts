@@ -333,6 +333,7 @@ class TlsRecordReader implements DirectionParser {
     this.#length = length;
     const hidden = this.#encrypted || type === 23;
     this.#emit(sliceSpans(spans, 0, 1), {
+      recordHeader: true,
       kind: 'tls-content-type',
       label: `record ${this.#recordNo}: ${name}`,
       explain: hidden
@@ -340,6 +341,7 @@ class TlsRecordReader implements DirectionParser {
         : `Content type ${type}: this record carries ${name} bytes; a record is TLS's unit of framing, at most 16 KiB of content (RFC 8446 §5.1).`,
     });
     this.#emit(sliceSpans(spans, 1, 3), {
+      recordHeader: true,
       kind: 'tls-version',
       label: `legacy version ${versionName(version)}`,
       explain:
@@ -347,6 +349,7 @@ class TlsRecordReader implements DirectionParser {
     });
     const tooLong = length > MAX_RECORD ? ' — more than any record may carry (record_overflow)' : '';
     this.#emit(sliceSpans(spans, 3, 5), {
+      recordHeader: true,
       kind: 'tls-length',
       label: `record length ${plural(length, 'byte')}`,
       explain: `How many bytes of payload follow this 5-byte header${tooLong} (RFC 8446 §5.1, §5.2).`,

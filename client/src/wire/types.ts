@@ -144,8 +144,14 @@ export interface Segment {
   frame?: number;
   /** HTTP/2: the stream identifier of the frame these bytes belong to (0 = the connection itself). */
   stream?: number;
+  /** HTTP/2: the type of the frame these bytes belong to (`DATA`, `HEADERS`…), on the leaves the frame reader emits (header, fixed fields, header blocks). */
+  frameType?: string;
+  /** HTTP/2: that frame's flags byte (END_STREAM is 0x1 on DATA and HEADERS). */
+  frameFlags?: number;
   /** TLS: the record in this direction that these bytes belong to. */
   record?: number;
+  /** TLS: set on the leaves of a record's 5-byte header (content type, version, length). */
+  recordHeader?: true;
   /** Header name, or SSE field name. */
   name?: string;
   /** Decoded text the element carries: header or field value, body, WebSocket payload (unmasked). */

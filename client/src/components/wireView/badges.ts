@@ -3,8 +3,40 @@ import type { LaneSegment } from '../../run/Run.svelte.ts';
 import { opcodeName } from '../../wire/wsNames.ts';
 
 /** A short tag drawn after a framing element, so colour is not the only thing saying what it is. */
-export function badgeOf(s: Pick<LaneSegment, 'kind' | 'label' | 'bytes'>): string | undefined {
+export function badgeOf(s: Pick<LaneSegment, 'kind' | 'label' | 'bytes'> & Partial<Pick<LaneSegment, 'name' | 'text' | 'recordHeader'>>): string | undefined {
   switch (s.kind) {
+    // HTTP/2 frames are binary: the tags say what each field of the 9-byte header holds.
+    case 'h2-preface':
+      return 'HTTP/2 preface';
+    case 'h2-length':
+      return s.label.replace(/^length /, 'len ').replace(/ bytes?$/, '');
+    case 'h2-type':
+      return s.label.replace(/^type /, '');
+    case 'h2-flags':
+      return s.label === 'flags none' ? undefined : s.label.replace(/^flags /, '');
+    case 'h2-stream-id':
+    case 'h2-setting':
+    case 'h2-window-increment':
+    case 'h2-error-code':
+    case 'h2-last-stream-id':
+    case 'h2-ping-data':
+    case 'hpack-size-update':
+      return s.label;
+    case 'hpack-indexed':
+    case 'hpack-literal':
+      return s.name === undefined ? s.label : `${s.name}: ${shorten(s.text ?? '', 28)}`;
+    // TLS records: their headers, and the sizes of what is encrypted.
+    case 'tls-content-type':
+      return s.label.replace('application_data', 'app data');
+    case 'tls-length':
+      return s.recordHeader ? s.label.replace(/^record length /, 'len ').replace(/ bytes?$/, '') : undefined;
+    case 'tls-encrypted':
+      return s.label;
+    case 'tls-handshake-type':
+    case 'tls-extension':
+    case 'tls-change-cipher-spec':
+    case 'tls-alert':
+      return shorten(s.label, 40);
     case 'chunk-size': {
       const m = /0x([0-9a-f]+) = ([\d,]+)/i.exec(s.label);
       return m ? `size 0x${m[1]}=${m[2]}` : 'chunk size';
@@ -53,4 +85,8 @@ export function badgeOf(s: Pick<LaneSegment, 'kind' | 'label' | 'bytes'>): strin
     default:
       return undefined;
   }
+}
+
+function shorten(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

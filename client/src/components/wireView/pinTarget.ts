@@ -1,5 +1,6 @@
 /** Which segment a lesson step keeps in view in the bytes (the step's `pin`: `client/src/lessons/lesson.ts`). */
 import type { PinMode } from '../../lessons/lesson.ts';
+import { emphasized, type Highlightable } from '../../wire/highlight.ts';
 
 /**
  * Finds the segment a lesson step pins, among the first `count` (those the cursor has reached):
@@ -10,14 +11,14 @@ import type { PinMode } from '../../lessons/lesson.ts';
 export class PinTarget {
   #first: { emphasis: ReadonlySet<string>; segments: readonly unknown[]; index: number } | null = null;
 
-  find(segments: readonly { kind: string }[], count: number, emphasis: ReadonlySet<string>, pin: PinMode): number | undefined {
+  find(segments: readonly Highlightable[], count: number, emphasis: ReadonlySet<string>, pin: PinMode): number | undefined {
     if (pin === 'newest') {
-      for (let i = count - 1; i >= 0; i--) if (emphasis.has(segments[i]!.kind)) return i;
+      for (let i = count - 1; i >= 0; i--) if (emphasized(segments[i]!, emphasis)) return i;
       return undefined;
     }
     if (this.#first?.emphasis !== emphasis || this.#first.segments !== segments) {
       this.#first = null;
-      const i = segments.findIndex((s) => emphasis.has(s.kind));
+      const i = segments.findIndex((s) => emphasized(s, emphasis));
       if (i >= 0) this.#first = { emphasis, segments, index: i };
     }
     return this.#first && this.#first.index < count ? this.#first.index : undefined;

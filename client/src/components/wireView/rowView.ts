@@ -144,7 +144,9 @@ export function rowView(
 }
 
 /** A separator row's text: `connection #2 · GET /api/chat?…`. */
-export function connLabel(conn: number, info: Pick<ConnInfo, 'method' | 'path'> | undefined): string {
+export function connLabel(conn: number, info: (Pick<ConnInfo, 'method' | 'path'> & Partial<Pick<ConnInfo, 'protocol' | 'layer'>>) | undefined): string {
+  if (info?.layer === 'tls') return `connection #${conn} · TLS records (the network view)`;
   // The query repeats the settings; the path is what tells the connections apart.
-  return info ? `connection #${conn} · ${info.method} ${info.path.replace(/\?.*/, '?…')}` : `connection #${conn}`;
+  const over = info?.protocol === 'h2' ? 'HTTP/2 over TLS · ' : info?.protocol === 'http/1.1' ? 'HTTP/1.1 over TLS · ' : '';
+  return info ? `connection #${conn} · ${over}${info.method} ${info.path.replace(/\?.*/, '?…')}` : `connection #${conn}`;
 }
