@@ -154,3 +154,22 @@ describe('a step about the end of the stream shows the end', () => {
     }
   });
 });
+
+describe('presenter mode switched on mid-step', () => {
+  it('keeps the pinned bytes in view when P zooms the lane after they were shown', async () => {
+    const page = await openPage(browser, errors);
+    try {
+      await page.goto(`${server.url}/lessons/chunks/2`);
+      await page.locator('.lesson[data-settled="true"]').waitFor({ timeout: 30_000 });
+      const pinned = '.lane[data-lane="sse"] .seg.pinned';
+      await expect.poll(async () => (await place(page, pinned))?.inView ?? false).toBe(true);
+      await page.keyboard.press('p');
+      await expect.poll(() => page.url()).toContain('present=1');
+      // The lane is zoomed now (bytes at 20 px or more), and the chunk size is still where the room can read it.
+      await expect.poll(async () => (await place(page, pinned))?.fontPx ?? 0).toBeGreaterThanOrEqual(20);
+      await expect.poll(async () => (await place(page, pinned))?.inView ?? false, { timeout: 10_000 }).toBe(true);
+    } finally {
+      await page.close();
+    }
+  });
+});

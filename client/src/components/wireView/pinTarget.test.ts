@@ -37,3 +37,10 @@ test('kinds not found yet are looked for again as bytes arrive', () => {
   growing.push({ kind: 'data' });
   expect(pins.find(growing, 2, emphasis, 'first')).toBe(1);
 });
+
+test('a new run (its own segments) looks again, with the same kinds', () => {
+  const pins = new PinTarget();
+  const emphasis = new Set(['data']);
+  expect(pins.find(kinds('header', 'data'), 2, emphasis, 'first')).toBe(1);
+  expect(pins.find(kinds('header', 'header', 'data'), 3, emphasis, 'first')).toBe(2);
+});
