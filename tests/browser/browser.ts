@@ -26,8 +26,8 @@ export async function servePage(options: AppOptions = {}): Promise<Listening> {
   return listen({ ...options, staticDir: await buildPage() });
 }
 
-/** The system Chromium, headless, with the flags this closed network needs. */
-export async function launch(): Promise<Browser> {
+/** The system Chromium, headless, with the flags this closed network needs (and `extraArgs`, e.g. `--ignore-certificate-errors`). */
+export async function launch(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(chromiumPath)) {
     throw new Error(`No Chromium at ${chromiumPath}. Install it (apt-get install -y chromium) or set CHROMIUM_PATH.`);
   }
@@ -42,6 +42,7 @@ export async function launch(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }

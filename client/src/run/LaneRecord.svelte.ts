@@ -1,5 +1,6 @@
 import type { ByteEvent, Segment, Exchange } from '../wire/types.ts';
 import { ConnectionDissector } from '../wire/dissect.ts';
+import { Http2Dissector } from '../wire/http2.ts';
 import type { AppEvent } from '../transports/types.ts';
 import type { GenerationReport } from '../../../shared/tap.ts';
 import { instanceHeader } from '../../../shared/instanceHeader.ts';
@@ -51,6 +52,8 @@ export interface ConnInfo {
   closed?: number;
   /** The request's full URL, for a connection opened from a HAR (the tap knows only the path). */
   url?: string;
+  /** What the connection speaks, when it came through TLS (the tap's `open`, from ALPN): `h2` is dissected as HTTP/2. */
+  protocol?: 'h2' | 'http/1.1';
 }
 
 /** What changed since the last announcement: the tap's side (bits 1) and the page's code's side (bits 2). */
@@ -85,7 +88,7 @@ export class LaneRecord {
   #tokenBound = -Infinity;
   readonly #written = new Map<number, number>();
   readonly #received = new Map<number, number>();
-  readonly #dissectors = new Map<number, ConnectionDissector>();
+  readonly #dissectors = new Map<number, ConnectionDissector | Http2Dissector>();
   /** Bytes seen so far per connection and direction: where the next event starts. */
   readonly #offsets = new Map<string, number>();
   #wireVersion = $state(0);
@@ -193,7 +196,10 @@ export class LaneRecord {
     });
     if (down) this.#largestWrite = Math.max(this.#largestWrite, event.bytes.length);
     let dissector = this.#dissectors.get(event.conn);
-    if (!dissector) this.#dissectors.set(event.conn, (dissector = new ConnectionDissector()));
+    if (!dissector) {
+      dissector = this.#conns.get(event.conn)?.protocol === 'h2' ? new Http2Dissector() : new ConnectionDissector();
+      this.#dissectors.set(event.conn, dissector);
+    }
     const key = `${event.conn}:${event.dir}`;
     const start = this.#offsets.get(key) ?? 0;
     this.#offsets.set(key, start + event.bytes.length);
