@@ -119,6 +119,24 @@ describe('CORS on the HTTPS port', () => {
     expect(String(res.headers['access-control-allow-headers'])).toMatch(/last-event-id/i);
   });
 
+  it('lets the page read the tap and the port with credentials (the h2 lab keeps them off its streams’ connection), not the streams', async () => {
+    const tap = http2.connect(server.httpsUrl, { ca: server.ca });
+    const head = await new Promise<IncomingHttpHeaders>((resolve, reject) => {
+      const req = tap.request({ ':path': '/api/tap?run=corstest', origin: own() });
+      req.on('response', resolve);
+      req.on('error', reject);
+      req.end();
+    });
+    tap.destroy();
+    expect(head[':status']).toBe(200);
+    expect(head['access-control-allow-origin']).toBe(own());
+    expect(head['access-control-allow-credentials']).toBe('true');
+    const probe = await h2Request({ ':path': '/api/https', origin: own() });
+    expect(probe.headers['access-control-allow-credentials']).toBe('true');
+    const stream = await h2Request({ ':path': `/api/stream/sse?${query}`, origin: own() });
+    expect(stream.headers['access-control-allow-credentials']).toBeUndefined();
+  });
+
   it('adds nothing on the plain port, nor to other paths', async () => {
     const plain = await fetch(`${server.url}/api/stream/sse?${query}`, { headers: { origin: own() } });
     await plain.text();

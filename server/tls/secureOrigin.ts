@@ -2,10 +2,11 @@
  * How the page, opened over plain `http://host:PORT`, finds the HTTPS port and may use it.
  *
  * - `GET /api/https` answers `{ "port": 3443 }`, or `{ "port": null }` when no HTTPS is served.
- * - On the HTTPS port, the stream endpoints and that answer carry CORS headers for the same
- *   host's plain origin only (`http://<Host>:<PORT>`): the page's EventSource to the HTTPS
- *   origin is a cross-origin request (another scheme and port). No credentials: EventSource is
- *   opened without them and the streams need none.
+ * - On the HTTPS port, the stream endpoints, the tap and that answer carry CORS headers for the
+ *   same host's plain origin only (`http://<Host>:<PORT>`): the page's EventSource to the HTTPS
+ *   origin is a cross-origin request (another scheme and port). No credentials on the streams:
+ *   EventSource is opened without them and the streams need none. The tap and the port's answer
+ *   may also be read with credentials (`credentialedPaths`), for the h2 lab.
  * - The page's Content-Security-Policy names that HTTPS origin in `connect-src`
  *   (`contentSecurityPolicy.ts`).
  *
@@ -13,12 +14,21 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
+import { tapPath } from '../../shared/tap.ts';
 
 /** What the HTTPS port is, once bound: `null` when off (or not yet bound). */
 export type HttpsPort = () => number | null;
 
-/** The paths on the HTTPS port a page on the plain port may read: the streams and the port probe. */
-export const secureCorsPaths = ['/api/https', '/api/stream'];
+/** The paths on the HTTPS port a page on the plain port may read: the streams, the port probe and the tap. */
+export const secureCorsPaths = ['/api/https', '/api/stream', tapPath];
+
+/**
+ * The paths a page on the plain port may also read with credentials. Browsers keep credentialed
+ * and anonymous requests on separate connections: the h2 lab probes and taps with credentials so
+ * that its eight anonymous EventSources start a connection of their own (streams 1, 3 … 15), which
+ * carries nothing else. Neither answer depends on cookies.
+ */
+export const credentialedPaths: readonly string[] = ['/api/https', tapPath];
 
 /** The host name a request was sent to (`Host`, or HTTP/2's `:authority`), without its port; `undefined` if unusable. */
 export function requestHostname(req: Pick<IncomingMessage, 'headers'>): string | undefined {
@@ -63,6 +73,7 @@ export function secureCors(plainPort: () => number | null): RequestHandler {
     res.vary('Origin');
     if (!origin || !isOwnPlainOrigin(origin, req, plainPort())) return next();
     res.set('Access-Control-Allow-Origin', origin);
+    if (credentialedPaths.includes(req.baseUrl)) res.set('Access-Control-Allow-Credentials', 'true');
     // The page reads which instance answered and the reply's settings.
     res.set('Access-Control-Expose-Headers', '*');
     if (req.method === 'OPTIONS') {

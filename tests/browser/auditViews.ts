@@ -20,7 +20,7 @@ const fast = 'tps=1000&ttft=0';
 /** Each view, and how to get it after a run (null: the view has no run of its own). */
 const views: [name: string, before: string, after: string | null][] = [
   ['studio', '/', `/?${fast}&start=1`],
-  ...['lb', 'faults', 'http', 'cors', 'limits', 'duplex'].map((lab): [string, string, string] => [
+  ...['lb', 'faults', 'http', 'cors', 'limits', 'h2', 'duplex'].map((lab): [string, string, string] => [
     `lab ${lab}`,
     `/?lab=${lab}`,
     `/?lab=${lab}&${fast}&start=1`,

@@ -33,6 +33,7 @@ const views = [
   '/?lab=http',
   '/?lab=cors',
   '/?lab=limits',
+  '/?lab=h2',
   '/?lab=duplex',
   '/lessons',
   '/lessons/chunks/3',

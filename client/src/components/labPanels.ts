@@ -11,6 +11,7 @@ const loaders: Record<LabId, () => Promise<{ default: Component }>> = {
   http: () => import('./HttpLab.svelte'),
   cors: () => import('./CrossOriginLab.svelte'),
   limits: () => import('./ConnectionLimitLab.svelte'),
+  h2: () => import('./Http2Lab.svelte'),
   duplex: () => import('./DuplexLab.svelte'),
 };
 

@@ -8,8 +8,8 @@ import type { SegmentKind } from '../wire/types.ts';
 import { groupHighlights } from '../wire/highlight.ts';
 
 /** A lab whose panel a lesson can open. */
-export type LabId = 'lb' | 'faults' | 'http' | 'cors' | 'limits' | 'duplex';
-export const labIds: readonly LabId[] = ['lb', 'faults', 'http', 'cors', 'limits', 'duplex'];
+export type LabId = 'lb' | 'faults' | 'http' | 'cors' | 'limits' | 'h2' | 'duplex';
+export const labIds: readonly LabId[] = ['lb', 'faults', 'http', 'cors', 'limits', 'h2', 'duplex'];
 
 export type WireTab = 'bytes' | 'hex' | 'headers';
 export const wireTabs: readonly WireTab[] = ['bytes', 'hex', 'headers'];

@@ -3,6 +3,10 @@ import { LaneRecord } from './LaneRecord.svelte.ts';
 import { captured, pageEvents, resplit, sseFixtureTokens } from './capturedLane.ts';
 import { bytes } from '../wire/testKit.ts';
 import type { LaneSegment } from './LaneRecord.svelte.ts';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { byteEventFromJson } from '../wire/byteEvent.ts';
+import type { ByteEventJson } from '../wire/types.ts';
 
 /** Token texts in order, each counted once (on the last piece of its element). */
 const tokenTexts = (segments: readonly LaneSegment[]): string[] =>
@@ -141,5 +145,36 @@ describe('LaneRecord: the tap events of a captured connection in, segments and t
     lane.announce();
     expect(lane.version).toBe(3);
     expect(lane.generation).toHaveLength(1);
+  });
+});
+
+describe('LaneRecord: a connection the tap says speaks HTTP/2', () => {
+  test('is dissected as HTTP/2: frames by stream, the reply from its DATA frames, the exchange from HPACK', () => {
+    const fixture = JSON.parse(readFileSync(path.join(import.meta.dirname, '../wire/fixtures/h2c-sse.json'), 'utf8')) as {
+      text: string;
+      events: ByteEventJson[];
+    };
+    const lane = new LaneRecord('sse');
+    lane.addConn({
+      conn: 7,
+      method: 'GET',
+      path: '/api/stream/sse',
+      remoteAddress: '127.0.0.1',
+      remotePort: 50000,
+      localPort: 3443,
+      opened: 0,
+      protocol: 'h2',
+    });
+    for (const e of fixture.events.map(byteEventFromJson)) lane.addWire({ ...e, conn: 7 });
+    expect(lane.segments.some((s) => s.kind === 'h2-preface')).toBe(true);
+    expect(lane.segments.filter((s) => s.kind === 'h2-type' && s.stream === 1).length).toBeGreaterThan(2);
+    expect(tokenTexts(lane.segments).join('')).toBe(fixture.text);
+    expect(lane.exchanges()[0]?.exchanges[0]?.request?.headers.some((h) => h.name === ':path')).toBe(true);
+  });
+
+  test('a connection without a protocol stays HTTP/1.1', () => {
+    const lane = new LaneRecord('sse');
+    for (const e of captured('sse', 1000).wire) lane.addWire(e);
+    expect(lane.segments.some((s) => s.kind.startsWith('h2-'))).toBe(false);
   });
 });

@@ -5,6 +5,7 @@ const titles: Record<string, string> = {
   http: 'SSE is just HTTP',
   cors: 'Cross-origin',
   limits: 'Connections per origin',
+  h2: 'HTTP/1.1 against HTTP/2',
   duplex: 'When a WebSocket wins',
 };
 

@@ -1,4 +1,4 @@
-import { tapPath, type TapEvent, type TapOpen } from '../../../shared/tap.ts';
+import { tapPath, type TapEvent, type TapOpen, type TapRequest } from '../../../shared/tap.ts';
 import { laneOfLeg, laneOfPath, type LaneId } from './lanes.ts';
 import type { LaneRecord, Run } from './Run.svelte.ts';
 import { decodeBase64 } from '../wire/byteEvent.ts';
@@ -7,6 +7,15 @@ type ConnEvent = Exclude<TapEvent, { type: 'open' } | { type: 'request' } | { ty
 
 /** ms before the request that joined a connection: bytes older than that are an earlier run's (see `replay`). */
 const earlierThanRun = 500;
+
+export interface TapOptions {
+  /** The origin whose tap to read (the HTTPS port's, from a page on the plain port). @default this page's */
+  origin?: string;
+  /** Opens the tap with credentials (`EventSource`'s `withCredentials`). @default false */
+  withCredentials?: boolean;
+  /** Told of each request the tap reports (its connection, and on HTTP/2 its stream), with the connection's `open`. */
+  onRequest?(request: TapRequest, open: TapOpen | undefined): void;
+}
 
 /**
  * Subscribes to `/api/tap?run=<id>` and files each connection's bytes under its lane, which is
@@ -22,9 +31,9 @@ const earlierThanRun = 500;
  * dissector), and the tap sends such a connection's bytes (and its records) before the request
  * that made this run join it, so they are held until then.
  */
-export function tapRun(run: Run): Promise<() => void> {
+export function tapRun(run: Run, { origin = '', withCredentials = false, onRequest }: TapOptions = {}): Promise<() => void> {
   return new Promise((resolve, reject) => {
-    const source = new EventSource(`${tapPath}?run=${encodeURIComponent(run.id)}`);
+    const source = new EventSource(`${origin}${tapPath}?run=${encodeURIComponent(run.id)}`, { withCredentials });
     const pageSecure = typeof location !== 'undefined' && location.protocol === 'https:';
     /** HTTP/1.1 connections (plain or inside TLS): the lane of the request they carry now. */
     const laneOf = new Map<number, LaneId>();
@@ -109,6 +118,7 @@ export function tapRun(run: Run): Promise<() => void> {
       if (event.type === 'request') {
         if (event.outgoing) outgoing.add(event.conn);
         const open = opened.get(event.conn);
+        onRequest?.(event, open);
         const secure = open?.tls !== undefined && !pageSecure;
         const id = event.outgoing ? laneOfLeg(event.outgoing) : laneOfPath(event.path, secure);
         const lane = id && run.lane(id);

@@ -69,8 +69,29 @@ const categories: Record<SegmentKind, Category> = {
   error: 'error',
 };
 
-/** Binary WebSocket header fields read better as hex even in text mode. */
-export const binaryKinds: ReadonlySet<SegmentKind> = new Set<SegmentKind>(['ws-fin-opcode', 'ws-mask-len', 'ws-ext-len', 'ws-mask-key', 'ws-close-code']);
+/** Binary header fields (WebSocket's, HTTP/2's frame headers and fixed fields, HPACK) read better as hex even in text mode. */
+export const binaryKinds: ReadonlySet<SegmentKind> = new Set<SegmentKind>([
+  'ws-fin-opcode',
+  'ws-mask-len',
+  'ws-ext-len',
+  'ws-mask-key',
+  'ws-close-code',
+  'h2-length',
+  'h2-type',
+  'h2-flags',
+  'h2-stream-id',
+  'h2-pad-length',
+  'h2-priority',
+  'h2-promised-stream',
+  'h2-setting',
+  'h2-ping-data',
+  'h2-last-stream-id',
+  'h2-error-code',
+  'h2-window-increment',
+  'hpack-indexed',
+  'hpack-literal',
+  'hpack-size-update',
+]);
 
 /** The colour of a segment: its kind's, or `mask` for a masked WebSocket payload. */
 export function category(s: Pick<LaneSegment, 'kind' | 'unmasked'>): Category {
