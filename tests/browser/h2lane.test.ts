@@ -108,6 +108,11 @@ describe('the HTTP/2 lane, certificate accepted', () => {
     expect(end).toMatch(/encrypted, \d+ bytes/);
     expect(end).not.toContain('event: token');
     expect(await wire('sse-h2').locator('[data-kind="tls-encrypted"]').count()).toBeGreaterThan(3);
+    // Above the bytes, what an eavesdropper sees: the sizes of the server's last records, the last of them the one just shown.
+    const sizes = await lane('sse-h2').getByTestId('record-sizes').innerText();
+    expect(sizes).toMatch(/The server's last \d+ records, encrypted bytes: \d+( · \d+)+ \(\d+ different sizes\)/);
+    const lastShown = [...end.matchAll(/encrypted, (\d+) bytes/g)].filter((m) => m.index! > end.lastIndexOf('↑')).at(-1)?.[1];
+    if (lastShown) expect(sizes.split(' (')[0]!.endsWith(lastShown)).toBe(true);
     // The plain lane has no TLS: no toggle.
     expect(
       await lane('sse')
