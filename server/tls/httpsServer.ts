@@ -31,6 +31,7 @@ import type express from 'express';
 import { runOf, type WireTap } from '../wiretap/wireTap.ts';
 import { PassThroughSocket } from './passThroughSocket.ts';
 import { goawayWatch } from './goawayWatch.ts';
+import { failWritesDuringShutdown } from './shutdownGuard.ts';
 
 export interface HttpsServerOptions {
   /** PEM certificate (and chain) and key. */
@@ -105,6 +106,7 @@ export function createHttpsServer(
   let handing: PassThroughSocket | undefined;
   http.on('session', (session) => {
     goawayWithTheRightCode(session);
+    failWritesDuringShutdown(session.socket);
     if (!handing) return;
     const from = handing;
     // A proxy: what is set on it lands on the socket the session reads.
