@@ -1,13 +1,20 @@
 /**
  * The server under test, alone in its process so its CPU and memory can be sampled:
- * `node --import tsx --expose-gc bench/capacity/target.ts <streamscope|streamscope-redis|bare-sse|bare-ws> [redis URL]`.
+ * `node --import tsx --expose-gc bench/capacity/target.ts <streamscope|streamscope-redis|streamscope-https|bare-sse|bare-ws> [redis URL]`.
  * Listens on a free loopback port, reports it, answers `sample` requests, and exits when the
  * bench that forked it goes away. `streamscope-redis` keeps its reply log on the Redis at the
- * URL (the bench's own redis-server) and reports the log's counters with each sample.
+ * URL (the bench's own redis-server) and reports the log's counters with each sample;
+ * `streamscope-https` also listens on an HTTPS port (TLS ended in JavaScript, both layers
+ * tapped, HTTP/2 by ALPN) and reports it as `tlsPort`.
  */
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo, Server as NetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Server } from 'node:http';
-import { createApp } from '../../server/app.ts';
+import { createApp, maxHeaderSize } from '../../server/app.ts';
+import { tlsCredentials } from '../../server/tls/certificate.ts';
+import { createHttpsServer } from '../../server/tls/httpsServer.ts';
 import { RedisReplyLog } from '../../server/replies/redisReplyLog.ts';
 import { bareSseServer } from './bareSse.ts';
 import { bareWsServer } from './bareWs.ts';
@@ -17,6 +24,8 @@ interface Made {
   server: Server;
   /** The reply log's Redis counters, for a target whose log is on Redis. */
   redis?: () => RedisCounts;
+  /** The HTTPS port's listener, for `streamscope-https`. */
+  tls?: NetServer;
 }
 
 // No stream cap: every benchmarked stream comes from 127.0.0.1.
@@ -33,6 +42,14 @@ const kinds: Record<TargetKind, () => Promise<Made>> = {
       return { roundTrips, commands, pipelines, appended, tailReads, connectionsOpened };
     };
     return { server: createApp({ maxStreamsPerClient, staticDir: null, replyLog }).server, redis: counts };
+  },
+  'streamscope-https': async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'streamscope-bench-tls-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const credentials = await tlsCredentials({ dir }, {});
+    const streamscope = createApp({ maxStreamsPerClient, staticDir: null });
+    const https = createHttpsServer(streamscope, { cert: credentials.cert, key: credentials.key, maxHeaderSize });
+    return { server: streamscope.server, tls: https.server };
   },
   'bare-sse': async () => ({ server: bareSseServer() }),
   'bare-ws': async () => ({ server: bareWsServer() }),
@@ -53,8 +70,10 @@ try {
   console.error(`target ${kind}: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 }
-const { server, redis } = made;
-server.listen(0, '127.0.0.1', () => tell({ type: 'ready', port: (server.address() as AddressInfo).port }));
+const { server, redis, tls } = made;
+const listening = (s: NetServer): Promise<number> => new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as AddressInfo).port)));
+const port = await listening(server);
+tell({ type: 'ready', port, ...(tls ? { tlsPort: await listening(tls) } : {}) });
 process.on('message', (message: SampleRequest) => {
   if (message.type !== 'sample') return;
   if (message.gc) globalThis.gc?.();
