@@ -123,7 +123,16 @@ export function createHttpsServer(
     tcp.once('close', () => sockets.delete(tcp));
     tcp.on('error', () => tcp.destroy());
     tap.attach(tcp, { layer: 'tls' });
-    const tls = new TLSSocket(new PassThroughSocket(tcp, tcp), { isServer: true, secureContext, ALPNProtocols: ['h2', 'http/1.1'] });
+    const wire = new PassThroughSocket(tcp, tcp);
+    // A plain HTTP request on this port (http://…:3443) gets an answer it can read, not a silent close.
+    wire.intercept = (chunk) => {
+      wire.intercept = undefined;
+      const answer = plainHttpAnswer(chunk, (plain.address() as { port?: number } | null)?.port);
+      if (answer === null) return false;
+      tcp.end(answer);
+      return true;
+    };
+    const tls = new TLSSocket(wire, { isServer: true, secureContext, ALPNProtocols: ['h2', 'http/1.1'] });
     const handshake = setTimeout(() => tcp.destroy(), handshakeTimeoutMs);
     tls.on('error', () => tcp.destroy());
     tls.once('close', () => {
@@ -172,6 +181,31 @@ export function createHttpsServer(
         for (const socket of sockets) socket.destroy();
       }),
   };
+}
+
+/**
+ * The answer to a plain HTTP/1.x request sent to the TLS port (its first bytes are a request
+ * line, where a TLS client's are a handshake record, 0x16): a 400 problem that names the https://
+ * URL and the plain port, as nginx answers "The plain HTTP request was sent to HTTPS port".
+ * `null` for anything else (TLS, or bytes TLS will refuse).
+ */
+export function plainHttpAnswer(first: Buffer, plainPort: number | undefined): string | null {
+  // A request line starts with a method in capitals; a TLS record with its content type (0x14–0x17).
+  if (!(first[0]! >= 0x41 && first[0]! <= 0x5a)) return null;
+  const head = first.subarray(0, 8192).toString('latin1');
+  const line = /^([A-Z]{3,10}) (\S+) HTTP\/1\.[01]\r?\n/.exec(head);
+  if (!line) return null;
+  const host = /\r?\nhost:[ \t]*([A-Za-z0-9.:[\]-]{1,255})[ \t]*\r?\n/i.exec(head)?.[1];
+  const target = line[2]!.startsWith('/') ? line[2]! : '/';
+  const where = host ? `https://${host}${target}` : 'https://';
+  const plainNote = plainPort === undefined ? '' : `, or plain HTTP on port ${plainPort}`;
+  const body = JSON.stringify({
+    type: 'about:blank',
+    title: 'Bad Request',
+    status: 400,
+    detail: `This port speaks HTTPS: the request came as plain HTTP. Ask for ${where}${plainNote}.`,
+  });
+  return `HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
 /** Streams one HTTP/2 connection may have open at once (`SETTINGS_MAX_CONCURRENT_STREAMS`). */

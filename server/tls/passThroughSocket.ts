@@ -20,6 +20,8 @@ export class PassThroughSocket extends Duplex {
   alpnProtocol?: string | false;
   /** The server it was handed to (Node's HTTP servers read their options from here). */
   server?: unknown;
+  /** Sees every chunk read before it goes on, and keeps it from going on by returning true (the HTTPS port answers plain HTTP itself). */
+  intercept?: (chunk: Buffer) => boolean;
   /** Sees every chunk written, before it goes on (the HTTPS port watches HTTP/2 frames for a GOAWAY). */
   onWrite?: (chunk: Buffer) => void;
   readonly #inner: Duplex;
@@ -36,6 +38,7 @@ export class PassThroughSocket extends Duplex {
     this.localAddress = tcp.localAddress;
     this.localPort = tcp.localPort;
     inner.on('data', (chunk: Buffer) => {
+      if (this.intercept?.(chunk)) return;
       if (!this.push(chunk)) inner.pause();
     });
     inner.on('end', () => this.push(null));

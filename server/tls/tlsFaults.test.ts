@@ -82,8 +82,17 @@ function expectGoaway(exchange: H2Exchange, code: number): void {
 }
 
 describe('TLS layer', () => {
-  it('closes on bytes that are not TLS at all, without an alert (OpenSSL sends none to what does not look like TLS)', async () => {
-    for (const bytes of ['GET / HTTP/1.1\r\nHost: x\r\n\r\n', 'hello\r\n\r\n', '\0\0\0\0\0\0\0\0']) {
+  it('answers a plain HTTP request with a 400 naming the https:// URL, as nginx does', async () => {
+    const answer = await rawExchange(server.httpsPort, Buffer.from('GET /api/prompts?x=1 HTTP/1.1\r\nHost: localhost:3443\r\n\r\n', 'latin1'));
+    const text = answer.received.toString();
+    expect(text).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(text).toContain('application/problem+json');
+    expect(text).toContain(`Ask for https://localhost:3443/api/prompts?x=1, or plain HTTP on port ${server.port}.`);
+    expect(answer.closedByServer).toBe(true);
+  });
+
+  it('closes on other bytes that are not TLS at all, without an alert (OpenSSL sends none to what does not look like TLS)', async () => {
+    for (const bytes of ['GET / HTTP/9.9\r\n\r\n', 'hello\r\n\r\n', '\0\0\0\0\0\0\0\0']) {
       const answer = await rawExchange(server.httpsPort, Buffer.from(bytes, 'latin1'));
       expect(answer).toMatchObject({ closedByServer: true, received: Buffer.alloc(0) });
     }
