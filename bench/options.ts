@@ -1,6 +1,6 @@
 /** What `npm run bench` measures and for how long: the full run, or `--quick` for development. */
 
-export const sectionNames = ['capacity', 'tap', 'bytes', 'page', 'bundle', 'hall'] as const;
+export const sectionNames = ['capacity', 'tap', 'bytes', 'tls', 'page', 'bundle', 'hall'] as const;
 export type SectionName = (typeof sectionNames)[number];
 
 export interface BenchConfig {

@@ -13,6 +13,7 @@ import { table, type Figure, type Log, type SectionResult } from './figures.ts';
 import { capacity } from './capacity/capacity.ts';
 import { tapCost } from './tapCost.ts';
 import { bytesPerToken } from './bytesPerToken.ts';
+import { tlsCost } from './tlsCost.ts';
 import { pageRuns } from './pageRuns.ts';
 import { bundle } from './bundle.ts';
 import { hall } from './hall/hall.ts';
@@ -21,6 +22,7 @@ const sections: Record<SectionName, (config: BenchConfig, log: Log) => Promise<S
   capacity,
   tap: tapCost,
   bytes: bytesPerToken,
+  tls: tlsCost,
   page: pageRuns,
   bundle,
   hall,

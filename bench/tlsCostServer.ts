@@ -2,7 +2,7 @@
  * The server side of `bench/tlsCost.ts`, in its own process so its CPU time is its own: the app
  * on a plain port, on the HTTPS port (TLS ended in JavaScript, both layers tapped), and on
  * Node's own HTTP/2 secure server (TLS and HTTP/2 read natively, where the tap sees nothing).
- * Prints its ports as one JSON line.
+ * Prints its ports as one JSON line; exits when the bench that started it goes away.
  */
 import { createSecureServer } from 'node:http2';
 import type { AddressInfo, Server } from 'node:net';
@@ -26,3 +26,5 @@ const native = createSecureServer(
 (native as unknown as { maxHeaderSize: number }).maxHeaderSize = maxHeaderSize;
 const ports = { plain: await listening(streamscope.server), tls: await listening(secure.server), native: await listening(native as unknown as Server) };
 console.log(JSON.stringify({ ...ports, ca: credentials.caFile }));
+// Started with an IPC channel by tlsCost.ts: gone with it.
+process.on('disconnect', () => process.exit(0));

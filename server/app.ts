@@ -243,7 +243,10 @@ export function createApp(options: AppOptions = {}): StreamscopeApp {
     const [status, reason, detail] =
       error.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'Request Header Fields Too Large', `The request head is over ${maxHeaderSize / 1024} KiB. Parameter "text" takes up to 20,000 characters.`]
-        : [400, 'Bad Request', 'The request is not valid HTTP/1.1.'];
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? // Node's headersTimeout / requestTimeout: the head or the body came too slowly (slowloris).
+            [408, 'Request Timeout', 'The request did not arrive in time: its head or its body came too slowly.']
+          : [400, 'Bad Request', 'The request is not valid HTTP/1.1.'];
     const body = JSON.stringify({ type: 'about:blank', title: reason, status, detail });
     socket.end(
       `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

@@ -32,6 +32,8 @@ interface Target {
 const targets: Target[] = [
   { id: 'bare-sse', label: 'bare SSE', server: 'bare-sse', transport: 'sse', tap: 'none' },
   { id: 'sse', label: 'SSE + tap, reply log in memory', server: 'streamscope', transport: 'sse', tap: 'reader', baseline: 'bare-sse', goal: 0.8 },
+  // The same SSE over HTTP/2 inside TLS (ended in JavaScript, both layers tapped), 100 streams a connection, beside SSE over HTTP/1.1.
+  { id: 'sse-h2', label: 'SSE over HTTP/2 + TLS + tap', server: 'streamscope-https', transport: 'h2sse', tap: 'reader', baseline: 'sse' },
   {
     id: 'sse-redis',
     label: 'SSE + tap, reply log on Redis',

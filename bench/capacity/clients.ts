@@ -4,6 +4,7 @@
  * that frames tokens badly costs the client what it would cost a browser.
  */
 import http from 'node:http';
+import http2 from 'node:http2';
 import { createParser } from 'eventsource-parser';
 import { WebSocket } from 'ws';
 import type { Transport } from './messages.ts';
@@ -32,6 +33,8 @@ export interface StreamRecord {
 
 export interface Endpoint {
   port: number;
+  /** The HTTPS port (the `h2sse` transport). */
+  tlsPort?: number | undefined;
   /** The reply settings as a query string. */
   query: string;
   /** The WebSocket start message for the same reply. */
@@ -92,6 +95,39 @@ const opener: Record<Transport, (endpoint: Endpoint) => StreamRecord> = {
     return record;
   },
 
+  h2sse({ tlsPort, query, tokens }) {
+    const { record, arrive, settle } = newRecord(tokens);
+    if (tlsPort === undefined) {
+      settle('no HTTPS port to stream HTTP/2 from');
+      return record;
+    }
+    let done = false;
+    const session = h2Session(tlsPort);
+    const req = session.session.request({ ':path': `/api/stream/sse?${query}`, accept: 'text/event-stream' });
+    req.on('response', (headers) => {
+      record.t0 = performance.now();
+      if (headers[':status'] !== 200) return void (settle(`HTTP ${headers[':status']}`), req.close());
+    });
+    const parser = createParser({
+      onEvent(event) {
+        if (event.event === 'token') arrive(Number(event.id));
+        else if (event.event === 'done') done = true;
+      },
+    });
+    req.setEncoding('utf8');
+    req.on('data', (text: string) => parser.feed(text));
+    req.on('error', (error) => settle(error.message));
+    req.on('close', () => {
+      session.streams--;
+      settle(done ? null : `closed before its done event (RST_STREAM ${req.rstCode})`);
+    });
+    record.abort = (reason) => {
+      settle(reason);
+      req.close(http2.constants.NGHTTP2_CANCEL);
+    };
+    return record;
+  },
+
   http({ port, query, tokens }) {
     const { record, settle } = newRecord(tokens);
     const req = http.get({ host: '127.0.0.1', port, path: `/api/stream/http?${query}`, agent: false }, (res) => {
@@ -114,6 +150,31 @@ const opener: Record<Transport, (endpoint: Endpoint) => StreamRecord> = {
     return record;
   },
 };
+
+/**
+ * The HTTP/2 connections of the `h2sse` transport: a stream goes on the newest connection until
+ * it carries `streamsPerSession` (the server's SETTINGS_MAX_CONCURRENT_STREAMS, as a browser
+ * would), then a new connection opens. The bench's certificate is made per run: not checked.
+ */
+const streamsPerSession = 100;
+const sessions: { session: http2.ClientHttp2Session; streams: number }[] = [];
+
+function h2Session(port: number): { session: http2.ClientHttp2Session; streams: number } {
+  let current = sessions.at(-1);
+  if (!current || current.streams >= streamsPerSession || current.session.destroyed) {
+    const session = http2.connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
+    session.on('error', () => {});
+    current = { session, streams: 0 };
+    sessions.push(current);
+  }
+  current.streams++;
+  return current;
+}
+
+/** Closes the clients' shared connections (HTTP/2), once every stream has settled. */
+export function closeClients(): void {
+  for (const { session } of sessions.splice(0)) session.close();
+}
 
 function newRecord(tokens: number) {
   let resolve!: () => void;

@@ -7,7 +7,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spread } from '../stats.ts';
-import { openStream, type StreamRecord } from './clients.ts';
+import { closeClients, openStream, type StreamRecord } from './clients.ts';
 import { openTap } from './tapReader.ts';
 import { dueTimes, startMessage } from './workload.ts';
 import { loadDeadlineMs, type FromLoadgen, type LoadPlan, type LoadResult, type StartLoad } from './messages.ts';
@@ -33,7 +33,7 @@ process.on('disconnect', () => process.exit(0));
 
 async function generate(plan: LoadPlan): Promise<LoadResult> {
   const due = dueTimes(plan.query);
-  const endpoint = { port: plan.port, query: plan.query, start: startMessage(plan.query), tokens: due.length };
+  const endpoint = { port: plan.port, tlsPort: plan.tlsPort, query: plan.query, start: startMessage(plan.query), tokens: due.length };
   const tap = plan.tap === 'none' ? null : await openTap(plan.port, plan.run, plan.tap === 'slow');
 
   const streams: StreamRecord[] = [];
@@ -63,6 +63,7 @@ async function generate(plan: LoadPlan): Promise<LoadResult> {
   }, 250);
   await Promise.all(streams.map((s) => s.settled));
   clearInterval(watchdog);
+  closeClients();
   tap?.close();
 
   const errors: Record<string, number> = {};

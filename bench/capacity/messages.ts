@@ -7,16 +7,18 @@ import type { Spread } from '../stats.ts';
 
 /**
  * Which server a target process runs: `streamscope` with its reply log in memory,
- * `streamscope-redis` with it on the Redis whose URL the bench passes (argv[3]), `streamscope-follow`
- * for the hall benchmark (the presenter's token in argv[3], no cap on followers) and `bare-broadcast`
- * its baseline (the token likewise).
+ * `streamscope-redis` with it on the Redis whose URL the bench passes (argv[3]), `streamscope-https`
+ * with the HTTPS port beside the plain one (its own certificate, made in a temp folder),
+ * `streamscope-follow` for the hall benchmark (the presenter's token in argv[3], no cap on
+ * followers) and `bare-broadcast` its baseline (the token likewise).
  */
-export type TargetKind = 'streamscope' | 'streamscope-redis' | 'streamscope-follow' | 'bare-broadcast' | 'bare-sse' | 'bare-ws';
+export type TargetKind = 'streamscope' | 'streamscope-redis' | 'streamscope-https' | 'streamscope-follow' | 'bare-broadcast' | 'bare-sse' | 'bare-ws';
 
 /** How the load generator reads the wire tap while it streams. */
 export type TapMode = 'none' | 'reader' | 'slow';
 
-export type Transport = 'sse' | 'ws' | 'http';
+/** `h2sse`: SSE over HTTP/2 inside TLS, on the HTTPS port: many streams on few connections. */
+export type Transport = 'sse' | 'ws' | 'http' | 'h2sse';
 
 /** Parent → target. */
 export interface SampleRequest {
@@ -26,7 +28,8 @@ export interface SampleRequest {
 }
 
 /** Target → parent. */
-export type FromTarget = { type: 'ready'; port: number } | ({ type: 'sample' } & ServerSample);
+/** `tlsPort`: the HTTPS port, of a `streamscope-https` target. */
+export type FromTarget = { type: 'ready'; port: number; tlsPort?: number } | ({ type: 'sample' } & ServerSample);
 
 export interface ServerSample {
   /** process.cpuUsage() user + system, µs. */
@@ -52,6 +55,8 @@ export interface RedisCounts {
 /** The load of one step, as the load generator runs it. */
 export interface LoadPlan {
   port: number;
+  /** The HTTPS port, for the `h2sse` transport (the tap is read on the plain `port`). */
+  tlsPort?: number;
   transport: Transport;
   /** Concurrent streams. */
   streams: number;

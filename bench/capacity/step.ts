@@ -78,7 +78,10 @@ export async function runStep(target: TargetKind, plan: Omit<LoadPlan, 'port'>, 
         'the load generator',
         timeoutMs,
       );
-      loadgen.send({ type: 'start', plan: { ...plan, port: server.port } } satisfies StartLoad);
+      loadgen.send({
+        type: 'start',
+        plan: { ...plan, port: server.port, ...(server.tlsPort === undefined ? {} : { tlsPort: server.tlsPort }) },
+      } satisfies StartLoad);
       const answer = await outcome;
       loadgen.off('message', onWindow);
       if (answer.type === 'failed') throw new Error(`The load generator failed: ${answer.detail}`);

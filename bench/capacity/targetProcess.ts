@@ -5,6 +5,8 @@ import type { FromTarget, SampleRequest, ServerSample, TargetKind } from './mess
 
 export interface TargetProcess {
   port: number;
+  /** The HTTPS port, of a `streamscope-https` target. */
+  tlsPort?: number;
   /** CPU time, wall time and memory of the server process right now. */
   sample(gc?: boolean): Promise<ServerSample>;
   stop(): Promise<void>;
@@ -16,14 +18,15 @@ const entry = path.join(import.meta.dirname, 'target.ts');
 export async function startTarget(kind: TargetKind, arg?: string): Promise<TargetProcess> {
   const child = forkTs(entry, arg === undefined ? [kind] : [kind, arg], ['--expose-gc']);
   try {
-    const port = await nextMessage(
+    const { port, tlsPort } = await nextMessage(
       child,
-      (m) => ((m as FromTarget).type === 'ready' ? (m as { port: number }).port : undefined),
+      (m) => ((m as FromTarget).type === 'ready' ? (m as { port: number; tlsPort?: number }) : undefined),
       `starting the ${kind} server`,
       30_000,
     );
     return {
       port,
+      ...(tlsPort === undefined ? {} : { tlsPort }),
       async sample(gc = false) {
         const answer = nextMessage(
           child,

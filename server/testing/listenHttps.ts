@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { maxHeaderSize, type AppOptions } from '../app.ts';
 import { tlsCredentials, type TlsCredentials } from '../tls/certificate.ts';
-import { createHttpsServer, type HttpsServer } from '../tls/httpsServer.ts';
+import { createHttpsServer, type HttpsServer, type HttpsServerOptions } from '../tls/httpsServer.ts';
 import { listen, type Listening } from './listen.ts';
 
 export interface ListeningHttps extends Listening {
@@ -17,13 +17,16 @@ export interface ListeningHttps extends Listening {
   ca: string;
 }
 
-/** A real Streamscope server on free loopback ports, plain and TLS, its certificate made in a temp folder. */
-export async function listenHttps(options: AppOptions = {}): Promise<ListeningHttps> {
+/**
+ * A real Streamscope server on free loopback ports, plain and TLS, its certificate made in a temp
+ * folder. `httpsOptions`: the TLS port's own (its HTTP/1.1 timeouts, say).
+ */
+export async function listenHttps(options: AppOptions = {}, httpsOptions: Omit<Partial<HttpsServerOptions>, 'cert' | 'key'> = {}): Promise<ListeningHttps> {
   const dir = await mkdtemp(path.join(tmpdir(), 'streamscope-tls-'));
   const credentials = await tlsCredentials({ dir }, {});
   const ca = await readFile(credentials.caFile!, 'utf8');
   const plain = await listen(options);
-  const https = createHttpsServer(plain, { cert: credentials.cert, key: credentials.key, maxHeaderSize });
+  const https = createHttpsServer(plain, { maxHeaderSize, ...httpsOptions, cert: credentials.cert, key: credentials.key });
   await new Promise<void>((resolve) => https.server.listen(0, '127.0.0.1', resolve));
   const { port } = https.server.address() as AddressInfo;
   plain.setHttpsPort(port);

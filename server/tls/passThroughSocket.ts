@@ -18,8 +18,12 @@ export class PassThroughSocket extends Duplex {
   encrypted?: boolean;
   /** The ALPN result, on the plaintext side of TLS (the HTTP/2 server picks HTTP/1.1 or h2 by it). */
   alpnProtocol?: string | false;
-  /** The server it was handed to (Node's HTTP/1.1 fallback of the HTTP/2 server sets its options here). */
+  /** The server it was handed to (Node's HTTP servers read their options from here). */
   server?: unknown;
+  /** Sees every chunk read before it goes on, and keeps it from going on by returning true (the HTTPS port answers plain HTTP itself). */
+  intercept?: (chunk: Buffer) => boolean;
+  /** Sees every chunk written, before it goes on (the HTTPS port watches HTTP/2 frames for a GOAWAY). */
+  onWrite?: (chunk: Buffer) => void;
   readonly #inner: Duplex;
   readonly #tcp: Socket;
 
@@ -34,6 +38,7 @@ export class PassThroughSocket extends Duplex {
     this.localAddress = tcp.localAddress;
     this.localPort = tcp.localPort;
     inner.on('data', (chunk: Buffer) => {
+      if (this.intercept?.(chunk)) return;
       if (!this.push(chunk)) inner.pause();
     });
     inner.on('end', () => this.push(null));
@@ -49,6 +54,7 @@ export class PassThroughSocket extends Duplex {
   _writeGeneric(writev: boolean, data: unknown, encoding: BufferEncoding, cb: (error?: Error | null) => void): void {
     if (this.#inner.destroyed) return cb(new Error('The connection is closed.'));
     if (!writev) {
+      if (this.onWrite) this.onWrite(typeof data === 'string' ? Buffer.from(data, encoding) : (data as Buffer));
       this.#inner.write(data as Buffer, encoding, cb);
       return;
     }
@@ -56,7 +62,9 @@ export class PassThroughSocket extends Duplex {
     // frame's 9-byte header and its payload as two chunks (a DATA frame would otherwise cross the
     // network as two records, one of them 9 bytes of plaintext long).
     const chunks = data as { chunk: Buffer | string; encoding: BufferEncoding }[];
-    this.#inner.write(Buffer.concat(chunks.map(({ chunk, encoding: enc }) => (typeof chunk === 'string' ? Buffer.from(chunk, enc) : chunk))), cb);
+    const batch = Buffer.concat(chunks.map(({ chunk, encoding: enc }) => (typeof chunk === 'string' ? Buffer.from(chunk, enc) : chunk)));
+    this.onWrite?.(batch);
+    this.#inner.write(batch, cb);
   }
 
   override _write(chunk: Buffer, encoding: BufferEncoding, cb: (error?: Error | null) => void): void {

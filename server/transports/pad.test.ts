@@ -158,8 +158,13 @@ describe('pad over the wire', () => {
       let waiting = false;
       for (const e of tap.events) {
         if (e.type !== 'write') continue;
-        if (e.conn === plain.conn) waiting = decode(e).includes('event: token');
-        else if ('layer' in e && e.layer === 'tls' && waiting) {
+        if (e.conn === plain.conn) {
+          // A write of one DATA frame holding one token event (a busy event loop may write a
+          // token together with the next event, or the done event, in one write and one record).
+          const bytes = decode(e);
+          const single = bytes.length >= 9 && bytes[3] === 0 && bytes.readUIntBE(0, 3) === bytes.length - 9;
+          waiting = single && bytes.toString().split('event: token').length === 2;
+        } else if ('layer' in e && e.layer === 'tls' && waiting) {
           waiting = false;
           const bytes = decode(e);
           for (let i = 0; i + 5 <= bytes.length; i += 5 + bytes.readUInt16BE(i + 3)) {
@@ -172,9 +177,8 @@ describe('pad over the wire', () => {
     };
     const padded = await recordSizes(64);
     expect(padded.length).toBeGreaterThan(5);
-    expect(new Set(padded).size).toBe(1);
     // 64 bytes of event, a 9-byte DATA frame header, a 5-byte record header, 17 bytes of AEAD tag and content type.
-    expect(padded[0]).toBe(64 + 9 + 5 + 17);
+    expect(new Set(padded)).toEqual(new Set([64 + 9 + 5 + 17]));
     const unpadded = await recordSizes(0);
     expect(new Set(unpadded).size).toBeGreaterThan(3);
   });

@@ -84,6 +84,71 @@ describe('captured h2c event stream (Node http2 client and server)', () => {
   });
 });
 
+describe('captured from Streamscope’s HTTPS port: Chromium loads a page that opens an EventSource (the tap’s plaintext HTTP/2)', () => {
+  const { text, events } = load('h2-streamscope-chromium');
+  const whole = dissectHttp2(events);
+  const sseStream = whole.exchanges.find((x) => x.request?.path === '/api/stream/sse');
+
+  test.each(splits)('%s: the events read right, nothing malformed, the same elements', (_name, split) => {
+    const input = split(events);
+    const { segments } = dissectHttp2(input);
+    expectLeafInvariants(input, segments);
+    expect(tokens(segments).join('')).toBe(text);
+    expect(segments.filter((s) => s.kind === 'error' || s.kind === 'incomplete' || s.kind === 'opaque')).toEqual([]);
+    expect(elements(segments)).toEqual(elements(whole.segments));
+  });
+
+  test('the page, its script, the EventSource and the favicon: four streams on one connection, each answered 200', () => {
+    expect(whole.exchanges.map((x) => [x.request?.method, x.request?.path, x.response?.status])).toEqual([
+      ['GET', '/', 200],
+      ['GET', '/sse.js', 200],
+      ['GET', '/api/stream/sse', 200],
+      ['GET', '/favicon.ico', 200],
+    ]);
+    const list = elements(whole.segments);
+    expect(list[0]).toMatchObject({ dir: 'up', kind: 'h2-preface', offset: 0, length: 24 });
+    // Streams 1, 3, 5, 7: a client's streams are odd, in the order it opened them.
+    const headersStreams = list.filter((e) => e.dir === 'up' && e.kind === 'h2-type' && e.label === 'type HEADERS').map((e) => e.stream);
+    expect(headersStreams).toEqual([1, 3, 5, 7]);
+  });
+
+  test('Chromium’s SETTINGS and its connection WINDOW_UPDATE are named, and SETTINGS are acknowledged both ways', () => {
+    const list = elements(whole.segments);
+    const up = list.filter((e) => e.dir === 'up' && e.kind === 'h2-type').map((e) => e.label.slice(5));
+    expect(up.slice(0, 3)).toEqual(['SETTINGS', 'WINDOW_UPDATE', 'HEADERS']);
+    expect(up).toContain('SETTINGS');
+    expect(list.filter((e) => e.kind === 'h2-flags' && e.label === 'flags ACK').map((e) => e.dir)).toEqual(expect.arrayContaining(['up', 'down']));
+    // Chromium's own settings, each named (header table, push off, window, header list size).
+    const settings = list.filter((e) => e.dir === 'up' && e.layer === 'h2' && /SETTINGS_/.test(e.label)).map((e) => /SETTINGS_[A-Z_]+/.exec(e.label)?.[0]);
+    expect(settings).toEqual(expect.arrayContaining(['SETTINGS_HEADER_TABLE_SIZE', 'SETTINGS_ENABLE_PUSH', 'SETTINGS_INITIAL_WINDOW_SIZE']));
+  });
+
+  test('Chromium’s request heads decode: HPACK Huffman literals, then indexed fields from the dynamic table', () => {
+    const fields = elements(whole.segments).filter((e) => e.dir === 'up' && e.layer === 'hpack');
+    const first = fields.filter((e) => e.exchange === 1);
+    expect(first.slice(0, 4).map((e) => e.name)).toEqual([':method', ':authority', ':scheme', ':path']);
+    const userAgent = first.find((e) => e.name === 'user-agent')!;
+    expect(userAgent).toMatchObject({ kind: 'hpack-literal' });
+    expect(userAgent.text).toMatch(/^Mozilla\/5\.0 .*Chrome\//);
+    expect(userAgent.explain).toMatch(/Huffman-coded in [\d,]+ bytes instead of [\d,]+/);
+    // The EventSource's request: its own accept, and the user agent now one index into the dynamic table.
+    const sse = fields.filter((e) => e.exchange === sseStream?.index);
+    expect(sse.find((e) => e.name === 'accept')).toMatchObject({ text: 'text/event-stream' });
+    expect(sse.find((e) => e.name === 'user-agent')).toMatchObject({ kind: 'hpack-indexed', text: userAgent.text });
+    expect(sse.find((e) => e.name === ':path')?.text).toMatch(/^\/api\/stream\/sse\?/);
+  });
+
+  test('the event stream: its response head with no Transfer-Encoding, and its SSE events in DATA frames of its stream', () => {
+    const down = elements(whole.segments).filter((e) => e.dir === 'down');
+    const head = down.filter((e) => e.layer === 'hpack' && e.exchange === sseStream?.index);
+    expect(head.find((e) => e.name === 'content-type')?.text).toBe('text/event-stream');
+    expect(head.some((e) => e.name === 'transfer-encoding' || e.name === 'connection')).toBe(false);
+    const sse = whole.segments.filter((s) => s.layer === 'sse');
+    expect(sse.length).toBeGreaterThan(10);
+    expect(sse.every((s) => s.stream === 5 && s.frame !== undefined)).toBe(true);
+  });
+});
+
 describe.each([
   ['h2-tls', 'Node http2 client'],
   ['h2-tls-chromium', 'Chromium'],
