@@ -21,6 +21,9 @@ test('only what the cursor has reached, and only the last few', () => {
 });
 
 test('records of two connections are told apart, and clear leaves are not records sizes', () => {
-  const segments = [...leaves(['down', 3, 10, 1, 1], ['down', 3, 12, 2, 2]), { dir: 'down', record: 3, length: 5, t: 3, conn: 1, kind: 'tls-length' } as LaneSegment];
+  const segments = [
+    ...leaves(['down', 3, 10, 1, 1], ['down', 3, 12, 2, 2]),
+    { dir: 'down', record: 3, length: 5, t: 3, conn: 1, kind: 'tls-length' } as LaneSegment,
+  ];
   expect(recordSizes(segments, 5).sizes).toEqual([10, 12]);
 });
