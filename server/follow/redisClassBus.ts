@@ -28,6 +28,7 @@ import type { ClassPosition } from '../../shared/follow.ts';
 import { Problem } from '../problem.ts';
 import { Broadcast, decide, type BroadcastFrame, type PublishResult, type RunState } from './broadcast.ts';
 import type { ClassBus } from './classBus.ts';
+import { displayUrl, unreachable } from '../redis/redisUrl.ts';
 
 /** Every key the class writes starts with this. */
 export const classKeyPrefix = 'streamscope:class:';
@@ -132,7 +133,7 @@ export class RedisClassBus implements ClassBus {
       await bus.#report();
     } catch (error) {
       for (const redis of [bus.#cmd, bus.#sub, bus.#tail]) redis.disconnect();
-      throw new Error(`Redis at ${displayUrl(url)} does not answer: ${message(error)}`, { cause: error });
+      throw unreachable(url, error);
     }
     bus.#reportTimer = setInterval(() => void bus.#report().catch(() => {}), bus.#options.reportMs);
     bus.#reportTimer.unref();
@@ -308,18 +309,6 @@ function parseState(text: string | null): RunState | null {
     return JSON.parse(text) as RunState;
   } catch {
     return null;
-  }
-}
-
-function displayUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (!parsed.password && !parsed.username) return url;
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return url;
   }
 }
 

@@ -11,6 +11,7 @@ import {
   type ReplyLogBounds,
   type ReplyLogEntry,
 } from './replyLog.ts';
+import { displayUrl, unreachable } from '../redis/redisUrl.ts';
 
 /** Every key the log writes starts with this. */
 export const redisKeyPrefix = 'streamscope:reply:';
@@ -159,7 +160,7 @@ export class RedisReplyLog implements ReplyLog {
       return log;
     } catch (error) {
       log.#cmd.disconnect();
-      throw new Error(`Redis at ${displayUrl(url)} does not answer: ${message(error)}`, { cause: error });
+      throw unreachable(url, error);
     }
   }
 
@@ -791,19 +792,6 @@ class Tail implements MuxedStream {
 
 function metaKey(id: string): string {
   return `${redisKeyPrefix}${id}`;
-}
-
-/** The URL without a password, for words on the page and in the terminal. */
-function displayUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (!parsed.password && !parsed.username) return url;
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
 }
 
 function message(error: unknown): string {
