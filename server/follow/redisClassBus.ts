@@ -22,13 +22,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis } from 'ioredis';
 import type { BroadcastBatch, BroadcastEventName } from '../../shared/broadcast.ts';
 import type { ClassPosition } from '../../shared/follow.ts';
 import { Problem } from '../problem.ts';
 import { Broadcast, decide, type BroadcastFrame, type PublishResult, type RunState } from './broadcast.ts';
 import type { ClassBus } from './classBus.ts';
-import { displayUrl, unreachable } from '../redis/redisUrl.ts';
+import { connectionOptions, displayUrl, unreachable } from '../redis/redisConnection.ts';
 
 /** Every key the class writes starts with this. */
 export const classKeyPrefix = 'streamscope:class:';
@@ -60,16 +60,6 @@ export interface RedisClassBusOptions {
   /** Where "Redis went away" and "is back" go. @default console.warn */
   log?: (line: string) => void;
 }
-
-const connectionOptions: RedisOptions = {
-  lazyConnect: true,
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 0,
-  autoResendUnfulfilledCommands: false,
-  connectTimeout: 2000,
-  protocol: 2,
-  maintNotifications: 'disabled',
-};
 
 export class RedisClassBus implements ClassBus {
   readonly where: string;

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis } from 'ioredis';
 import { Problem } from '../problem.ts';
 import { TailMux, ended, type MuxedStream, type RawEntry } from './tailMux.ts';
 import {
@@ -11,7 +11,7 @@ import {
   type ReplyLogBounds,
   type ReplyLogEntry,
 } from './replyLog.ts';
-import { displayUrl, unreachable } from '../redis/redisUrl.ts';
+import { connectionOptions, displayUrl, unreachable } from '../redis/redisConnection.ts';
 
 /** Every key the log writes starts with this. */
 export const redisKeyPrefix = 'streamscope:reply:';
@@ -412,17 +412,6 @@ interface Queued {
   args: (string | number)[];
   done(error: Error | null, reply: unknown): void;
 }
-
-/** Both kinds of connection fail fast rather than queue while Redis is away. */
-const connectionOptions: RedisOptions = {
-  lazyConnect: true,
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 0,
-  autoResendUnfulfilledCommands: false,
-  connectTimeout: 2000,
-  protocol: 2,
-  maintNotifications: 'disabled',
-};
 
 class RedisLogEntry implements ReplyLogEntry {
   readonly id: string;
