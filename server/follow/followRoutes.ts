@@ -19,9 +19,9 @@ export interface FollowOptions {
   /**
    * Followers held at once per process, on each of the two channels (`/api/follow`, and watchers
    * of `/api/follow/run`); more get 503. 5,000: what a 2-core process can serve with room to
-   * spare (the hall bench: a watcher costs ~20 to 30 KB and a few µs per batch, so 5,000 are
-   * ~150 MB and well under a core at the page's 5 batches a second), the issue's 2,000 and more
-   * on one process, while a runaway client still meets a bound. @default 5000
+   * spare (the hall bench: a watcher costs ~25 to 30 KB and ~20 µs of CPU per batch, kernel
+   * included, so 5,000 are ~150 MB and half a core at the page's 5 batches a second), the
+   * issue's 2,000 and more on one process, while a runaway client still meets a bound. @default 5000
    */
   maxFollowers?: number;
   /** The broadcast of the presenter's run, with its caps (`broadcast.ts`), in this process. @default one with the default caps */
