@@ -104,3 +104,5 @@ process.on('message', (message: SampleRequest) => {
   });
 });
 process.on('disconnect', () => process.exit(0));
+// The bench stops a target with SIGTERM: exit normally, so a `--cpu-prof` profile is written.
+process.once('SIGTERM', () => process.exit(0));

@@ -16,7 +16,11 @@ const entry = path.join(import.meta.dirname, 'target.ts');
 
 /** `arg`: the Redis a `streamscope-redis` target keeps its reply log on, the presenter token of a `streamscope-follow` one. */
 export async function startTarget(kind: TargetKind, arg?: string): Promise<TargetProcess> {
-  const child = forkTs(entry, arg === undefined ? [kind] : [kind, arg], ['--expose-gc']);
+  // STREAMSCOPE_BENCH_CPU_PROF=<dir>: every server under test writes a V8 CPU profile there as it
+  // stops (`node --cpu-prof`; open it in Chrome DevTools), to see where a target's time goes.
+  const profileDir = process.env.STREAMSCOPE_BENCH_CPU_PROF;
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = forkTs(entry, arg === undefined ? [kind] : [kind, arg], ['--expose-gc', ...profile]);
   try {
     const { port, tlsPort } = await nextMessage(
       child,

@@ -17,6 +17,18 @@ import { hallTargets, type HallTarget } from './hallTarget.ts';
 
 /** The issue's goal: this many followers on one 2-core process. */
 const goalFollowers = 2000;
+/** The issue's goal for a hall: two processes hold at least this many times what one holds. */
+const scaleGoal = 1.6;
+
+/**
+ * Whether `largest` (two processes) is ≥ 1.6x `one`'s: null (not measured) when one process held
+ * nothing, or held so much that 1.6x of it is above the ladder's top rung.
+ */
+function scaleMet(largest: number, one: number, ladder: readonly number[]): boolean | null {
+  if (largest >= scaleGoal * one && one > 0) return true;
+  if (one === 0 || scaleGoal * one > Math.max(...ladder)) return null;
+  return false;
+}
 
 type Measured = { result: RungResult; error: null } | { result: null; error: string };
 interface Climbed {
@@ -195,6 +207,7 @@ function climbFigures(target: HallTarget, climbs: Map<string, Climbed>, config: 
         ? { baseline: { label: base.label, value: theirs.largestHeld, text: heldText(theirs.largestHeld) }, ratio: ratio(largest, theirs.largestHeld) }
         : {}),
       ...(target.processes === 1 && base ? { goal: { text: `≥ ${format(goalFollowers)} on one process`, met: largest >= goalFollowers } } : {}),
+      ...(target.processes > 1 && theirs ? { goal: { text: `≥ ${scaleGoal}x ${base!.label}`, met: scaleMet(largest, theirs.largestHeld, h.ladder) } } : {}),
     },
   ];
   // A baseline's rungs are shown beside its target's.

@@ -9,6 +9,7 @@
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { broadcastPath, type BroadcastRecord } from '../../shared/broadcast.ts';
+import { hallCookie as hallCookieName } from '../../server/hall/hallNginxConfig.ts';
 import { spread } from '../stats.ts';
 import { openStream, type StreamRecord } from '../capacity/clients.ts';
 import { openTap, type TapReader } from '../capacity/tapReader.ts';
@@ -60,9 +61,14 @@ function openFollower(): Follower {
   return follower;
 }
 
-async function watching(): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${port}/api/follow/me`);
-  return ((await res.json()) as { watching: number }).watching;
+/** Watchers each process holds now (asked of each process directly, not through a load balancer). */
+async function watching(ports: readonly number[]): Promise<number[]> {
+  return Promise.all(
+    ports.map(async (p) => {
+      const res = await fetch(`http://127.0.0.1:${p}/api/follow/me`);
+      return ((await res.json()) as { watching: number }).watching;
+    }),
+  );
 }
 
 function errorCounts(errors: (string | null)[]): Record<string, number> {
@@ -82,13 +88,21 @@ async function follow(request: FollowRequest): Promise<void> {
   // The server holds a watcher once it has handled the request; the head comes with the first event.
   const deadline = performance.now() + 30_000 + request.followers * 10;
   let held = 0;
+  let perProcess: number[] = [];
   while (performance.now() < deadline) {
-    held = await watching();
+    perProcess = await watching(request.countPorts ?? [port]);
+    held = perProcess.reduce((n, w) => n + w, 0);
     const failed = followers.filter((f) => f.error !== null).length;
     if (held + failed >= request.followers) break;
     await sleep(100);
   }
-  tell({ type: 'following', opened: held, failed: followers.filter((f) => f.error !== null).length, errors: errorCounts(followers.map((f) => f.error)) });
+  tell({
+    type: 'following',
+    opened: held,
+    failed: followers.filter((f) => f.error !== null).length,
+    errors: errorCounts(followers.map((f) => f.error)),
+    perProcess,
+  });
 }
 
 /** One POST of a batch; resolves with its status (0 when it failed to go). */
@@ -101,9 +115,18 @@ function post(token: string, body: string): Promise<number> {
         path: broadcastPath,
         method: 'POST',
         agent: postAgent,
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+        headers: {
+          Authorization: `Bearer ${token}`,
+          'Content-Type': 'application/json',
+          'Content-Length': Buffer.byteLength(body),
+          ...(hallCookie ? { Cookie: hallCookie } : {}),
+        },
       },
       (res) => {
+        // Behind a hall's nginx, the presenter's page keeps the cookie that holds it to one
+        // process (hallNginxConfig.ts); without it, each batch would land on any process.
+        const kept = res.headers['set-cookie']?.find((c) => c.startsWith(`${hallCookieName}=`));
+        if (kept) hallCookie = kept.split(';')[0];
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
       },
@@ -113,6 +136,8 @@ function post(token: string, body: string): Promise<number> {
   });
 }
 const postAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+/** The presenter's hall cookie (`name=value`), once a hall's nginx has set it. */
+let hallCookie: string | undefined;
 
 async function present(request: PresentRequest): Promise<void> {
   const run = `hall-${Date.now().toString(36)}`;

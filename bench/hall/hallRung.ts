@@ -32,7 +32,7 @@ export interface RungPlan {
 export interface RungResult extends PresentResult {
   target: string;
   /** Followers the server held before the run, and the ones that failed to connect. */
-  connected: { opened: number; failed: number; errors: Record<string, number> };
+  connected: { opened: number; failed: number; errors: Record<string, number>; perProcess: number[] };
   /** Server CPU between the first and last mark, % of one core (summed over the target's processes). */
   cpuPercent: number;
   /**
@@ -93,7 +93,13 @@ export function runRung(target: HallTarget, plan: RungPlan): Promise<RungResult>
   return withHall(target, async (hall, load) => {
     const idle = await settled(hall);
     const connected = nextMessage(load, pick('following'), 'the load process connecting followers', 60_000 + plan.followers * 20);
-    load.send({ type: 'follow', port: hall.port, followers: plan.followers, rampMs: plan.rampMs } satisfies ToLoad);
+    load.send({
+      type: 'follow',
+      port: hall.port,
+      followers: plan.followers,
+      rampMs: plan.rampMs,
+      ...(hall.processPorts ? { countPorts: hall.processPorts } : {}),
+    } satisfies ToLoad);
     const following = await connected;
     if (following.type === 'failed') throw new Error(`The load process failed: ${following.detail}`);
     const withFollowers = await settled(hall);
@@ -115,7 +121,7 @@ export function runRung(target: HallTarget, plan: RungPlan): Promise<RungResult>
     return {
       ...answer.result,
       target: target.id,
-      connected: { opened: following.opened, failed: following.failed, errors: following.errors },
+      connected: { opened: following.opened, failed: following.failed, errors: following.errors, perProcess: following.perProcess },
       cpuPercent: cpuPercent(first, last),
       rssIdleMB: idle.rss / MB,
       rssFollowingMB: withFollowers.rss / MB,
@@ -186,6 +192,7 @@ export function describeRung(r: RungResult): string {
     `lateness p50 ${format(r.lateness.p50)} / p99 ${format(r.lateness.p99)} / max ${format(r.lateness.max)} ms`,
     `lost ${r.loss.lost} of ${r.loss.expected} batches (${r.published} published, ${r.records} records, ${format(r.bytes / MB)} MB)`,
     `${r.connected.failed + r.failed} followers failed${errors ? ` (${errors})` : ''}`,
+    ...(r.connected.perProcess.length > 1 ? [`followers per process ${r.connected.perProcess.join(' / ')}`] : []),
     `POST p50 ${format(r.post.p50)} / p99 ${format(r.post.p99)} ms${Object.keys(r.refused).length ? ` refused ${JSON.stringify(r.refused)}` : ''}`,
     `server CPU ${format(r.cpuPercent)}%, RSS idle ${format(r.rssIdleMB)} / following ${format(r.rssFollowingMB)} / end ${format(r.rssAtMarksMB.at(-1))} MB`,
     `${format(r.kbPerIdleFollower)} KB per idle follower (heap ${format(r.heapKbPerIdleFollower)} KB), ${format(r.kbPerFollower)} KB per follower in the run`,

@@ -4,6 +4,9 @@
  * token, and a way to sample every process's CPU and memory. Each rung starts a fresh one.
  */
 import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { hallMissing, startHall } from '../../server/hall/hall.ts';
 import type { ServerSample } from '../capacity/messages.ts';
 import { startTarget } from '../capacity/targetProcess.ts';
 
@@ -12,6 +15,8 @@ export interface RunningHall {
   port: number;
   /** The presenter's token (`Authorization: Bearer`). */
   token: string;
+  /** Each Streamscope process's own port, where the load counts its watchers; absent: `port` alone. */
+  processPorts?: number[];
   /** Every Streamscope process of the hall, sampled now (`gc`: after a full collection, where the process allows it). */
   sample(gc?: boolean): Promise<ServerSample[]>;
   stop(): Promise<void>;
@@ -43,27 +48,44 @@ const bare: HallTarget = { id: 'bare', label: 'bare broadcast', processes: 1, st
 const oneProcess: HallTarget = { id: 'one-process', label: 'one process', baseline: 'bare', processes: 1, start: () => startAlone('streamscope-follow') };
 
 /**
- * TODO(startHall): two Streamscope processes behind nginx sharing one class through Redis, from
- * `startHall()` of `npm run hall` (branch `hall`, issue 16 item 2). Plug it in here: `start()`
- * calls `startHall({ processes: 2 })` with a presenter token of its own and the follow channel
- * uncapped, returns nginx's port as `port` (followers and the presenter both go through nginx, so
- * followers spread over both processes and the presenter lands on either), samples each
- * Streamscope process (if `startHall` does not fork them with IPC, read `/proc/<pid>/stat`
- * utime + stime and `/proc/<pid>/status` VmRSS; `gc` is then not possible: say so in the row),
- * and stops the whole hall. redis-server and nginx are outside the figures, like redis-server in
- * the capacity section (add their CPU as rows of their own). Then remove `unavailable`, and the
- * section reports both targets in the same run, with "two processes hold ≥ 1.6x one" as a goal.
+ * Two Streamscope processes behind nginx sharing one class through Redis: `startHall()` of `npm
+ * run hall`, with no page. Followers and the presenter both go through nginx's port, as in a hall:
+ * each follower (no cookie) is hashed to either process, the presenter keeps the cookie nginx sets
+ * (hallLoad.ts) and stays on one. Each process is sampled from /proc (they are not forked with an
+ * IPC channel): CPU and RSS, but no JS heap and no GC before a sample. redis-server and nginx are
+ * outside the figures, like redis-server in the capacity section.
  */
 const twoProcesses: HallTarget = {
   id: 'two-processes',
   label: 'two processes + nginx + Redis',
   baseline: 'one-process',
   processes: 2,
-  unavailable: 'needs startHall() from `npm run hall` (not on this branch yet)',
-  start() {
-    return Promise.reject(new Error(`${twoProcesses.label}: ${twoProcesses.unavailable}`));
+  ...(hallMissing().length > 0 ? { unavailable: hallMissing().join('; ') } : {}),
+  async start() {
+    const token = randomBytes(12).toString('base64url');
+    // A follower through nginx takes two connections; the ladder's top rung is 4,000 followers.
+    const hall = await startHall({ processes: 2, token, staticDir: null, nginxConnections: 16_384, stderr: 'inherit' });
+    return {
+      port: hall.nginx.port,
+      token,
+      processPorts: hall.processes.map((p) => p.port),
+      sample: async () => hall.processes.map((p) => procSample(p.child.pid!)),
+      stop: () => hall.stop(),
+    };
   },
 };
+
+const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** A process's CPU time and RSS from /proc (Linux); `heapUsed` is unknown (NaN). */
+export function procSample(pid: number): ServerSample {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // After the command name in parentheses (which may hold spaces): fields 3… of stat(5).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const rssKb = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+  return { cpuMicros: (ticks * 1e6) / clockTicks, wallMs: performance.now(), rss: rssKb * 1024, heapUsed: NaN };
+}
 
 /** Baselines first: the targets compared with them need their figures. */
 export const hallTargets: HallTarget[] = [bare, oneProcess, twoProcesses];

@@ -8,6 +8,11 @@ export interface FollowRequest {
   port: number;
   followers: number;
   rampMs: number;
+  /**
+   * The processes' own ports, where the load counts the watchers each holds (`/api/follow/me`):
+   * behind a load balancer, `port` answers for one process at a time. @default [port]
+   */
+  countPorts?: number[];
 }
 
 /**
@@ -40,7 +45,7 @@ export interface RunYourselfRequest {
 export type ToLoad = FollowRequest | PresentRequest | RunYourselfRequest;
 
 export type FromLoad =
-  | { type: 'following'; opened: number; failed: number; errors: Record<string, number> }
+  | { type: 'following'; opened: number; failed: number; errors: Record<string, number>; perProcess: number[] }
   | { type: 'mark'; index: number }
   | { type: 'presented'; result: PresentResult }
   | { type: 'ran'; result: RunYourselfResult }

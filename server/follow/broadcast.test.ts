@@ -13,6 +13,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { followRoutes } from './followRoutes.ts';
 import { Broadcast, decodeFrame, encodeFrame, readBatch } from './broadcast.ts';
 import { sseWatcher } from '../testing/sseWatcher.ts';
+import type { EventStream } from '../sse/eventStream.ts';
 import { Presenter } from '../classroom/presenter.ts';
 import { problemHandler } from '../problem.ts';
 import type { BroadcastBatch, BroadcastRecord } from '../../shared/broadcast.ts';
@@ -254,5 +255,25 @@ describe('readBatch', () => {
   it('takes a well-formed batch as it is', () => {
     const b = batch('r1', 0, [{ type: 'clock', offset: 3, offsetUncertainty: null }]);
     expect(readBatch(b)).toEqual(b);
+  });
+});
+
+describe('Broadcast fan-out', () => {
+  it('writes the very same Buffer to every watcher: each event is encoded once, however many watch', () => {
+    const broadcast = new Broadcast();
+    const writes: unknown[][] = [[], []];
+    for (const sent of writes) {
+      const stream = { send: (bytes: unknown) => (sent.push(bytes), Promise.resolve()), closed: false, behind: () => false, res: { once() {} } };
+      broadcast.watch(stream as unknown as EventStream);
+    }
+    broadcast.publish(batch('same', 0, [app(0)]));
+    broadcast.publish(batch('same', 1, []));
+    const [a = [], b = []] = writes;
+    expect(a).toHaveLength(3);
+    for (const [i, bytes] of a.entries()) {
+      expect(Buffer.isBuffer(bytes)).toBe(true);
+      expect(b[i]).toBe(bytes);
+    }
+    expect(decodeFrame(String(a[2])).data).toBe(JSON.stringify(batch('same', 1, [])));
   });
 });

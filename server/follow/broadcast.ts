@@ -1,8 +1,9 @@
 /**
  * Broadcast follow: the presenter's page publishes its run in batches, and every follower that
  * watches gets them over one event stream. The server keeps the current run's batches, each
- * encoded once as an event (`sseEvent`), so N followers cost N writes of the same string, not N
- * generations; a follower that connects late gets the run so far from those, then live ones.
+ * encoded once as an event (`sseEvent`) and once as bytes, so N followers cost N writes of the same
+ * Buffer, not N generations; a follower that connects late gets the run so far from those, then
+ * live ones.
  *
  * Bounds and faults:
  * - a run is capped (`maxRecords`, `maxBytes`): the batch that would pass the cap is refused
@@ -59,8 +60,12 @@ export interface BroadcastFrame {
 }
 
 interface CurrentRun extends RunState {
-  /** Every event of the run so far, encoded: `run`, then each `batch` (and `full`, if it came to that). */
-  frames: string[];
+  /**
+   * Every event of the run so far, encoded as UTF-8 once: `run`, then each `batch` (and `full`, if
+   * it came to that). Every follower is written the same Buffer: a string would be converted again
+   * for each (Node encodes a string per write), which the hall's profile showed.
+   */
+  frames: Buffer[];
 }
 
 /** What `publish` did: a new batch taken, or a repeat of one already taken (a retry). */
@@ -178,7 +183,7 @@ export class Broadcast {
 
   /** The current run's frames (a hall's process puts them back into a Redis that lost them; read back from their text, which is all that is kept). */
   get frames(): BroadcastFrame[] {
-    return (this.#run?.frames ?? []).map(decodeFrame);
+    return (this.#run?.frames ?? []).map((bytes) => decodeFrame(bytes.toString()));
   }
 
   /**
@@ -210,7 +215,8 @@ export class Broadcast {
     if (frame.index < run.frames.length) return true;
     if (frame.index > run.frames.length) return false;
     const text = encodeFrame(frame);
-    run.frames.push(text);
+    run.frames.push(Buffer.from(text));
+    // Counted as `decide` counts it (the text's length), so the caps mean the same in every process.
     run.bytes += text.length;
     if (frame.event === 'batch') {
       const batch = JSON.parse(frame.data) as BroadcastBatch;
@@ -262,9 +268,9 @@ export class Broadcast {
       watcher.next = 0;
     }
     if (watcher.next >= run.frames.length) return;
-    const text = watcher.next === run.frames.length - 1 ? run.frames[watcher.next]! : run.frames.slice(watcher.next).join('');
+    const bytes = watcher.next === run.frames.length - 1 ? run.frames[watcher.next]! : Buffer.concat(run.frames.slice(watcher.next));
     watcher.next = run.frames.length;
-    void watcher.stream.send(text);
+    void watcher.stream.send(bytes);
     if (!watcher.stream.behind(this.slowBytes)) return;
     watcher.waiting = true;
     watcher.stream.res.once('drain', () => {

@@ -16,7 +16,13 @@ import { MemoryClassBus, type ClassBus } from './classBus.ts';
 export interface FollowOptions {
   /** ms of quiet before a `:` comment keeps idle followers' connections alive. @default 15000 */
   heartbeatMs?: number;
-  /** Followers held at once; more get 503. @default 1000 */
+  /**
+   * Followers held at once per process, on each of the two channels (`/api/follow`, and watchers
+   * of `/api/follow/run`); more get 503. 5,000: what a 2-core process can serve with room to
+   * spare (the hall bench: a watcher costs ~25 to 30 KB and ~20 µs of CPU per batch, kernel
+   * included, so 5,000 are ~150 MB and half a core at the page's 5 batches a second), the
+   * issue's 2,000 and more on one process, while a runaway client still meets a bound. @default 5000
+   */
   maxFollowers?: number;
   /** The broadcast of the presenter's run, with its caps (`broadcast.ts`), in this process. @default one with the default caps */
   broadcast?: Broadcast;
@@ -31,7 +37,7 @@ const slugPattern = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 export function followRoutes(presenter: Presenter, options: FollowOptions = {}): express.Router {
   const heartbeatMs = options.heartbeatMs ?? 15_000;
-  const maxFollowers = options.maxFollowers ?? 1000;
+  const maxFollowers = options.maxFollowers ?? 5000;
   const followers = new Set<EventStream>();
   const bus = options.bus ?? new MemoryClassBus(options.broadcast ?? new Broadcast());
   const broadcast = bus.broadcast;

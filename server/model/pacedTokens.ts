@@ -1,3 +1,5 @@
+import { TokenClock, tokenClock } from './tokenClock.ts';
+
 /** One token as the model emits it. */
 export interface Token {
   index: number;
@@ -12,7 +14,9 @@ export interface Token {
  * clears the pending timer at once, where an async generator would sit out its current sleep.
  *
  * When resuming at `from > 0` the thinking is over: token `from` comes one gap after `from - 1`.
- * Timers aim at absolute targets, so a slow consumer catches up instead of drifting.
+ * Timers aim at absolute targets, so a slow consumer catches up instead of drifting. They are
+ * wake-ups on one `TokenClock` shared by every stream of the process (`tokenClock.ts`: tokens due
+ * together leave together), or on a clock of its own when given its own `now` (tests).
  */
 export class PacedTokens implements AsyncIterableIterator<Token> {
   readonly #tokens: readonly string[];
@@ -21,16 +25,19 @@ export class PacedTokens implements AsyncIterableIterator<Token> {
   readonly #now: () => number;
   #next: number;
   #start: number | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #clock: TokenClock;
+  /** Cancels the pending wake-up. */
+  #timer: (() => void) | undefined;
   #pending: ((result: IteratorResult<Token>) => void) | undefined;
   #stopped = false;
 
-  constructor(tokens: readonly string[], due: readonly number[], from = 0, now: () => number = () => performance.now()) {
+  constructor(tokens: readonly string[], due: readonly number[], from = 0, now?: () => number) {
     this.#tokens = tokens;
     this.#due = due;
     this.#next = from;
     this.#origin = from > 0 ? (due[from - 1] ?? 0) : 0;
-    this.#now = now;
+    this.#clock = now ? new TokenClock(now) : tokenClock;
+    this.#now = now ?? (() => performance.now());
   }
 
   [Symbol.asyncIterator](): this {
@@ -54,21 +61,21 @@ export class PacedTokens implements AsyncIterableIterator<Token> {
     if (this.#pending) return Promise.reject(new Error('PacedTokens: next() called before the previous token arrived'));
     this.#start ??= this.#now();
     const due = this.#due[index] ?? 0;
-    const wait = Math.max(0, this.#start + due - this.#origin - this.#now());
+    const at = this.#start + due - this.#origin;
     return new Promise((resolve) => {
       this.#pending = resolve;
-      this.#timer = setTimeout(() => {
+      this.#timer = this.#clock.at(at, () => {
         this.#timer = undefined;
         this.#pending = undefined;
         this.#next = index + 1;
         resolve({ done: false, value: { index, text, due } });
-      }, wait);
+      });
     });
   }
 
   return(): Promise<IteratorResult<Token>> {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#timer?.();
     this.#timer = undefined;
     this.#pending?.(done());
     this.#pending = undefined;

@@ -79,8 +79,11 @@ export function lastEventId(headers: IncomingHttpHeaders, below = Number.MAX_SAF
 
 /** Where a stream's bytes go: the response itself, or (in the faults lab) something slow or compressing in front of it. */
 export interface EventSink {
-  /** Writes a piece of the stream; resolves when the next may follow (for a fault: once it is out). */
-  write(text: string): Promise<void>;
+  /**
+   * Writes a piece of the stream (text, or bytes already encoded: a broadcast writes one Buffer to
+   * every follower); resolves when the next may follow (for a fault: once it is out).
+   */
+  write(text: string | Uint8Array): Promise<void>;
   /** Ends the response after the last write. */
   end(): void;
 }
@@ -117,7 +120,7 @@ export function directSink(res: ServerResponse): EventSink {
  * Writes and waits while the socket's buffer is full, so a slow reader slows the stream
  * instead of growing the server's memory. Resolves at once on a closed response.
  */
-export function send(res: ServerResponse, text: string): Promise<void> {
+export function send(res: ServerResponse, text: string | Uint8Array): Promise<void> {
   if (res.destroyed || res.writableEnded) return Promise.resolve();
   if (res.write(text)) return Promise.resolve();
   return drained(res);
@@ -187,9 +190,12 @@ export class EventStream {
   /** Resolves once the opening bytes are taken. */
   readonly opened: Promise<void>;
 
-  /** Sends one event (fields, or bytes already formatted by `sseEvent`); restarts the quiet before a keep-alive. */
-  send(event: SseFields | string): Promise<void> {
-    const written = this.#sink.write(typeof event === 'string' ? event : sseEvent(event));
+  /**
+   * Sends one event (fields, or text already formatted by `sseEvent`, or that text encoded once as
+   * bytes for many streams); restarts the quiet before a keep-alive.
+   */
+  send(event: SseFields | string | Uint8Array): Promise<void> {
+    const written = this.#sink.write(typeof event === 'string' || event instanceof Uint8Array ? event : sseEvent(event));
     // The quiet starts once the event is out (a throttled sink may take a while to take it).
     return this.#keepAlive?.every === 'quiet' ? written.then(() => this.#startKeepAlive()) : written;
   }

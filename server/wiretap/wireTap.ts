@@ -178,7 +178,7 @@ export class WireTap {
     const writeGeneric = internal._writeGeneric;
     internal._writeGeneric = (writev, data, encoding, cb) => {
       // A socket still connecting queues the write and calls this again once connected: record it then.
-      if (!connection.skip && !(socket as { connecting?: boolean }).connecting) {
+      if (!connection.skip && !(socket as { connecting?: boolean }).connecting && this.#wantsWrite(connection)) {
         const buffers = writev ? (data as unknown[]).map(toBuffer) : [toBuffer({ chunk: data, encoding })];
         this.#record(connection, { type: 'write', t: now(), bytes: Buffer.concat(buffers), parts: buffers.map((b) => b.length) });
       }
@@ -300,6 +300,22 @@ export class WireTap {
 
   get listenerCount(): number {
     return this.#listeners.size;
+  }
+
+  /**
+   * Whether a write on this connection must be recorded: false when no listener could receive it
+   * and nothing must scan every chunk, so the write costs no copy (a hall's followers, or any
+   * stream while nobody taps its run). The same events as recording it and dropping it later:
+   * a finder of secrets, a concealer and HTTP/2's frame scanners keep state across chunks, so
+   * they see every one; a write before the request is assigned is kept pending, as before.
+   */
+  #wantsWrite(connection: Connection): boolean {
+    if (connection.finders || connection.conceal || connection.history) return true;
+    if (this.#listeners.size === 0) return false;
+    const run = connection.run;
+    if (run === undefined) return true;
+    for (const listener of this.#listeners) if (listener.run === null || listener.run === run) return true;
+    return false;
   }
 
   #record(connection: Connection, record: SocketRecord): void {
