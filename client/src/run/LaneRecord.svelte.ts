@@ -1,5 +1,5 @@
 import type { ByteEvent, Segment, Exchange } from '../wire/types.ts';
-import { createDissector, sniffProtocol, type WireDissector, type WireProtocol } from '../wire/dissectors.ts';
+import { createDissector, dissectorReady, loadBinaryDissectors, sniffProtocol, type WireDissector, type WireProtocol } from '../wire/dissectors.ts';
 import type { AppEvent } from '../transports/types.ts';
 import type { GenerationReport } from '../../../shared/tap.ts';
 import { instanceHeader } from '../../../shared/instanceHeader.ts';
@@ -95,6 +95,11 @@ export class LaneRecord {
   readonly #written = new Map<number, number>();
   readonly #received = new Map<number, number>();
   readonly #dissectors = new Map<number, LaneDissector>();
+  /**
+   * Events of connections whose dissector is still loading (HTTP/2 and TLS come as a chunk of
+   * their own: `loadBinaryDissectors`), in order, dissected once it has come.
+   */
+  #waiting: { event: WireEvent; context: boolean }[] = [];
   /**
    * HTTP/2: the streams of each connection that are this lane's. An HTTP/2 connection carries
    * other lanes' and other runs' streams too: their frames are dissected (HPACK's table needs
@@ -248,8 +253,29 @@ export class LaneRecord {
       });
       if (down) this.#largestWrite = Math.max(this.#largestWrite, event.bytes.length);
     }
+    this.#dissect(event, context);
+    this.#pending |= wireChanged;
+  }
+
+  /** Turns a tap event into this lane's segments, or keeps it until its connection's dissector has loaded. */
+  #dissect(event: WireEvent, context: boolean): void {
     let dissector = this.#dissectors.get(event.conn);
-    if (!dissector) this.#dissectors.set(event.conn, (dissector = createDissector(this.#protocolOf(event))));
+    if (!dissector) {
+      const protocol = this.#protocolOf(event);
+      if (!dissectorReady(protocol) || this.#waiting.length > 0) {
+        if (this.#waiting.push({ event, context }) === 1) {
+          void loadBinaryDissectors().then(() => {
+            const waiting = this.#waiting;
+            this.#waiting = [];
+            for (const held of waiting) this.#dissect(held.event, held.context);
+            this.#pending |= wireChanged;
+            this.announce();
+          });
+        }
+        return;
+      }
+      this.#dissectors.set(event.conn, (dissector = createDissector(protocol)));
+    }
     const key = `${event.conn}:${event.dir}`;
     const start = this.#offsets.get(key) ?? 0;
     this.#offsets.set(key, start + event.bytes.length);
@@ -271,7 +297,6 @@ export class LaneRecord {
         if (received !== undefined) this.#tokenBound = Math.max(this.#tokenBound, segment.t - received);
       }
     }
-    this.#pending |= wireChanged;
   }
 
   addGeneration(record: GenerationRecord): void {

@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { LaneRecord } from './LaneRecord.svelte.ts';
 import { captured, pageEvents, resplit, sseFixtureTokens } from './capturedLane.ts';
 import { bytes } from '../wire/testKit.ts';
@@ -7,6 +7,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { byteEventFromJson } from '../wire/byteEvent.ts';
 import type { ByteEventJson } from '../wire/types.ts';
+import { loadBinaryDissectors } from '../wire/dissectors.ts';
+
+// HTTP/2 and TLS are read by a chunk the page loads on its own.
+beforeAll(() => loadBinaryDissectors());
 
 /** Token texts in order, each counted once (on the last piece of its element). */
 const tokenTexts = (segments: readonly LaneSegment[]): string[] =>

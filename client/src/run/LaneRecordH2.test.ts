@@ -3,12 +3,16 @@
  * streams and the connection's frames (not other lanes' streams), an earlier run's bytes are
  * context (dissected, not counted), and the TLS records go to the lane's network record.
  */
-import { describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LaneRecord, type WireEvent } from './LaneRecord.svelte.ts';
 import { byteEventFromJson } from '../wire/byteEvent.ts';
 import type { ByteEventJson } from '../wire/types.ts';
+import { loadBinaryDissectors } from '../wire/dissectors.ts';
+
+// HTTP/2 and TLS are read by a chunk the page loads on its own.
+beforeAll(() => loadBinaryDissectors());
 
 function load(name: string, conn: number): WireEvent[] {
   const file = path.join(import.meta.dirname, '../wire/fixtures', `${name}.json`);

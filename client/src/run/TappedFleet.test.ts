@@ -1,10 +1,14 @@
-import { describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LaneRecord } from './LaneRecord.svelte.ts';
 import { h2Frames } from './TappedFleet.svelte.ts';
 import { byteEventFromJson } from '../wire/byteEvent.ts';
 import type { ByteEventJson } from '../wire/types.ts';
+import { loadBinaryDissectors } from '../wire/dissectors.ts';
+
+// HTTP/2 and TLS are read by a chunk the page loads on its own.
+beforeAll(() => loadBinaryDissectors());
 
 describe('h2Frames: the HTTP/2 lab’s frame counts and strip', () => {
   const fixture = JSON.parse(readFileSync(path.join(import.meta.dirname, '../wire/fixtures/h2c-sse.json'), 'utf8')) as { events: ByteEventJson[] };

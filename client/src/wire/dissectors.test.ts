@@ -1,9 +1,12 @@
-import { expect, test } from 'vitest';
-import { createDissector, sniffProtocol } from './dissectors.ts';
+import { beforeAll, expect, test } from 'vitest';
+import { createDissector, loadBinaryDissectors, sniffProtocol } from './dissectors.ts';
 import { ConnectionDissector } from './dissect.ts';
 import { CLIENT_PREFACE, Http2Dissector } from './http2.ts';
 import { bytes } from './testKit.ts';
 import { TlsDissector } from './tls.ts';
+
+// HTTP/2 and TLS are read by a chunk the page loads on its own.
+beforeAll(() => loadBinaryDissectors());
 
 test('sniffProtocol: TLS, the HTTP/2 preface, HTTP/1.1, and too few bytes to tell', () => {
   expect(sniffProtocol(new Uint8Array([0x16, 0x03, 0x01, 0x02, 0x00]))).toBe('tls');

@@ -4,8 +4,7 @@
  * decrypted (`Http2Dissector`), or the TLS records themselves (`TlsDissector`).
  */
 import { ConnectionDissector } from './dissect.ts';
-import { CLIENT_PREFACE, Http2Dissector } from './http2.ts';
-import { TlsDissector } from './tls.ts';
+import { CLIENT_PREFACE } from './h2Preface.ts';
 import type { ByteEvent, Direction, Segment, WireSummary } from './types.ts';
 
 /** What a lane needs from a dissector: push events as they come, end, and read leaves and figures. */
@@ -35,13 +34,30 @@ export function sniffProtocol(first: Uint8Array): WireProtocol | undefined {
   return first.length >= preface.length ? 'h2' : undefined;
 }
 
+type BinaryDissectors = typeof import('./binaryDissectors.ts');
+let binary: BinaryDissectors | undefined;
+let loading: Promise<void> | undefined;
+
+/**
+ * Loads the HTTP/2 and TLS dissectors (a chunk of their own: most pages never see those
+ * protocols). The page starts this once it is idle; a lane that meets such a connection sooner
+ * waits for it (`dissectorReady`).
+ */
+export function loadBinaryDissectors(): Promise<void> {
+  loading ??= import('./binaryDissectors.ts').then((module) => {
+    binary = module;
+  });
+  return loading;
+}
+
+/** Whether `createDissector(protocol)` can be called now. */
+export function dissectorReady(protocol: WireProtocol): boolean {
+  return protocol === 'http1' || binary !== undefined;
+}
+
+/** A dissector for `protocol`; for `h2` and `tls`, only once `dissectorReady` says so. */
 export function createDissector(protocol: WireProtocol): WireDissector {
-  switch (protocol) {
-    case 'http1':
-      return new ConnectionDissector();
-    case 'h2':
-      return new Http2Dissector();
-    case 'tls':
-      return new TlsDissector();
-  }
+  if (protocol === 'http1') return new ConnectionDissector();
+  if (!binary) throw new Error(`The ${protocol} dissector is not loaded yet: await loadBinaryDissectors() first.`);
+  return protocol === 'h2' ? new binary.Http2Dissector() : new binary.TlsDissector();
 }

@@ -32,9 +32,9 @@ import { SseParser } from './sse.ts';
 import type { ByteEvent, Direction, Exchange, HttpHeader, Segment, WireSummary } from './types.ts';
 import { WireConnection } from './wireConnection.ts';
 import type { DirectionParser } from './wireConnection.ts';
+import { CLIENT_PREFACE } from './h2Preface.ts';
 
-/** The client connection preface (RFC 9113 §3.4). */
-export const CLIENT_PREFACE = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
+export { CLIENT_PREFACE };
 const prefaceBytes = new TextEncoder().encode(CLIENT_PREFACE);
 
 const DEFAULT_MAX_FRAME_SIZE = 16_384;
