@@ -58,7 +58,8 @@ describe('every lesson, step by step', () => {
         await expect.poll(title).toContain(step.title);
         expect(page.url()).toBe(`${server.url}/lessons/${slug}/${i + 1}`);
         if (state.run !== 'none') await expect.poll(shownLanes, { timeout: 10_000 }).toEqual(state.lanes);
-        if (state.lab) expect(await page.locator(`#${state.lab}-title`).count()).toBe(1);
+        // A lab's panel loads the first time it is shown (`labPanels.ts`).
+        if (state.lab) await expect.poll(() => page.locator(`#${state.lab}-title`).count()).toBe(1);
         if (state.tab) {
           await expect.poll(() => page.locator(`.lane [role="tab"][aria-selected="true"]`).first().innerText()).toMatch(new RegExp(state.tab, 'i'));
         }
