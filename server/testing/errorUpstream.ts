@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenLoopback } from './listenLoopback.ts';
 
 /**
  * A hand-written upstream for the cases a real one shows only on a bad day, OpenAI-shaped
@@ -35,20 +35,9 @@ export const crlfStream =
   ': a comment first\r\n\r\nevent: greeting\r\ndata: first line\r\ndata: second line\r\n\r\ndata: {"n":2}\r\n\r\n: bye\r\ndata: last\r\n\r\n';
 
 export async function errorUpstream(): Promise<ErrorUpstream> {
-  const sockets = new Set<Socket>();
   const state: ErrorUpstream = { url: '', requests: [], closedRequests: 0, lastHeaders: undefined, close: async () => {} };
   const server = createServer((req, res) => void handle(req, res, state));
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  state.close = () =>
-    new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    });
+  Object.assign(state, await listenLoopback(server));
   return state;
 }
 

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { fakeModelId } from '../../shared/fakeModel.ts';
+import { listenLoopback } from './listenLoopback.ts';
 
 export { fakeModelId };
 
@@ -74,14 +74,9 @@ export function fakeSchedule(tokens: number, { ttftMs = 650, seed = 8 }: Pick<Fa
 }
 
 export async function fakeModel({ ttftMs = 650, scale = 1, seed = 8, reply = fakeReply }: FakeModelOptions = {}): Promise<FakeModel> {
-  const sockets = new Set<Socket>();
   const tokens = fakeTokens(reply);
   const state: FakeModel = { url: '', model: fakeModelId, tokens, requests: [], close: async () => {} };
   const server = createServer((req, res) => void handle(req, res));
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0];
@@ -107,13 +102,7 @@ export async function fakeModel({ ttftMs = 650, scale = 1, seed = 8, reply = fak
     res.end(wire.closing);
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  state.close = () =>
-    new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    });
+  Object.assign(state, await listenLoopback(server));
   return state;
 }
 
