@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { tapPath, type GenerationReport, type OutgoingLeg, type TapEvent, type TapLayer } from '../../shared/tap.ts';
+import { tapPath, type GenerationReport, type OutgoingLeg, type TapEvent, type TapLayer, type TapOpen } from '../../shared/tap.ts';
 import { runPattern } from '../../shared/replySettings.ts';
 import { H2FrameScanner } from './h2Frames.ts';
 
@@ -208,15 +208,7 @@ export class WireTap {
       connection.localPort = socket.localPort ?? 0;
       const base = { conn: connection.id, run: info.run, outgoing: info.leg };
       connection.announced.add(info.run);
-      this.#emit(connection, info.run, () => ({
-        type: 'open',
-        ...base,
-        t: connection.t,
-        remoteAddress: connection.remoteAddress,
-        remotePort: connection.remotePort,
-        localPort: connection.localPort,
-        host: info.host,
-      }));
+      this.#open(connection, info.run, { outgoing: info.leg, host: info.host });
       this.#emit(connection, info.run, () => ({ type: 'request', ...base, t: now(), method: info.method, path: info.path, host: info.host }));
     };
     // Writes wait for the connection: the request is announced as the socket connects.
@@ -250,15 +242,7 @@ export class WireTap {
     const base = { conn: connection.id, run: connection.run };
     if (!connection.announced.has(connection.run)) {
       connection.announced.add(connection.run);
-      this.#emit(connection, connection.run, () => ({
-        type: 'open',
-        ...base,
-        t: connection.t,
-        remoteAddress: connection.remoteAddress,
-        remotePort: connection.remotePort,
-        localPort: connection.localPort,
-        ...(connection.tls ? { tls: connection.tls.id, protocol: 'http/1.1' as const } : {}),
-      }));
+      this.#open(connection, connection.run, connection.tls ? { tls: connection.tls.id, protocol: 'http/1.1' } : {});
     }
     this.#emit(connection, connection.run, () => ({ type: 'request', ...base, t: now(), method: req.method ?? '', path: req.url ?? '' }));
     for (const record of pending) this.#deliver(connection, record);
@@ -437,18 +421,11 @@ export class WireTap {
     const firstRun = connection.announced.size === 0;
     connection.announced.add(run);
     const carried = connection.carrier ?? connection.tls;
-    this.#emit(connection, run, () => ({
-      type: 'open',
-      conn: connection.id,
-      run,
-      t: connection.t,
-      remoteAddress: connection.remoteAddress,
-      remotePort: connection.remotePort,
-      localPort: connection.localPort,
+    this.#open(connection, run, {
       ...(connection.layer ? { layer: connection.layer } : {}),
       ...(connection.layer && connection.carrier ? { carries: connection.carrier.id } : {}),
-      ...(!connection.layer && carried ? { tls: carried.id, protocol: connection.multiplexed ? ('h2' as const) : ('http/1.1' as const) } : {}),
-    }));
+      ...(!connection.layer && carried ? { tls: carried.id, protocol: connection.multiplexed ? 'h2' : 'http/1.1' } : {}),
+    });
     for (const record of connection.history) this.#deliver(connection, record, run, firstRun);
   }
 
@@ -491,6 +468,23 @@ export class WireTap {
   }
 
   /** `make(masked)` builds the event; `differs`: whether masking changes it (else one JSON serves all). */
+  /**
+   * The `open` event of `connection` for `run`: where the connection comes from, and what `extra`
+   * says of it (the leg it is for, the TLS connection it rides, the layer it is).
+   */
+  #open(connection: Connection, run: string | null, extra: Omit<TapOpen, 'type' | 'conn' | 'run' | 't' | 'remoteAddress' | 'remotePort' | 'localPort'>): void {
+    this.#emit(connection, run, () => ({
+      type: 'open',
+      conn: connection.id,
+      run,
+      t: connection.t,
+      remoteAddress: connection.remoteAddress,
+      remotePort: connection.remotePort,
+      localPort: connection.localPort,
+      ...extra,
+    }));
+  }
+
   #emit(connection: Connection, run: string | null, make: (masked: boolean) => TapEvent, differs = false, exact = false): void {
     const json: [plain?: string, masked?: string] = [];
     for (const listener of this.#listeners) {
