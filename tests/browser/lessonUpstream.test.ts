@@ -78,6 +78,11 @@ describe("lesson 8's real-model step", () => {
       const leg = page.locator('.lane[data-lane="upstream"]');
       await leg.locator('.scroller').press('Home');
       await expect.poll(() => leg.locator('.panel').innerText(), { timeout: 5000 }).toContain('POST /v1/chat/completions');
+      // The timeline counts the leg's writes: no code of the page reads tokens there, so "0 tokens" would be wrong.
+      await page.keyboard.press('End');
+      const rowFigures = (lane: string) => page.locator(`.timeline .row[data-lane="${lane}"] text.figure`).allTextContents();
+      await expect.poll(async () => (await rowFigures('upstream')).join(' | '), { timeout: 5000 }).toMatch(/\d+ writes$/);
+      expect((await rowFigures('openai')).join(' | ')).toMatch(/\d+ tokens$/);
       expect(errors).toEqual([]);
     } finally {
       await page.close();
