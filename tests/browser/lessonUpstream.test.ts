@@ -9,10 +9,13 @@ import { launch, openPage, replySource, servePage } from './browser.ts';
 import type { Listening } from '../../server/testing/listen.ts';
 import { fakeModel, fakeModelId, fakeReply, type FakeModel } from '../../server/testing/fakeModel.ts';
 import { readLesson } from '../../lessons/format/parseLesson.ts';
+import { Presenter } from '../../server/classroom/presenter.ts';
+import { followerUpstreamNotice } from '../../client/src/lessons/upstreamNotice.ts';
 
 const lesson = readLesson('08-real-apis');
 const step = lesson.steps.findIndex((s) => s.config.run === 'upstream') + 1;
 const key = 'sk-lesson-upstream-SECRET-8';
+const presenter = new Presenter('lesson-upstream-presenter');
 
 let upstream: FakeModel;
 let withModel: Listening;
@@ -23,7 +26,11 @@ const errors: string[] = [];
 beforeAll(async () => {
   // Another reply than the recording's, so the live run cannot pass for the recording.
   upstream = await fakeModel({ scale: 0.3, reply: 'A live answer from the fake model, not the recording.' });
-  [withModel, without, browser] = await Promise.all([servePage({ upstream: { url: `${upstream.url}/v1`, kind: 'openai', key } }), servePage(), launch()]);
+  [withModel, without, browser] = await Promise.all([
+    servePage({ presenter, upstream: { url: `${upstream.url}/v1`, kind: 'openai', key } }),
+    servePage(),
+    launch(),
+  ]);
 });
 afterAll(async () => {
   await browser?.close();
@@ -61,6 +68,29 @@ describe("lesson 8's real-model step", () => {
       expect(errors).toEqual([]);
     } finally {
       await page.close();
+    }
+  });
+
+  it('a follower who runs the step itself replays the recording: only the presenter’s page asks the paid model', async () => {
+    const before = upstream.requests.length;
+    const presenting = await openPage(browser, errors);
+    const follower = await openPage(browser, errors);
+    try {
+      await presenting.goto(`${withModel.url}/present?token=${presenter.token}`);
+      await follower.goto(`${withModel.url}/follow?watch=0`);
+      await expect.poll(() => follower.locator('.follow-status').innerText()).toContain('Following the presenter');
+      await presenting.goto(`${withModel.url}/lessons/${lesson.slug}/${step}?present=1`);
+      await presenting.locator('.predict .choice').first().click();
+      await presenting.locator('.lesson[data-settled="true"]').waitFor({ timeout: 30_000 });
+      await follower.locator('.predict .choice').first().click({ timeout: 10_000 });
+      await follower.locator('.lesson[data-settled="true"]').waitFor({ timeout: 30_000 });
+      expect(await follower.locator('.notice').innerText()).toBe(followerUpstreamNotice);
+      expect(await replySource(follower.locator('.lane[data-lane="openai"]'))).toBe(fakeReply);
+      expect(await replySource(presenting.locator('.lane[data-lane="openai"]'))).toBe(upstream.tokens.join(''));
+      expect(upstream.requests.length - before).toBe(1);
+      expect(errors).toEqual([]);
+    } finally {
+      await Promise.all([presenting.close(), follower.close()]);
     }
   });
 

@@ -5,7 +5,7 @@ import { pageNow } from '../transports/types.ts';
 import { stepState, type Lesson, type StepState } from './lesson.ts';
 import { lessonRecording } from './lessons.ts';
 import { Progress } from './progress.svelte.ts';
-import { fakeModelId } from '../../../shared/fakeModel.ts';
+import { followerUpstreamNotice, noUpstreamNotice } from './upstreamNotice.ts';
 import { publish } from './follow.ts';
 import { labRuns, perform, servingInstances, setInstance } from '../run/labControls.svelte.ts';
 
@@ -32,6 +32,12 @@ export class Guide {
    * itself: a live step shows the latest run the presenter broadcast, and each new one as it comes.
    */
   watch = $state(false);
+  /**
+   * This page follows a presenter (`/follow`). A follower that runs a `run: upstream` step itself
+   * replays its recording: each live run would be a paid request to the model, one per person in
+   * the hall. Watching shows the presenter's live one.
+   */
+  follows = false;
   /** The latest run the presenter broadcast (while watching). */
   #broadcast: Run | null = null;
   /** The current step shows a live run: a broadcast run that comes goes on screen. */
@@ -259,14 +265,19 @@ export class Guide {
       return;
     }
     // A real model's stream: live from the server's first upstream model, else the recording.
-    const model = state.run === 'upstream' && !this.watch ? await studio.firstUpstreamModel() : null;
+    const ownUpstream = state.run === 'upstream' && !this.watch;
+    let model = ownUpstream ? await studio.firstUpstreamModel() : null;
     if (moved()) return;
+    // A follower replays the recording even where the server has a model (`follows`).
+    const followerSkipsModel = model !== null && this.follows;
+    if (followerSkipsModel) model = null;
     if (model) studio.settings.model = model;
-    if (state.run === 'recording' || (state.run === 'upstream' && !this.watch && !model)) {
+    if (state.run === 'recording' || (ownUpstream && !model)) {
       const recording = await lessonRecording(lesson);
       if (moved()) return;
       studio.load(recording);
-      if (state.run === 'upstream') studio.notice = noUpstreamNotice(studio.hasUpstream ? studio.modelsNote : null, studio.settings.model);
+      if (followerSkipsModel) studio.notice = followerUpstreamNotice;
+      else if (ownUpstream) studio.notice = noUpstreamNotice(studio.hasUpstream ? studio.modelsNote : null, studio.settings.model);
     } else if (lesson.recording && state.lab && !(await labRuns(state.lab))) {
       // The lab is not running on this server: the recording shipped with the lesson stands in.
       const recording = await lessonRecording(lesson);
@@ -301,17 +312,4 @@ export class Guide {
     player.seek(state.pause ?? player.duration);
     this.settled = true;
   }
-}
-
-/**
- * What a `run: upstream` step says when it replays its recording: why (no upstream, or one that
- * did not answer), what the recording is (of the fake model, whose timing is made up, or of the
- * model it names), and how to put a real model behind the server (`server/upstream/upstream.ts`).
- */
-export function noUpstreamNotice(why: string | null, recorded: string | undefined): string {
-  const what = recorded === `upstream/${fakeModelId}` ? 'a fake upstream with made-up timing' : recorded ? recorded : 'a model';
-  return (
-    `${why?.replace(/\.$/, '') ?? 'This server has no model behind it'}, so this is a recording of ${what} (R replays it). ` +
-    'For a real model: ollama serve, ollama pull llama3.2, then STREAMSCOPE_UPSTREAM_URL=http://127.0.0.1:11434/v1 npm start.'
-  );
 }
