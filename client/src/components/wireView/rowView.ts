@@ -38,8 +38,9 @@ export interface PieceView {
   unmasked?: TextRun[];
   badge?: string;
   /**
-   * On the head of a segment wrapped onto further rows: the rest of its bytes, spoken. The rows
-   * below draw them, hidden from the tree, so the option's name is the whole segment.
+   * On the head of a segment wrapped onto further rows: the rest of its bytes, spoken, drawn
+   * visually hidden inside the head (`drawParts`). The rows below draw them, hidden from the
+   * tree, so the option's name is the whole segment.
    */
   rest?: string;
 }
@@ -87,7 +88,7 @@ export function pieceView(p: Piece, s: LaneSegment, hexMode: boolean): PieceView
  * `<span>` per part with a class (a header's name, a field's value), a part without one as its
  * text alone, each escape an image named as spoken.
  */
-export function drawParts(el: Element, parts: readonly { cls: string; runs: readonly TextRun[] }[]): void {
+export function drawParts(el: Element, parts: readonly { cls: string; runs: readonly TextRun[] }[], rest?: string): void {
   const doc = el.ownerDocument;
   const nodes: Node[] = [];
   for (const part of parts) {
@@ -107,6 +108,14 @@ export function drawParts(el: Element, parts: readonly { cls: string; runs: read
       else nodes.push(node);
     }
     if (into) nodes.push(into);
+  }
+  if (rest) {
+    // Inside the option, so its name comes from its content: named by aria-labelledby instead,
+    // the escapes drawn before the wrap would not match their spoken names (WCAG 2.5.3).
+    const spoken = doc.createElement('span');
+    spoken.className = 'visually-hidden spoken-rest';
+    spoken.textContent = ` ${rest}`;
+    nodes.push(spoken);
   }
   el.replaceChildren(...nodes);
 }
