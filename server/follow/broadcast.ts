@@ -3,7 +3,8 @@
  * watches gets them over one event stream. The server keeps the current run's batches, each
  * encoded once as an event (`sseEvent`) and once as bytes, so N followers cost N writes of the same
  * Buffer, not N generations; a follower that connects late gets the run so far from those, then
- * live ones.
+ * live ones. The presenter's POST is answered before the fan-out: frames are written to the
+ * watchers once the turn that took them is over, all of a turn's frames in one write per watcher.
  *
  * Bounds and faults:
  * - a run is capped (`maxRecords`, `maxBytes`): the batch that would pass the cap is refused
@@ -149,6 +150,7 @@ export class Broadcast {
   readonly slowBytes: number;
   #run: CurrentRun | null = null;
   #serial = 0;
+  #fanOutPending = false;
   readonly #watchers = new Set<Watcher>();
 
   constructor(limits: BroadcastLimits = {}) {
@@ -223,7 +225,7 @@ export class Broadcast {
       run.seq = batch.seq;
       run.records += batch.records.length;
     } else if (frame.event === 'full') run.full = true;
-    this.#fanOut();
+    this.#fanOutSoon();
     return true;
   }
 
@@ -254,12 +256,28 @@ export class Broadcast {
     return Number(match[2]) + 1;
   }
 
+  /**
+   * Fans out once this turn is over, not now: the presenter's POST is answered first (its 204 does
+   * not wait for a write per watcher), and the frames added in the same turn (a run's `run` and
+   * first batch, or batches that came together) go to each watcher in one write.
+   */
+  #fanOutSoon(): void {
+    if (this.#fanOutPending) return;
+    this.#fanOutPending = true;
+    setImmediate(() => {
+      this.#fanOutPending = false;
+      this.#fanOut();
+    });
+  }
+
   #fanOut(): void {
-    for (const watcher of this.#watchers) this.#pump(watcher);
+    // Watchers at the same place get the same Buffer: what several frames join into is made once.
+    const joined = new Map<number, Buffer>();
+    for (const watcher of this.#watchers) this.#pump(watcher, joined);
   }
 
   /** Writes what the follower has not had yet, in one write, unless it is waiting for its socket to drain. */
-  #pump(watcher: Watcher): void {
+  #pump(watcher: Watcher, joined?: Map<number, Buffer>): void {
     if (watcher.waiting || watcher.stream.closed) return;
     const run = this.#run;
     if (!run) return;
@@ -268,7 +286,11 @@ export class Broadcast {
       watcher.next = 0;
     }
     if (watcher.next >= run.frames.length) return;
-    const bytes = watcher.next === run.frames.length - 1 ? run.frames[watcher.next]! : Buffer.concat(run.frames.slice(watcher.next));
+    let bytes = watcher.next === run.frames.length - 1 ? run.frames[watcher.next]! : joined?.get(watcher.next);
+    if (!bytes) {
+      bytes = Buffer.concat(run.frames.slice(watcher.next));
+      joined?.set(watcher.next, bytes);
+    }
     watcher.next = run.frames.length;
     void watcher.stream.send(bytes);
     if (!watcher.stream.behind(this.slowBytes)) return;
