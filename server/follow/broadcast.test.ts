@@ -113,7 +113,10 @@ describe('broadcast follow', () => {
 
     // A retry of a batch already taken changes nothing; one out of order is a 409.
     expect((await publish(batch('run-1', 2, [app(2)]))).status).toBe(204);
-    expect((await publish(batch('run-1', 9, [app(9)]))).status).toBe(409);
+    const early = await publish(batch('run-1', 9, [app(9)]));
+    expect(early.status).toBe(409);
+    // It names the seq to send: the next of the run here, or 0 for a run not held at all.
+    expect(await early.json()).toMatchObject({ param: 'seq', expected: 3 });
 
     // A new run replaces the old: `run`, then its batches.
     await publish(batch('run-2', 0, [{ ...start, id: 'run-2' }]));
@@ -122,7 +125,9 @@ describe('broadcast follow', () => {
       ['run', 'run-2'],
       ['batch', 'run-2'],
     ]);
-    expect((await publish(batch('run-3', 4, [app(0)]))).status).toBe(409);
+    const unknown = await publish(batch('run-3', 4, [app(0)]));
+    expect(unknown.status).toBe(409);
+    expect(await unknown.json()).toMatchObject({ param: 'seq', expected: 0 });
     const fresh = await watcher();
     await fresh.next(2);
     expect(fresh.events).toEqual(a.events.slice(4));

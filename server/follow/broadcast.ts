@@ -17,7 +17,15 @@
  */
 import { sseEvent, type EventStream } from '../sse/eventStream.ts';
 import { Problem } from '../problem.ts';
-import { broadcastRecordTypes, type BroadcastBatch, type BroadcastEventName, type BroadcastFull, type BroadcastRecord } from '../../shared/broadcast.ts';
+import {
+  broadcastMaxBytes,
+  broadcastMaxRecords,
+  broadcastRecordTypes,
+  type BroadcastBatch,
+  type BroadcastEventName,
+  type BroadcastFull,
+  type BroadcastRecord,
+} from '../../shared/broadcast.ts';
 
 export interface BroadcastLimits {
   /** Records kept per run. @default 50000 */
@@ -94,7 +102,8 @@ export function decodeFrame(text: string): BroadcastFrame {
  * a broadcast in one place (a hall's Redis script follows the same ones). A new run id starts a new
  * run (its first batch is seq 0) and replaces the old; within a run, batches come in seq order and
  * a repeat of one already taken is ignored; the batch that would pass a cap is refused with a 413,
- * and the run gets one `full` event.
+ * and the run gets one `full` event. A batch out of place is a 409 whose `expected` names the seq
+ * to send (`BroadcastSeqProblem`): 0 for a run not held at all.
  */
 export function decide(state: RunState | null, batch: BroadcastBatch, limits: { maxRecords: number; maxBytes: number }): Decision {
   const frames: BroadcastFrame[] = [];
@@ -103,7 +112,7 @@ export function decide(state: RunState | null, batch: BroadcastBatch, limits: { 
   if (!run || run.id !== batch.run) {
     if (batch.seq !== 0)
       return {
-        problem: new Problem(409, `Run "${batch.run}" is not being broadcast: its first batch must have seq 0, not ${batch.seq}.`, 'seq'),
+        problem: new Problem(409, `Run "${batch.run}" is not being broadcast: its first batch must have seq 0, not ${batch.seq}.`, 'seq', { expected: 0 }),
         frames,
         state: state!,
       };
@@ -116,7 +125,9 @@ export function decide(state: RunState | null, batch: BroadcastBatch, limits: { 
   if (run.full) return { problem: fullProblem(run.id, limits), frames, state: run };
   if (batch.seq !== run.seq + 1)
     return {
-      problem: new Problem(409, `Batch ${batch.seq} of run "${run.id}" came before batch ${run.seq + 1}; send them in order.`, 'seq'),
+      problem: new Problem(409, `Batch ${batch.seq} of run "${run.id}" came before batch ${run.seq + 1}; send them in order.`, 'seq', {
+        expected: run.seq + 1,
+      }),
       frames,
       state: run,
     };
@@ -154,8 +165,8 @@ export class Broadcast {
   readonly #watchers = new Set<Watcher>();
 
   constructor(limits: BroadcastLimits = {}) {
-    this.maxRecords = limits.maxRecords ?? 50_000;
-    this.maxBytes = limits.maxBytes ?? 8 * 1024 * 1024;
+    this.maxRecords = limits.maxRecords ?? broadcastMaxRecords;
+    this.maxBytes = limits.maxBytes ?? broadcastMaxBytes;
     this.slowBytes = limits.slowBytes ?? 256 * 1024;
   }
 

@@ -6,7 +6,8 @@
  * on both, in the same order with the same ids; a late joiner on either gets the run so far; a
  * watcher that reconnects to the other process resumes after its `Last-Event-ID`; and Redis
  * restarting mid-class (empty: it saves nothing) cuts nobody off: the followers get the position
- * again, and the presenter's next batch goes on to every watcher.
+ * again, and the presenter's next batch goes on to every watcher; if it meets a process that never
+ * had the run, the page's batches sent again from seq 0 put it back, the same events everywhere.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { redisMissing, startRedisServer, type RedisServer } from '../redis/redisServer.ts';
@@ -38,13 +39,14 @@ describe.skipIf(missing !== null)(`one class on two processes sharing one Redis$
   let redis: RedisServer;
   let a: ServerProcess;
   let b: ServerProcess;
+  let c: ServerProcess | undefined;
   beforeAll(async () => {
     redis = await startRedisServer();
     const env = { STREAMSCOPE_REDIS_URL: redis.url, STREAMSCOPE_PRESENTER_TOKEN: token };
     [a, b] = await Promise.all([startServerProcess({ env }), startServerProcess({ env })]);
   }, 60_000);
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
+    await Promise.all([a?.stop(), b?.stop(), c?.stop()]);
     await redis?.stop();
   });
   afterEach(() => open.splice(0).forEach((w) => w.close()));
@@ -162,4 +164,47 @@ describe.skipIf(missing !== null)(`one class on two processes sharing one Redis$
     await Promise.all([onA.next(4), onB.next(4)]);
     expect(positions(onA).at(-1)).toEqual({ slug: 'sse-format', step: 2, blank: false });
   }, 60_000);
+
+  it('goes on after Redis comes back empty and the next batch meets a process that never had the run: 409 expected 0, the batches again from seq 0, the same events everywhere', async () => {
+    const start: BroadcastRecord = { type: 'start', id: 'hall-3', settings: {}, lanes: ['sse'], startedAt: 1000 };
+    const batches = [batch('hall-3', 0, [start, app(0)]), batch('hall-3', 1, [app(1)]), batch('hall-3', 2, [app(2)]), batch('hall-3', 3, [app(3)])];
+    expect((await post(a.url, batches[0]!)).status).toBe(204);
+    expect((await post(b.url, batches[1]!)).status).toBe(204);
+    expect((await post(a.url, batches[2]!)).status).toBe(204);
+    const runA = await watch(`${a.url}/api/follow/run`);
+    const runB = await watch(`${b.url}/api/follow/run`);
+    await Promise.all([runA.next(4), runB.next(4)]);
+
+    await redis.restart();
+    // A process started after the loss: it holds none of the run.
+    c = await startServerProcess({ env: { STREAMSCOPE_REDIS_URL: redis.url, STREAMSCOPE_PRESENTER_TOKEN: token } });
+    const runC = await watch(`${c.url}/api/follow/run`);
+    let refused: Response | undefined;
+    await until(
+      async () => (refused = await post(c.url, batches[3]!)).status === 409,
+      () => `a 409 (last ${refused?.status})`,
+      15_000,
+    );
+    expect(await refused!.json()).toMatchObject({ status: 409, param: 'seq', expected: 0 });
+
+    // The presenter's page sends the same batches again from seq 0, round robin: a and b held the
+    // run (their repeats put it back into Redis), c takes what is new.
+    for (const [i, url] of [a.url, c.url, b.url, c.url].entries()) {
+      let status = 0;
+      // A 503 (a process not yet back on Redis) is sent again, as the page does.
+      await until(
+        async () => (status = (await post(url, batches[i]!)).status) !== 503,
+        () => `batch ${i} answered`,
+        15_000,
+      );
+      expect(status).toBe(204);
+    }
+    await Promise.all([runA.next(5), runB.next(5), runC.next(5)]);
+    expect(seen(runA)).toEqual([0, 1, 2, 3].map((i) => [`hall-3:${i}`, i === 0 ? 'run' : 'batch']).concat([['hall-3:4', 'batch']]));
+    expect(runB.events).toEqual(runA.events);
+    expect(runC.events).toEqual(runA.events);
+    // Nothing twice, for anyone.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const w of [runA, runB, runC]) expect(w.events).toHaveLength(5);
+  }, 90_000);
 });

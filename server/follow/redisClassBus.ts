@@ -18,7 +18,10 @@
  * run); moves and batches get a 503 meanwhile. When it is back, each process reads the position
  * again (putting its own back if Redis came back empty) and sends it to its followers, mirrors the
  * run's stream again from its start (events it holds are skipped), and the presenter's next batch
- * puts the run back into an empty Redis from the copy of the process it reaches.
+ * puts the run back into an empty Redis from the copy of the process it reaches (a repeat too). If
+ * that process holds none of the run (it started after Redis lost it), the batch is a 409 with
+ * `expected` 0: the presenter's page sends the run's batches again from seq 0, the very same ones,
+ * and what followers already had is ignored.
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -158,17 +161,21 @@ export class RedisClassBus implements ClassBus {
         held = this.broadcast.frames;
       }
       const decision = decide(state, batch, this.broadcast);
-      if ('result' in decision && decision.result === 'repeat') return 'repeat';
-      const frames = [...held, ...decision.frames];
+      const repeat = 'result' in decision && decision.result === 'repeat';
+      if (repeat && held.length === 0) return 'repeat';
+      // A repeat (the presenter's page sending the run again from seq 0) still puts the run back:
+      // else its next batch, reaching a process that did not keep the run, would find none.
+      const next = 'state' in decision ? decision.state : state;
+      const frames = [...held, ...('frames' in decision ? decision.frames : [])];
       if (frames.length > 0 || 'result' in decision) {
-        const args = [stored ?? '', JSON.stringify(decision.state), String(keepMs)];
+        const args = [stored ?? '', JSON.stringify(next), String(keepMs)];
         for (const frame of frames) args.push(frame.run, String(frame.index), frame.event, frame.data);
         const written = await this.#ask(() => this.#cmd.call('EVAL', publishScript, 2, keys.run, keys.frames, ...args));
         // Another process changed the run between the read and the write: decide again.
         if (Number(written) !== 1) continue;
       }
       if ('problem' in decision) throw decision.problem;
-      return 'taken';
+      return repeat ? 'repeat' : 'taken';
     }
     throw new Problem(503, `The class on ${this.where} is too busy to take the batch; send it again.`);
   }
