@@ -177,11 +177,12 @@ describe.skipIf(missing !== null)(`one class on two processes sharing one Redis$
 
     await redis.restart();
     // A process started after the loss: it holds none of the run.
-    c = await startServerProcess({ env: { STREAMSCOPE_REDIS_URL: redis.url, STREAMSCOPE_PRESENTER_TOKEN: token } });
-    const runC = await watch(`${c.url}/api/follow/run`);
+    const fresh = await startServerProcess({ env: { STREAMSCOPE_REDIS_URL: redis.url, STREAMSCOPE_PRESENTER_TOKEN: token } });
+    c = fresh;
+    const runC = await watch(`${fresh.url}/api/follow/run`);
     let refused: Response | undefined;
     await until(
-      async () => (refused = await post(c.url, batches[3]!)).status === 409,
+      async () => (refused = await post(fresh.url, batches[3]!)).status === 409,
       () => `a 409 (last ${refused?.status})`,
       15_000,
     );
@@ -189,7 +190,7 @@ describe.skipIf(missing !== null)(`one class on two processes sharing one Redis$
 
     // The presenter's page sends the same batches again from seq 0, round robin: a and b held the
     // run (their repeats put it back into Redis), c takes what is new.
-    for (const [i, url] of [a.url, c.url, b.url, c.url].entries()) {
+    for (const [i, url] of [a.url, fresh.url, b.url, fresh.url].entries()) {
       let status = 0;
       // A 503 (a process not yet back on Redis) is sent again, as the page does.
       await until(
