@@ -7,7 +7,8 @@
  * watcher that reconnects to the other process resumes after its `Last-Event-ID`; and Redis
  * restarting mid-class (empty: it saves nothing) cuts nobody off: the followers get the position
  * again, and the presenter's next batch goes on to every watcher; if it meets a process that never
- * had the run, the page's batches sent again from seq 0 put it back, the same events everywhere.
+ * had the run, the page's batches sent again from seq 0 put it back, the same events everywhere;
+ * and a move made while Redis is away reaches the followers once it is back (the page sends it again).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { redisMissing, startRedisServer, type RedisServer } from '../redis/redisServer.ts';
@@ -16,6 +17,7 @@ import { sseWatcher, type SseWatcher } from '../testing/sseWatcher.ts';
 import { until } from '../testing/until.ts';
 import type { BroadcastBatch, BroadcastRecord } from '../../shared/broadcast.ts';
 import type { ClassPosition } from '../../shared/follow.ts';
+import { movePublisher } from '../../client/src/lessons/follow.ts';
 
 const missing = redisMissing();
 const token = 'hall-test-presenter';
@@ -208,4 +210,32 @@ describe.skipIf(missing !== null)(`one class on two processes sharing one Redis$
     await new Promise((resolve) => setTimeout(resolve, 300));
     for (const w of [runA, runB, runC]) expect(w.events).toHaveLength(5);
   }, 90_000);
+
+  it('a move the presenter’s page makes while Redis is away reaches the followers once it is back', async () => {
+    const onA = await watch(`${a.url}/api/follow`);
+    const onB = await watch(`${b.url}/api/follow`);
+    await Promise.all([onA.next(2), onB.next(2)]);
+    const statuses: number[] = [];
+    // The page's own publisher, over HTTP to process a.
+    const publish = movePublisher(async (position) => {
+      const response = await move(a.url, position);
+      statuses.push(response.status);
+      return response;
+    }, 250);
+    await redis.stop();
+    publish({ slug: 'chunks', step: 4, blank: false });
+    await until(
+      () => statuses.filter((s) => s === 503).length >= 2,
+      () => `the move refused while Redis is away (${statuses.join(', ')})`,
+      15_000,
+    );
+    await redis.restart();
+    for (const w of [onA, onB])
+      await until(
+        () => JSON.stringify(positions(w).at(-1)) === JSON.stringify({ slug: 'chunks', step: 4, blank: false }),
+        () => `the move reached the followers (last ${JSON.stringify(positions(w).at(-1))})`,
+        15_000,
+      );
+    expect(statuses.at(-1)).toBe(204);
+  }, 60_000);
 });
