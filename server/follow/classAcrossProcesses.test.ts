@@ -18,6 +18,9 @@ import { until } from '../testing/until.ts';
 import type { BroadcastBatch, BroadcastRecord } from '../../shared/broadcast.ts';
 import type { ClassPosition } from '../../shared/follow.ts';
 import { movePublisher } from '../../client/src/lessons/follow.ts';
+import { answerOf, publishRuns } from '../../client/src/app/broadcastChannel.ts';
+import { Run } from '../../client/src/run/Run.svelte.ts';
+import { defaultSettings } from '../../client/src/run/settings.ts';
 
 const missing = redisMissing();
 const token = 'hall-test-presenter';
@@ -42,13 +45,14 @@ describe.skipIf(missing !== null)(`one class on two processes sharing one Redis$
   let a: ServerProcess;
   let b: ServerProcess;
   let c: ServerProcess | undefined;
+  let d: ServerProcess | undefined;
   beforeAll(async () => {
     redis = await startRedisServer();
     const env = { STREAMSCOPE_REDIS_URL: redis.url, STREAMSCOPE_PRESENTER_TOKEN: token };
     [a, b] = await Promise.all([startServerProcess({ env }), startServerProcess({ env })]);
   }, 60_000);
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop(), c?.stop()]);
+    await Promise.all([a?.stop(), b?.stop(), c?.stop(), d?.stop()]);
     await redis?.stop();
   });
   afterEach(() => open.splice(0).forEach((w) => w.close()));
@@ -211,6 +215,61 @@ describe.skipIf(missing !== null)(`one class on two processes sharing one Redis$
     for (const w of [runA, runB, runC]) expect(w.events).toHaveLength(5);
   }, 90_000);
 
+  it('the presenter’s page (publishRuns), its batches going round robin, goes on through a Redis restart and a process that never had the run: every watcher gets the same events, once', async () => {
+    const run = new Run('hall-4', defaultSettings, ['sse'], 1000);
+    let tokens = 0;
+    const grow = () => run.lanes[0]!.addApp({ t: 1000 + tokens, kind: 'token', index: tokens, text: `t${tokens++}` });
+    let targets = [a.url, b.url];
+    let turn = 0;
+    const answers: number[] = [];
+    const runA = await watch(`${a.url}/api/follow/run`);
+    const runB = await watch(`${b.url}/api/follow/run`);
+    const watchers = [runA, runB];
+    // This run's events (a watcher that came earlier had the run before it first).
+    const ofRun = (w: SseWatcher) => w.events.filter((e) => e.id?.startsWith('hall-4:'));
+    const allHave = (n: number) =>
+      until(
+        () => watchers.every((w) => ofRun(w).length >= n),
+        () => `${n} events of hall-4 on every watcher (${watchers.map((w) => ofRun(w).length).join(', ')}; answers ${answers.join(', ')})`,
+        15_000,
+      );
+    const stop = publishRuns(
+      () => run,
+      async (sent) => {
+        const answer = await answerOf(await post(targets[turn++ % targets.length]!, sent));
+        answers.push(answer.status);
+        return answer;
+      },
+    );
+    try {
+      // Its first batch (start), then one batch per token: the next grows once the last is taken.
+      await allHave(2);
+      for (let i = 0; i < 3; i++) {
+        grow();
+        await allHave(i + 3);
+      }
+      await redis.restart();
+      const fresh = await startServerProcess({ env: { STREAMSCOPE_REDIS_URL: redis.url, STREAMSCOPE_PRESENTER_TOKEN: token } });
+      d = fresh;
+      watchers.push(await watch(`${fresh.url}/api/follow/run`));
+      // The next batch meets the new process first: a 409, then the run again from seq 0.
+      targets = [fresh.url, a.url, b.url];
+      turn = 0;
+      grow();
+      await allHave(6);
+      expect(answers).toContain(409);
+      grow();
+      run.state = 'ended';
+      await allHave(7);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(ofRun(runA).map((e) => [e.id, e.event])).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => [`hall-4:${i}`, i === 0 ? 'run' : 'batch']));
+      for (const w of watchers) expect(ofRun(w)).toEqual(ofRun(runA));
+      expect(JSON.parse(ofRun(runA).at(-1)!.data)).toMatchObject({ seq: 5, records: [expect.anything(), { type: 'end' }] });
+    } finally {
+      stop();
+    }
+  }, 90_000);
+
   it('a move the presenter’s page makes while Redis is away reaches the followers once it is back', async () => {
     const onA = await watch(`${a.url}/api/follow`);
     const onB = await watch(`${b.url}/api/follow`);
@@ -233,7 +292,7 @@ describe.skipIf(missing !== null)(`one class on two processes sharing one Redis$
     for (const w of [onA, onB])
       await until(
         () => JSON.stringify(positions(w).at(-1)) === JSON.stringify({ slug: 'chunks', step: 4, blank: false }),
-        () => `the move reached the followers (last ${JSON.stringify(positions(w).at(-1))})`,
+        () => `the move reached the followers (last ${JSON.stringify(positions(w).at(-1))}; answers ${statuses.join(', ')})`,
         15_000,
       );
     expect(statuses.at(-1)).toBe(204);

@@ -24,12 +24,15 @@ export interface PostAnswer {
 
 type Post = (batch: BroadcastBatch) => Promise<PostAnswer>;
 
-const postBatch: Post = async (batch) => {
-  const response = await fetch(broadcastPath, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
-  if (response.status !== 409) return response;
+/** What `publishRuns` needs of the server's answer to a batch: for a 409, the seq it names. */
+export async function answerOf(response: Response): Promise<PostAnswer> {
+  if (response.status !== 409) return { ok: response.ok, status: response.status };
   const body = (await response.json().catch(() => null)) as Partial<BroadcastSeqProblem> | null;
   return { ok: false, status: 409, ...(typeof body?.expected === 'number' ? { expected: body.expected } : {}) };
-};
+}
+
+const postBatch: Post = async (batch) =>
+  answerOf(await fetch(broadcastPath, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) }));
 
 /** Times in a row a run is sent again from an earlier batch before the page gives up on it (a server that keeps losing it). */
 const maxResends = 5;
