@@ -79,6 +79,9 @@ export class RedisClassBus implements ClassBus {
   #reportTimer: NodeJS.Timeout | undefined;
   #reportSoon: NodeJS.Timeout | undefined;
   #down = false;
+  #subDown = false;
+  /** Moves heard on the channel: a position read while one came is older than it, or the same (each write is published too). */
+  #messages = 0;
   #closed = false;
   #following: Promise<void> | undefined;
 
@@ -109,7 +112,18 @@ export class RedisClassBus implements ClassBus {
       this.#options.log(`The class on ${this.where} is back.`);
       void this.#recover();
     });
+    // The subscriber back: a move published before it subscribed again never reaches it, so the
+    // position is read again once it has (and sent on if it changed).
+    this.#sub.on('close', () => {
+      if (!this.#closed) this.#subDown = true;
+    });
+    this.#sub.on('ready', () => {
+      if (!this.#subDown || this.#closed) return;
+      this.#subDown = false;
+      void this.#resubscribed();
+    });
     this.#sub.on('message', (_channel: string, message: string) => {
+      this.#messages++;
       const position = parsePosition(message);
       if (position) this.#moved(position);
     });
@@ -223,13 +237,27 @@ export class RedisClassBus implements ClassBus {
   /** Redis is back: the position again (ours, if it came back empty), sent to the followers here. */
   async #recover(): Promise<void> {
     try {
+      const heard = this.#messages;
       const stored = parsePosition(
         (await this.#cmd.call('EVAL', recoverScript, 1, keys.position, this.#position ? JSON.stringify(this.#position) : '', keepMs)) as string | null,
       );
-      if (stored) this.#moved(stored);
+      // A move heard meanwhile is the newer (the reply on one connection, the move on the other, may come in either order).
+      if (stored && this.#messages === heard) this.#moved(stored);
       await this.#report();
     } catch {
       // Gone again: the next 'ready' tries again.
+    }
+  }
+
+  /** The subscriber is back: subscribed again, the position as Redis has it now, if it is not the one known here. */
+  async #resubscribed(): Promise<void> {
+    try {
+      await this.#sub.subscribe(keys.position);
+      const heard = this.#messages;
+      const stored = parsePosition(await this.#cmd.get(keys.position));
+      if (stored && this.#messages === heard && JSON.stringify(stored) !== JSON.stringify(this.#position)) this.#moved(stored);
+    } catch {
+      // Redis gone again, or the command connection not back yet: its own 'ready' reads the position.
     }
   }
 
