@@ -11,19 +11,23 @@ export class Problem extends Error {
   readonly detail: string;
   /** The offending parameter, when there is one (also sent as `param`). */
   readonly param: string | undefined;
+  /** Members of its own (RFC 9457 extension members) that a client acts on, such as a broadcast's `expected` seq. */
+  readonly extensions: Record<string, unknown> | undefined;
 
-  constructor(status: number, detail: string, param?: string) {
+  constructor(status: number, detail: string, param?: string, extensions?: Record<string, unknown>) {
     super(detail);
     this.status = status;
     this.title = titles[status] ?? 'Error';
     this.detail = detail;
     this.param = param;
+    this.extensions = extensions;
   }
 
   /** The JSON body. OpenAI clients read `error.message`, so `/v1` answers carry it too. */
   toJSON(openai = false): Record<string, unknown> {
     const body: Record<string, unknown> = { type: 'about:blank', title: this.title, status: this.status, detail: this.detail };
     if (this.param) body.param = this.param;
+    if (this.extensions) Object.assign(body, this.extensions);
     if (openai)
       body.error = { message: this.detail, type: this.status >= 500 ? 'server_error' : 'invalid_request_error', param: this.param ?? null, code: null };
     return body;

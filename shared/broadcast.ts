@@ -60,6 +60,22 @@ export interface BroadcastFull {
   maxBytes: number;
 }
 
+/** What the server keeps of a run by default (`Broadcast`'s caps); the presenter's page keeps no more of it than this. */
+export const broadcastMaxRecords = 50_000;
+export const broadcastMaxBytes = 8 * 1024 * 1024;
+
+/**
+ * The body of a batch refused as out of place (409, `param` "seq"): `expected` is the seq the
+ * server takes next for that run, 0 when it holds none of it (the class's Redis came back empty and
+ * the batch reached a process that had not kept the run). The presenter's page sends the run's
+ * batches again from there, the very same ones: those already taken are ignored.
+ */
+export interface BroadcastSeqProblem {
+  status: 409;
+  param: 'seq';
+  expected: number;
+}
+
 /** How many followers make broadcast the default on `/follow`: above this, watching; at or below, each runs its own. */
 export const watchAbove = 30;
 

@@ -113,7 +113,10 @@ describe('broadcast follow', () => {
 
     // A retry of a batch already taken changes nothing; one out of order is a 409.
     expect((await publish(batch('run-1', 2, [app(2)]))).status).toBe(204);
-    expect((await publish(batch('run-1', 9, [app(9)]))).status).toBe(409);
+    const early = await publish(batch('run-1', 9, [app(9)]));
+    expect(early.status).toBe(409);
+    // It names the seq to send: the next of the run here, or 0 for a run not held at all.
+    expect(await early.json()).toMatchObject({ param: 'seq', expected: 3 });
 
     // A new run replaces the old: `run`, then its batches.
     await publish(batch('run-2', 0, [{ ...start, id: 'run-2' }]));
@@ -122,7 +125,9 @@ describe('broadcast follow', () => {
       ['run', 'run-2'],
       ['batch', 'run-2'],
     ]);
-    expect((await publish(batch('run-3', 4, [app(0)]))).status).toBe(409);
+    const unknown = await publish(batch('run-3', 4, [app(0)]));
+    expect(unknown.status).toBe(409);
+    expect(await unknown.json()).toMatchObject({ param: 'seq', expected: 0 });
     const fresh = await watcher();
     await fresh.next(2);
     expect(fresh.events).toEqual(a.events.slice(4));
@@ -259,21 +264,86 @@ describe('readBatch', () => {
 });
 
 describe('Broadcast fan-out', () => {
-  it('writes the very same Buffer to every watcher: each event is encoded once, however many watch', () => {
+  /** A watcher's stream that keeps what it is written (and never falls behind). */
+  const fakeStream = (sent: unknown[], log?: string[]) =>
+    ({
+      send: (bytes: unknown) => (sent.push(bytes), log?.push('sent'), Promise.resolve()),
+      closed: false,
+      behind: () => false,
+      res: { once() {} },
+    }) as unknown as EventStream;
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('writes the very same Buffer to every watcher: each event is encoded once, however many watch', async () => {
     const broadcast = new Broadcast();
     const writes: unknown[][] = [[], []];
-    for (const sent of writes) {
-      const stream = { send: (bytes: unknown) => (sent.push(bytes), Promise.resolve()), closed: false, behind: () => false, res: { once() {} } };
-      broadcast.watch(stream as unknown as EventStream);
-    }
+    for (const sent of writes) broadcast.watch(fakeStream(sent));
     broadcast.publish(batch('same', 0, [app(0)]));
+    await nextTurn();
     broadcast.publish(batch('same', 1, []));
+    await nextTurn();
     const [a = [], b = []] = writes;
-    expect(a).toHaveLength(3);
+    expect(a).toHaveLength(2);
     for (const [i, bytes] of a.entries()) {
       expect(Buffer.isBuffer(bytes)).toBe(true);
       expect(b[i]).toBe(bytes);
     }
-    expect(decodeFrame(String(a[2])).data).toBe(JSON.stringify(batch('same', 1, [])));
+    expect(decodeFrame(String(a[1])).data).toBe(JSON.stringify(batch('same', 1, [])));
+  });
+
+  it('fans out after the turn that took the batches: nothing is written meanwhile, then one write per watcher carries them all', async () => {
+    const broadcast = new Broadcast();
+    const writes: unknown[][] = [[], [], []];
+    for (const sent of writes) broadcast.watch(fakeStream(sent));
+    broadcast.publish(batch('turn', 0, [app(0)]));
+    broadcast.publish(batch('turn', 1, [app(1)]));
+    expect(writes.map((w) => w.length)).toEqual([0, 0, 0]);
+    // A watcher that joins meanwhile gets the run so far at once (and nothing twice after).
+    const late: unknown[] = [];
+    broadcast.watch(fakeStream(late));
+    expect(late).toHaveLength(1);
+    await nextTurn();
+    expect(writes.map((w) => w.length)).toEqual([1, 1, 1]);
+    expect(late).toHaveLength(1);
+    const text = String(writes[0]![0]);
+    expect(
+      text
+        .split('\n\n')
+        .filter(Boolean)
+        .map((e) => /id: (\S+)/.exec(e)![1]),
+    ).toEqual(['turn:0', 'turn:1', 'turn:2']);
+    expect(String(late[0])).toBe(text);
+    // The joined bytes are made once, for all the watchers at the same place.
+    expect(writes[1]![0]).toBe(writes[0]![0]);
+    expect(writes[2]![0]).toBe(writes[0]![0]);
+  });
+
+  it('answers the presenter’s POST before it writes the batch to the watchers', async () => {
+    const broadcast = new Broadcast();
+    const log: string[] = [];
+    broadcast.watch(fakeStream([], log));
+    const app = express();
+    app.use((_req, res, next) => {
+      const end = res.end.bind(res) as (...args: unknown[]) => express.Response;
+      res.end = ((...args: unknown[]) => (log.push('answered'), end(...args))) as typeof res.end;
+      next();
+    });
+    app.use(followRoutes(presenter, { broadcast }));
+    app.use(problemHandler);
+    const server = createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const at = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/follow/run`;
+      const response = await fetch(at, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...asPresenter },
+        body: JSON.stringify(batch('first', 0, [])),
+      });
+      expect(response.status).toBe(204);
+      await expect.poll(() => log).toEqual(['answered', 'sent']);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

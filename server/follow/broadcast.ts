@@ -3,7 +3,8 @@
  * watches gets them over one event stream. The server keeps the current run's batches, each
  * encoded once as an event (`sseEvent`) and once as bytes, so N followers cost N writes of the same
  * Buffer, not N generations; a follower that connects late gets the run so far from those, then
- * live ones.
+ * live ones. The presenter's POST is answered before the fan-out: frames are written to the
+ * watchers once the turn that took them is over, all of a turn's frames in one write per watcher.
  *
  * Bounds and faults:
  * - a run is capped (`maxRecords`, `maxBytes`): the batch that would pass the cap is refused
@@ -16,7 +17,15 @@
  */
 import { sseEvent, type EventStream } from '../sse/eventStream.ts';
 import { Problem } from '../problem.ts';
-import { broadcastRecordTypes, type BroadcastBatch, type BroadcastEventName, type BroadcastFull, type BroadcastRecord } from '../../shared/broadcast.ts';
+import {
+  broadcastMaxBytes,
+  broadcastMaxRecords,
+  broadcastRecordTypes,
+  type BroadcastBatch,
+  type BroadcastEventName,
+  type BroadcastFull,
+  type BroadcastRecord,
+} from '../../shared/broadcast.ts';
 
 export interface BroadcastLimits {
   /** Records kept per run. @default 50000 */
@@ -93,7 +102,8 @@ export function decodeFrame(text: string): BroadcastFrame {
  * a broadcast in one place (a hall's Redis script follows the same ones). A new run id starts a new
  * run (its first batch is seq 0) and replaces the old; within a run, batches come in seq order and
  * a repeat of one already taken is ignored; the batch that would pass a cap is refused with a 413,
- * and the run gets one `full` event.
+ * and the run gets one `full` event. A batch out of place is a 409 whose `expected` names the seq
+ * to send (`BroadcastSeqProblem`): 0 for a run not held at all.
  */
 export function decide(state: RunState | null, batch: BroadcastBatch, limits: { maxRecords: number; maxBytes: number }): Decision {
   const frames: BroadcastFrame[] = [];
@@ -102,7 +112,7 @@ export function decide(state: RunState | null, batch: BroadcastBatch, limits: { 
   if (!run || run.id !== batch.run) {
     if (batch.seq !== 0)
       return {
-        problem: new Problem(409, `Run "${batch.run}" is not being broadcast: its first batch must have seq 0, not ${batch.seq}.`, 'seq'),
+        problem: new Problem(409, `Run "${batch.run}" is not being broadcast: its first batch must have seq 0, not ${batch.seq}.`, 'seq', { expected: 0 }),
         frames,
         state: state!,
       };
@@ -115,7 +125,9 @@ export function decide(state: RunState | null, batch: BroadcastBatch, limits: { 
   if (run.full) return { problem: fullProblem(run.id, limits), frames, state: run };
   if (batch.seq !== run.seq + 1)
     return {
-      problem: new Problem(409, `Batch ${batch.seq} of run "${run.id}" came before batch ${run.seq + 1}; send them in order.`, 'seq'),
+      problem: new Problem(409, `Batch ${batch.seq} of run "${run.id}" came before batch ${run.seq + 1}; send them in order.`, 'seq', {
+        expected: run.seq + 1,
+      }),
       frames,
       state: run,
     };
@@ -149,11 +161,12 @@ export class Broadcast {
   readonly slowBytes: number;
   #run: CurrentRun | null = null;
   #serial = 0;
+  #fanOutPending = false;
   readonly #watchers = new Set<Watcher>();
 
   constructor(limits: BroadcastLimits = {}) {
-    this.maxRecords = limits.maxRecords ?? 50_000;
-    this.maxBytes = limits.maxBytes ?? 8 * 1024 * 1024;
+    this.maxRecords = limits.maxRecords ?? broadcastMaxRecords;
+    this.maxBytes = limits.maxBytes ?? broadcastMaxBytes;
     this.slowBytes = limits.slowBytes ?? 256 * 1024;
   }
 
@@ -223,7 +236,7 @@ export class Broadcast {
       run.seq = batch.seq;
       run.records += batch.records.length;
     } else if (frame.event === 'full') run.full = true;
-    this.#fanOut();
+    this.#fanOutSoon();
     return true;
   }
 
@@ -254,12 +267,28 @@ export class Broadcast {
     return Number(match[2]) + 1;
   }
 
+  /**
+   * Fans out once this turn is over, not now: the presenter's POST is answered first (its 204 does
+   * not wait for a write per watcher), and the frames added in the same turn (a run's `run` and
+   * first batch, or batches that came together) go to each watcher in one write.
+   */
+  #fanOutSoon(): void {
+    if (this.#fanOutPending) return;
+    this.#fanOutPending = true;
+    setImmediate(() => {
+      this.#fanOutPending = false;
+      this.#fanOut();
+    });
+  }
+
   #fanOut(): void {
-    for (const watcher of this.#watchers) this.#pump(watcher);
+    // Watchers at the same place get the same Buffer: what several frames join into is made once.
+    const joined = new Map<number, Buffer>();
+    for (const watcher of this.#watchers) this.#pump(watcher, joined);
   }
 
   /** Writes what the follower has not had yet, in one write, unless it is waiting for its socket to drain. */
-  #pump(watcher: Watcher): void {
+  #pump(watcher: Watcher, joined?: Map<number, Buffer>): void {
     if (watcher.waiting || watcher.stream.closed) return;
     const run = this.#run;
     if (!run) return;
@@ -268,7 +297,11 @@ export class Broadcast {
       watcher.next = 0;
     }
     if (watcher.next >= run.frames.length) return;
-    const bytes = watcher.next === run.frames.length - 1 ? run.frames[watcher.next]! : Buffer.concat(run.frames.slice(watcher.next));
+    let bytes = watcher.next === run.frames.length - 1 ? run.frames[watcher.next]! : joined?.get(watcher.next);
+    if (!bytes) {
+      bytes = Buffer.concat(run.frames.slice(watcher.next));
+      joined?.set(watcher.next, bytes);
+    }
     watcher.next = run.frames.length;
     void watcher.stream.send(bytes);
     if (!watcher.stream.behind(this.slowBytes)) return;

@@ -6,7 +6,9 @@
  * on both, in the same order with the same ids; a late joiner on either gets the run so far; a
  * watcher that reconnects to the other process resumes after its `Last-Event-ID`; and Redis
  * restarting mid-class (empty: it saves nothing) cuts nobody off: the followers get the position
- * again, and the presenter's next batch goes on to every watcher.
+ * again, and the presenter's next batch goes on to every watcher; if it meets a process that never
+ * had the run, the page's batches sent again from seq 0 put it back, the same events everywhere;
+ * and a move made while Redis is away reaches the followers once it is back (the page sends it again).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { redisMissing, startRedisServer, type RedisServer } from '../redis/redisServer.ts';
@@ -15,6 +17,10 @@ import { sseWatcher, type SseWatcher } from '../testing/sseWatcher.ts';
 import { until } from '../testing/until.ts';
 import type { BroadcastBatch, BroadcastRecord } from '../../shared/broadcast.ts';
 import type { ClassPosition } from '../../shared/follow.ts';
+import { movePublisher } from '../../client/src/lessons/follow.ts';
+import { answerOf, publishRuns } from '../../client/src/app/broadcastChannel.ts';
+import { Run } from '../../client/src/run/Run.svelte.ts';
+import { defaultSettings } from '../../client/src/run/settings.ts';
 
 const missing = redisMissing();
 const token = 'hall-test-presenter';
@@ -38,13 +44,15 @@ describe.skipIf(missing !== null)(`one class on two processes sharing one Redis$
   let redis: RedisServer;
   let a: ServerProcess;
   let b: ServerProcess;
+  let c: ServerProcess | undefined;
+  let d: ServerProcess | undefined;
   beforeAll(async () => {
     redis = await startRedisServer();
     const env = { STREAMSCOPE_REDIS_URL: redis.url, STREAMSCOPE_PRESENTER_TOKEN: token };
     [a, b] = await Promise.all([startServerProcess({ env }), startServerProcess({ env })]);
   }, 60_000);
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
+    await Promise.all([a?.stop(), b?.stop(), c?.stop(), d?.stop()]);
     await redis?.stop();
   });
   afterEach(() => open.splice(0).forEach((w) => w.close()));
@@ -161,5 +169,132 @@ describe.skipIf(missing !== null)(`one class on two processes sharing one Redis$
     expect((await move(b.url, { slug: 'sse-format', step: 2, blank: false })).status).toBe(204);
     await Promise.all([onA.next(4), onB.next(4)]);
     expect(positions(onA).at(-1)).toEqual({ slug: 'sse-format', step: 2, blank: false });
+  }, 60_000);
+
+  it('goes on after Redis comes back empty and the next batch meets a process that never had the run: 409 expected 0, the batches again from seq 0, the same events everywhere', async () => {
+    const start: BroadcastRecord = { type: 'start', id: 'hall-3', settings: {}, lanes: ['sse'], startedAt: 1000 };
+    const batches = [batch('hall-3', 0, [start, app(0)]), batch('hall-3', 1, [app(1)]), batch('hall-3', 2, [app(2)]), batch('hall-3', 3, [app(3)])];
+    expect((await post(a.url, batches[0]!)).status).toBe(204);
+    expect((await post(b.url, batches[1]!)).status).toBe(204);
+    expect((await post(a.url, batches[2]!)).status).toBe(204);
+    const runA = await watch(`${a.url}/api/follow/run`);
+    const runB = await watch(`${b.url}/api/follow/run`);
+    await Promise.all([runA.next(4), runB.next(4)]);
+
+    await redis.restart();
+    // A process started after the loss: it holds none of the run.
+    const fresh = await startServerProcess({ env: { STREAMSCOPE_REDIS_URL: redis.url, STREAMSCOPE_PRESENTER_TOKEN: token } });
+    c = fresh;
+    const runC = await watch(`${fresh.url}/api/follow/run`);
+    let refused: Response | undefined;
+    await until(
+      async () => (refused = await post(fresh.url, batches[3]!)).status === 409,
+      () => `a 409 (last ${refused?.status})`,
+      15_000,
+    );
+    expect(await refused!.json()).toMatchObject({ status: 409, param: 'seq', expected: 0 });
+
+    // The presenter's page sends the same batches again from seq 0, round robin: a and b held the
+    // run (their repeats put it back into Redis), c takes what is new.
+    for (const [i, url] of [a.url, fresh.url, b.url, fresh.url].entries()) {
+      let status = 0;
+      // A 503 (a process not yet back on Redis) is sent again, as the page does.
+      await until(
+        async () => (status = (await post(url, batches[i]!)).status) !== 503,
+        () => `batch ${i} answered`,
+        15_000,
+      );
+      expect(status).toBe(204);
+    }
+    await Promise.all([runA.next(5), runB.next(5), runC.next(5)]);
+    expect(seen(runA)).toEqual([0, 1, 2, 3].map((i) => [`hall-3:${i}`, i === 0 ? 'run' : 'batch']).concat([['hall-3:4', 'batch']]));
+    expect(runB.events).toEqual(runA.events);
+    expect(runC.events).toEqual(runA.events);
+    // Nothing twice, for anyone.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const w of [runA, runB, runC]) expect(w.events).toHaveLength(5);
+  }, 90_000);
+
+  it('the presenter’s page (publishRuns), its batches going round robin, goes on through a Redis restart and a process that never had the run: every watcher gets the same events, once', async () => {
+    const run = new Run('hall-4', defaultSettings, ['sse'], 1000);
+    let tokens = 0;
+    const grow = () => run.lanes[0]!.addApp({ t: 1000 + tokens, kind: 'token', index: tokens, text: `t${tokens++}` });
+    let targets = [a.url, b.url];
+    let turn = 0;
+    const answers: number[] = [];
+    const runA = await watch(`${a.url}/api/follow/run`);
+    const runB = await watch(`${b.url}/api/follow/run`);
+    const watchers = [runA, runB];
+    // This run's events (a watcher that came earlier had the run before it first).
+    const ofRun = (w: SseWatcher) => w.events.filter((e) => e.id?.startsWith('hall-4:'));
+    const allHave = (n: number) =>
+      until(
+        () => watchers.every((w) => ofRun(w).length >= n),
+        () => `${n} events of hall-4 on every watcher (${watchers.map((w) => ofRun(w).length).join(', ')}; answers ${answers.join(', ')})`,
+        15_000,
+      );
+    const stop = publishRuns(
+      () => run,
+      async (sent) => {
+        const answer = await answerOf(await post(targets[turn++ % targets.length]!, sent));
+        answers.push(answer.status);
+        return answer;
+      },
+    );
+    try {
+      // Its first batch (start), then one batch per token: the next grows once the last is taken.
+      await allHave(2);
+      for (let i = 0; i < 3; i++) {
+        grow();
+        await allHave(i + 3);
+      }
+      await redis.restart();
+      const fresh = await startServerProcess({ env: { STREAMSCOPE_REDIS_URL: redis.url, STREAMSCOPE_PRESENTER_TOKEN: token } });
+      d = fresh;
+      watchers.push(await watch(`${fresh.url}/api/follow/run`));
+      // The next batch meets the new process first: a 409, then the run again from seq 0.
+      targets = [fresh.url, a.url, b.url];
+      turn = 0;
+      grow();
+      await allHave(6);
+      expect(answers).toContain(409);
+      grow();
+      run.state = 'ended';
+      await allHave(7);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(ofRun(runA).map((e) => [e.id, e.event])).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => [`hall-4:${i}`, i === 0 ? 'run' : 'batch']));
+      for (const w of watchers) expect(ofRun(w)).toEqual(ofRun(runA));
+      expect(JSON.parse(ofRun(runA).at(-1)!.data)).toMatchObject({ seq: 5, records: [expect.anything(), { type: 'end' }] });
+    } finally {
+      stop();
+    }
+  }, 90_000);
+
+  it('a move the presenter’s page makes while Redis is away reaches the followers once it is back', async () => {
+    const onA = await watch(`${a.url}/api/follow`);
+    const onB = await watch(`${b.url}/api/follow`);
+    await Promise.all([onA.next(2), onB.next(2)]);
+    const statuses: number[] = [];
+    // The page's own publisher, over HTTP to process a.
+    const publish = movePublisher(async (position) => {
+      const response = await move(a.url, position);
+      statuses.push(response.status);
+      return response;
+    }, 250);
+    await redis.stop();
+    publish({ slug: 'chunks', step: 4, blank: false });
+    await until(
+      () => statuses.filter((s) => s === 503).length >= 2,
+      () => `the move refused while Redis is away (${statuses.join(', ')})`,
+      15_000,
+    );
+    await redis.restart();
+    for (const w of [onA, onB])
+      await until(
+        () => JSON.stringify(positions(w).at(-1)) === JSON.stringify({ slug: 'chunks', step: 4, blank: false }),
+        () => `the move reached the followers (last ${JSON.stringify(positions(w).at(-1))}; answers ${statuses.join(', ')})`,
+        15_000,
+      );
+    expect(statuses.at(-1)).toBe(204);
   }, 60_000);
 });

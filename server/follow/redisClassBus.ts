@@ -17,8 +17,12 @@
  * Redis going away: followers keep their page and their streams (each process still holds the
  * run); moves and batches get a 503 meanwhile. When it is back, each process reads the position
  * again (putting its own back if Redis came back empty) and sends it to its followers, mirrors the
- * run's stream again from its start (events it holds are skipped), and the presenter's next batch
- * puts the run back into an empty Redis from the copy of the process it reaches.
+ * run's stream again from its start (events it holds are skipped; a move made as it came back,
+ * which the subscriber may not have heard, is read again once it has subscribed), and the presenter's next batch
+ * puts the run back into an empty Redis from the copy of the process it reaches (a repeat too). If
+ * that process holds none of the run (it started after Redis lost it), the batch is a 409 with
+ * `expected` 0: the presenter's page sends the run's batches again from seq 0, the very same ones,
+ * and what followers already had is ignored.
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -76,6 +80,9 @@ export class RedisClassBus implements ClassBus {
   #reportTimer: NodeJS.Timeout | undefined;
   #reportSoon: NodeJS.Timeout | undefined;
   #down = false;
+  #subDown = false;
+  /** Moves heard on the channel: a position read while one came is older than it, or the same (each write is published too). */
+  #messages = 0;
   #closed = false;
   #following: Promise<void> | undefined;
 
@@ -106,7 +113,18 @@ export class RedisClassBus implements ClassBus {
       this.#options.log(`The class on ${this.where} is back.`);
       void this.#recover();
     });
+    // The subscriber back: a move published before it subscribed again never reaches it, so the
+    // position is read again once it has (and sent on if it changed).
+    this.#sub.on('close', () => {
+      if (!this.#closed) this.#subDown = true;
+    });
+    this.#sub.on('ready', () => {
+      if (!this.#subDown || this.#closed) return;
+      this.#subDown = false;
+      void this.#resubscribed();
+    });
     this.#sub.on('message', (_channel: string, message: string) => {
+      this.#messages++;
       const position = parsePosition(message);
       if (position) this.#moved(position);
     });
@@ -158,17 +176,21 @@ export class RedisClassBus implements ClassBus {
         held = this.broadcast.frames;
       }
       const decision = decide(state, batch, this.broadcast);
-      if ('result' in decision && decision.result === 'repeat') return 'repeat';
-      const frames = [...held, ...decision.frames];
+      const repeat = 'result' in decision && decision.result === 'repeat';
+      if (repeat && held.length === 0) return 'repeat';
+      // A repeat (the presenter's page sending the run again from seq 0) still puts the run back:
+      // else its next batch, reaching a process that did not keep the run, would find none.
+      const next = 'state' in decision ? decision.state : state;
+      const frames = [...held, ...('frames' in decision ? decision.frames : [])];
       if (frames.length > 0 || 'result' in decision) {
-        const args = [stored ?? '', JSON.stringify(decision.state), String(keepMs)];
+        const args = [stored ?? '', JSON.stringify(next), String(keepMs)];
         for (const frame of frames) args.push(frame.run, String(frame.index), frame.event, frame.data);
         const written = await this.#ask(() => this.#cmd.call('EVAL', publishScript, 2, keys.run, keys.frames, ...args));
         // Another process changed the run between the read and the write: decide again.
         if (Number(written) !== 1) continue;
       }
       if ('problem' in decision) throw decision.problem;
-      return 'taken';
+      return repeat ? 'repeat' : 'taken';
     }
     throw new Problem(503, `The class on ${this.where} is too busy to take the batch; send it again.`);
   }
@@ -216,13 +238,27 @@ export class RedisClassBus implements ClassBus {
   /** Redis is back: the position again (ours, if it came back empty), sent to the followers here. */
   async #recover(): Promise<void> {
     try {
+      const heard = this.#messages;
       const stored = parsePosition(
         (await this.#cmd.call('EVAL', recoverScript, 1, keys.position, this.#position ? JSON.stringify(this.#position) : '', keepMs)) as string | null,
       );
-      if (stored) this.#moved(stored);
+      // A move heard meanwhile is the newer (the reply on one connection, the move on the other, may come in either order).
+      if (stored && this.#messages === heard) this.#moved(stored);
       await this.#report();
     } catch {
       // Gone again: the next 'ready' tries again.
+    }
+  }
+
+  /** The subscriber is back: subscribed again, the position as Redis has it now, if it is not the one known here. */
+  async #resubscribed(): Promise<void> {
+    try {
+      await this.#sub.subscribe(keys.position);
+      const heard = this.#messages;
+      const stored = parsePosition(await this.#cmd.get(keys.position));
+      if (stored && this.#messages === heard && JSON.stringify(stored) !== JSON.stringify(this.#position)) this.#moved(stored);
+    } catch {
+      // Redis gone again, or the command connection not back yet: its own 'ready' reads the position.
     }
   }
 

@@ -12,12 +12,53 @@ export async function amPresenter(): Promise<boolean> {
   }
 }
 
-/** Tells the followers where the class is. Only the presenter's browser is let through. */
-export function publish(position: ClassPosition): void {
-  void fetch('/api/follow', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(position) }).catch(() => {
-    // A follower keeps its last position; the next step publishes again.
-  });
+/** How long the presenter's page waits before it sends a move again that did not get through. */
+export const moveRetryMs = 1000;
+
+type PostMove = (position: ClassPosition) => Promise<{ status: number }>;
+
+const postMove: PostMove = (position) =>
+  fetch('/api/follow', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(position) });
+
+/**
+ * The presenter's moves, sent one at a time. A move that does not get through (the network, or a
+ * 503 while the class's store is away) is sent again every `retryMs` until it does, so followers
+ * are not left behind until the next step; a newer move replaces it (only where the class is now
+ * matters). Any other answer (403: not the presenter; 400) is final. Returns the way to publish.
+ */
+export function movePublisher(post: PostMove = postMove, retryMs = moveRetryMs): (position: ClassPosition) => void {
+  let latest: ClassPosition | null = null;
+  let sending = false;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+
+  const send = async (): Promise<void> => {
+    clearTimeout(retry);
+    retry = undefined;
+    const position = latest;
+    if (!position) return;
+    sending = true;
+    let again = false;
+    try {
+      again = (await post(position)).status === 503;
+    } catch {
+      again = true;
+    } finally {
+      sending = false;
+    }
+    // A newer move came meanwhile: that one, now.
+    if (latest !== position) return void send();
+    if (again) retry = setTimeout(() => void send(), retryMs);
+    else latest = null;
+  };
+
+  return (position) => {
+    latest = position;
+    if (!sending) void send();
+  };
 }
+
+/** Tells the followers where the class is. Only the presenter's browser is let through. */
+export const publish = movePublisher();
 
 /**
  * Follows the presenter: calls `onposition` with the current position, then each change, and
