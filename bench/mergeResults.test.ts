@@ -36,10 +36,10 @@ describe('mergeResults', () => {
       { section: 'hall', name: 'new' },
       { section: 'bundle', name: 'b' },
     ]);
-    expect(merged.details).toEqual({ capacity: { c: 1 }, hall: { h: 'new' } });
+    expect(merged.details).toEqual({ capacity: { c: 1 }, hall: { h: 'new', run: expect.objectContaining({ date: hallRun.date, seconds: 400 }) as unknown } });
+    expect((merged.details.hall as { run: { machine: unknown; config: unknown } }).run).toMatchObject({ machine: hallRun.machine, config: hallRun.config });
     expect(merged.errors).toEqual({});
     expect(merged.date).toBe(full.date);
-    expect(merged.measured?.hall).toEqual({ date: hallRun.date, seconds: 400, machine: hallRun.machine, config: hallRun.config });
   });
 
   it('adds the figures of a section the full run did not have at the end', () => {

@@ -2,8 +2,9 @@
  * Folding a run of some sections (`npm run bench -- --only hall`, which writes
  * bench/results.quick.json) into the full run's bench/results.json: the run's figures take the
  * place of the ones with the same section label, its details and errors those of its sections,
- * and `measured` says when, on what machine and with what configuration each section was
- * measured apart from the rest. Pure; `bench/merge.ts` reads and writes the files.
+ * and each section's details get `run`: when, on what machine (the load average before and
+ * after) and with what configuration it was measured apart from the rest. Pure; `bench/merge.ts`
+ * reads and writes the files.
  */
 
 interface ResultFigure {
@@ -19,8 +20,6 @@ export interface ResultsFile {
   figures: ResultFigure[];
   errors: Record<string, string>;
   details: Record<string, unknown>;
-  /** Sections measured in a run of their own, folded in since the full run. */
-  measured?: Record<string, { date: string; seconds: number; machine: unknown; config: unknown }>;
 }
 
 export function mergeResults(full: ResultsFile, part: ResultsFile): ResultsFile {
@@ -40,13 +39,19 @@ export function mergeResults(full: ResultsFile, part: ResultsFile): ResultsFile 
   if (!placed) figures.push(...part.figures);
   const details = { ...full.details };
   const errors = { ...full.errors };
-  const measured = { ...full.measured };
+  const run = {
+    date: part.date,
+    mode: part.mode,
+    seconds: part.seconds,
+    machine: part.machine,
+    config: part.config,
+    note: `from \`npm run bench -- --only ${sections.join(',')}\`, merged here (npm run bench:merge); the other sections are from the run above`,
+  };
   for (const name of sections) {
-    if (name in part.details) details[name] = part.details[name];
-    else delete details[name];
+    const measured = part.details[name];
+    details[name] = typeof measured === 'object' && measured !== null ? { ...measured, run } : { measured, run };
     if (name in part.errors) errors[name] = part.errors[name]!;
     else delete errors[name];
-    measured[name] = { date: part.date, seconds: part.seconds, machine: part.machine, config: part.config };
   }
-  return { ...full, figures, errors, details, measured };
+  return { ...full, figures, errors, details };
 }
