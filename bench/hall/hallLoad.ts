@@ -5,8 +5,8 @@
  * records which batch reached which of its followers when. Every process reads the same clock,
  * the machine's (`performance.timeOrigin + performance.now()`, ms since epoch), so a batch's
  * lateness is its arrival minus the `sentAt` the presenter put in it; the parent checks how far
- * apart the processes' clocks are (`clock`). Also the "run it yourself" load: every follower runs the step's four
- * streams and holds a tap subscription. Exits when the bench goes away.
+ * apart the processes' clocks are (`clock`). Also the "run it yourself" load: every follower
+ * runs the step's four streams and holds a tap subscription. Exits when the bench goes away.
  */
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -72,10 +72,11 @@ function openFollower(): Follower {
     if (follower.log.receive(seq)) (bySeq[seq] ??= []).push(now() - sentAt);
   };
   const failed = (error: string | null, ended: boolean): void => {
-    const was = follower.error !== null || follower.ended;
+    const erred = follower.error !== null;
     follower.error ??= error;
     follower.ended ||= ended;
-    if (allOpened && !was) tellFollowing();
+    // Only errors count as failing to connect (a stream that ends is counted after the run).
+    if (allOpened && !erred && follower.error !== null) tellFollowing();
   };
   follower.req = http.get({ host: '127.0.0.1', port, path: broadcastPath, agent: false, headers: { Accept: 'text/event-stream' } }, (res) => {
     if (res.statusCode !== 200) {
