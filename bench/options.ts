@@ -46,6 +46,13 @@ export interface HallConfig {
   /** The longer run, at `growthFollowers`, that checks memory does not grow with the run's length. */
   longRunMs: number;
   growthFollowers: number;
+  /** Load processes the followers are split over (the presenter runs in the first). */
+  loadProcesses: number;
+  /**
+   * Batches sent in the run's first this many ms are its warm-up: their lateness is reported
+   * apart, not in the p99 a rung is judged by (their loss still counts).
+   */
+  warmupMs: number;
 }
 
 const full: Omit<BenchConfig, 'quick' | 'sections'> = {
@@ -68,6 +75,8 @@ const full: Omit<BenchConfig, 'quick' | 'sections'> = {
     p99LimitMs: 100,
     longRunMs: 60_000,
     growthFollowers: 1000,
+    loadProcesses: 2,
+    warmupMs: 1000,
   },
 };
 
@@ -87,6 +96,8 @@ const quick: Omit<BenchConfig, 'quick' | 'sections'> = {
 export const usage = `Usage: npm run bench [-- --quick] [-- --only ${sectionNames.join(',')}] [-- --repeats N]
   --quick        a short run for development: small ladders, short holds, 5 s page race, no scrub
   --only LIST    run only these sections (comma-separated)
+  --hall-load-processes N
+                 split the hall's followers over N load processes (default 2)
   --repeats N    run the page section's empty page, race and scrub N times and report the median
                  of each figure (default 3, or 1 with --quick)`;
 
@@ -94,6 +105,7 @@ export const usage = `Usage: npm run bench [-- --quick] [-- --only ${sectionName
 export function parseArgs(args: readonly string[]): BenchConfig {
   let isQuick = false;
   let repeats: number | undefined;
+  let loadProcesses: number | undefined;
   let sections: SectionName[] = [...sectionNames];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -109,8 +121,14 @@ export function parseArgs(args: readonly string[]): BenchConfig {
       const text = arg === '--repeats' ? args[++i] : arg.slice('--repeats='.length);
       repeats = Number(text);
       if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats needs a whole number of at least 1, not "${text ?? ''}".\n${usage}`);
+    } else if (arg === '--hall-load-processes' || arg.startsWith('--hall-load-processes=')) {
+      const text = arg === '--hall-load-processes' ? args[++i] : arg.slice('--hall-load-processes='.length);
+      loadProcesses = Number(text);
+      if (!Number.isInteger(loadProcesses) || loadProcesses < 1)
+        throw new Error(`--hall-load-processes needs a whole number of at least 1, not "${text ?? ''}".\n${usage}`);
     } else throw new Error(`Unknown argument "${arg}".\n${usage}`);
   }
-  const config = { quick: isQuick, sections, ...(isQuick ? quick : full) };
+  const chosen = isQuick ? quick : full;
+  const config = { quick: isQuick, sections, ...chosen, hall: { ...chosen.hall, ...(loadProcesses === undefined ? {} : { loadProcesses }) } };
   return repeats === undefined ? config : { ...config, repeats };
 }

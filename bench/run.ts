@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --quick] [-- --only sections]`: every benchmark, one table, and the figures
  * as JSON beside this file (bench/results.json; a --quick or --only run writes
- * bench/results.quick.json, so a development run never overwrites the full one).
+ * bench/results.quick.json, so a development run never overwrites the full one; `npm run
+ * bench:merge` folds a full-length --only run into bench/results.json, bench/merge.ts).
  * Each figure sits next to a baseline measured in the same run: absolute times drift on a
  * shared machine, ratios much less.
  */

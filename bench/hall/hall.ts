@@ -1,9 +1,10 @@
 /**
- * The hall (issue 16): M followers watching the presenter's run over broadcast follow. A load
- * process opens M real connections to `GET /api/follow/run` and plays the presenter, POSTing a
- * four-lane step at 50 tokens/s in batches every 200 ms, as the page does (`presenterRun.ts`).
+ * The hall (issue 16): M followers watching the presenter's run over broadcast follow. Load
+ * processes (`--hall-load-processes`, 2 by default) open M real connections to `GET
+ * /api/follow/run` between them, and the first plays the presenter, POSTing a four-lane step at 50 tokens/s in batches every 200 ms, as the page does (`presenterRun.ts`).
  * For each target (`hallTarget.ts`) M climbs the ladder until a rung fails twice; each rung
- * reports delivery lateness (a batch's arrival at a follower minus its `sentAt`, one clock),
+ * reports delivery lateness (a batch's arrival at a follower minus its `sentAt`, the machine's
+ * clock in every process; batches sent in the run's first second, its warm-up, reported apart),
  * batches lost, and the server's CPU and memory per follower. Then: "run it yourself" (every
  * follower runs the step: 4 streams and a tap subscription) at the largest M held, and a longer
  * run at a fixed M to check that memory does not grow with the run's length.
@@ -75,7 +76,17 @@ export async function hall(config: BenchConfig, log: Log): Promise<SectionResult
       async (m, attempt): Promise<Measured> => {
         const what = `hall ${target.label} M=${m}${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
         try {
-          const result = await runRung(target, { followers: m, tps: h.tps, rampMs: h.rampMs, runMs: h.runMs, graceMs: h.graceMs, marks, gcAtMarks: false });
+          const result = await runRung(target, {
+            followers: m,
+            tps: h.tps,
+            rampMs: h.rampMs,
+            runMs: h.runMs,
+            graceMs: h.graceMs,
+            marks,
+            gcAtMarks: false,
+            loadProcesses: h.loadProcesses,
+            warmupMs: h.warmupMs,
+          });
           log(`${what}: ${describeRung(result)} → ${rungHeld(result, h.p99LimitMs) ? 'held' : 'failed'}`);
           return { result, error: null };
         } catch (error) {
@@ -162,7 +173,17 @@ async function ladder<R>(
 async function measureGrowth(target: HallTarget, followers: number, config: BenchConfig): Promise<Growth> {
   const h = config.hall;
   const at = [h.longRunMs / 4, h.longRunMs / 2, h.longRunMs];
-  const result = await runRung(target, { followers, tps: h.tps, rampMs: h.rampMs, runMs: h.longRunMs, graceMs: h.graceMs, marks: at, gcAtMarks: true });
+  const result = await runRung(target, {
+    followers,
+    tps: h.tps,
+    rampMs: h.rampMs,
+    runMs: h.longRunMs,
+    graceMs: h.graceMs,
+    marks: at,
+    gcAtMarks: true,
+    loadProcesses: h.loadProcesses,
+    warmupMs: h.warmupMs,
+  });
   const rssMB = result.rssAtMarksMB;
   // The run is published at a steady rate: what the server kept between the first and last sample.
   const runMB = result.bytes / MB;
@@ -222,9 +243,15 @@ function climbFigures(target: HallTarget, climbs: Map<string, Climbed>, config: 
     const b = theirs?.rungs.find((x) => x.n === rung.n)?.result.result ?? null;
     const delivery = (x: RungResult): string => {
       const failed = x.failed + x.connected.failed;
-      return `${lateness(x)}; ${format(x.loss.lost)} of ${format(x.loss.expected)} lost${failed ? `, ${format(failed)} followers failed` : ''}`;
+      const warm = x.warmup.batches ? ` (first ${format(x.warmup.ms / 1000)} s apart: max ${format(x.warmup.lateness.max)} ms)` : '';
+      return `${lateness(x)}${warm}; ${format(x.loss.lost)} of ${format(x.loss.expected)} lost${failed ? `, ${format(failed)} followers failed` : ''}`;
     };
-    const cost = (x: RungResult): string => `${format(x.cpuPercent, '%')}; ${format(x.kbPerFollower)} KB/follower (idle ${format(x.kbPerIdleFollower)})`;
+    const side = (x: RungResult): string =>
+      Object.entries(x.sideCpuPercent)
+        .map(([program, cpu]) => `, ${program} ${format(cpu, '%')}`)
+        .join('');
+    const cost = (x: RungResult): string =>
+      `${format(x.cpuPercent, '%')}${side(x)}; ${format(x.kbPerFollower)} KB/follower (idle ${format(x.kbPerIdleFollower)})`;
     figures.push(
       {
         section,
@@ -237,7 +264,7 @@ function climbFigures(target: HallTarget, climbs: Map<string, Climbed>, config: 
       },
       {
         section,
-        name: `${at}: server CPU; RSS per follower`,
+        name: `${at}: server CPU${Object.keys(r.sideCpuPercent).length ? ` (${Object.keys(r.sideCpuPercent).join(', ')} apart)` : ''}; RSS per follower`,
         value: r.cpuPercent,
         unit: '%',
         text: cost(r),

@@ -1,10 +1,12 @@
 /**
- * The hall's load process, alone so the server is measured alone: it opens the followers (real
- * HTTP connections to `GET /api/follow/run`), plays the presenter (POSTs the run in batches every
- * 200 ms, as the page does), and records which batch reached which follower when. Presenter and
- * followers share this process's clock, so a batch's lateness is its arrival minus the `sentAt`
- * the presenter put in it. Also the "run it yourself" load: every follower runs the step's four
- * streams and holds a tap subscription. Exits when the bench goes away.
+ * One of the hall's load processes, apart from the server so the server is measured alone: it
+ * opens its share of the followers (real HTTP connections to `GET /api/follow/run`), one of them
+ * also plays the presenter (POSTs the run in batches every 200 ms, as the page does), and each
+ * records which batch reached which of its followers when. Every process reads the same clock,
+ * the machine's (`performance.timeOrigin + performance.now()`, ms since epoch), so a batch's
+ * lateness is its arrival minus the `sentAt` the presenter put in it; the parent checks how far
+ * apart the processes' clocks are (`clock`). Also the "run it yourself" load: every follower
+ * runs the step's four streams and holds a tap subscription. Exits when the bench goes away.
  */
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,8 +18,9 @@ import { openTap, type TapReader } from '../capacity/tapReader.ts';
 import { dueTimes, startMessage, workloadQuery } from '../capacity/workload.ts';
 import type { Transport } from '../capacity/messages.ts';
 import { BatchScanner, FollowerLog, countLoss } from './delivery.ts';
+import type { FollowersPart, PresenterPart } from './loadSplit.ts';
 import { PresenterCursor, presenterRecords, publishEveryMs } from './presenterRun.ts';
-import type { FollowRequest, FromLoad, PresentRequest, PresentResult, RunYourselfRequest, RunYourselfResult, ToLoad } from './messages.ts';
+import type { CollectRequest, FollowRequest, FromLoad, PresentRequest, RunYourselfRequest, RunYourselfResult, ToLoad } from './messages.ts';
 
 const tell = (message: FromLoad): void => void process.send?.(message);
 /** The tab's clock as the page reads it (`pageNow`): ms since epoch, sub-ms. */
@@ -33,42 +36,64 @@ interface Follower {
 }
 
 const followers: Follower[] = [];
-const lateness: number[] = [];
+/** Lateness of each batch at this process's followers, by `seq`. */
+const bySeq: number[][] = [];
 let port = 0;
+/** Once every follower is open, each failure is told to the parent (it counts them with the watchers the server holds). */
+let allOpened = false;
+/** Where the run's CPU is measured from. */
+let runCpu = process.cpuUsage();
+let runWallStart = performance.now();
+
+function handle(message: ToLoad): Promise<void> {
+  switch (message.type) {
+    case 'follow':
+      return follow(message);
+    case 'present':
+      return present(message);
+    case 'collect':
+      return collect(message);
+    case 'clock':
+      tell({ type: 'clock', now: now() });
+      return Promise.resolve();
+    case 'run-yourself':
+      return runYourself(message);
+  }
+}
 
 process.on('message', (message: ToLoad) => {
-  const work = message.type === 'follow' ? follow(message) : message.type === 'present' ? present(message) : runYourself(message);
-  work.catch((error: unknown) => tell({ type: 'failed', detail: error instanceof Error ? error.message : String(error) }));
+  handle(message).catch((error: unknown) => tell({ type: 'failed', detail: error instanceof Error ? error.message : String(error) }));
 });
 process.on('disconnect', () => process.exit(0));
 
 function openFollower(): Follower {
   const follower: Follower = { log: new FollowerLog(), scanner: new BatchScanner(), req: null as unknown as http.ClientRequest, error: null, ended: false };
   const onBatch = (seq: number, sentAt: number): void => {
-    if (follower.log.receive(seq)) lateness.push(now() - sentAt);
+    if (follower.log.receive(seq)) (bySeq[seq] ??= []).push(now() - sentAt);
+  };
+  const failed = (error: string | null, ended: boolean): void => {
+    const erred = follower.error !== null;
+    follower.error ??= error;
+    follower.ended ||= ended;
+    // Only errors count as failing to connect (a stream that ends is counted after the run).
+    if (allOpened && !erred && follower.error !== null) tellFollowing();
   };
   follower.req = http.get({ host: '127.0.0.1', port, path: broadcastPath, agent: false, headers: { Accept: 'text/event-stream' } }, (res) => {
     if (res.statusCode !== 200) {
-      follower.error = `HTTP ${res.statusCode}`;
+      failed(`HTTP ${res.statusCode}`, false);
       res.destroy();
       return;
     }
     res.on('data', (piece: Buffer) => follower.scanner.feed(piece, onBatch));
-    res.on('close', () => (follower.ended = true));
+    res.on('close', () => failed(null, true));
     res.on('error', () => {});
   });
-  follower.req.on('error', (error) => (follower.error ??= error.message));
+  follower.req.on('error', (error) => failed(error.message, false));
   return follower;
 }
 
-/** Watchers each process holds now (asked of each process directly, not through a load balancer). */
-async function watching(ports: readonly number[]): Promise<number[]> {
-  return Promise.all(
-    ports.map(async (p) => {
-      const res = await fetch(`http://127.0.0.1:${p}/api/follow/me`);
-      return ((await res.json()) as { watching: number }).watching;
-    }),
-  );
+function tellFollowing(): void {
+  tell({ type: 'following', failed: followers.filter((f) => f.error !== null).length, errors: errorCounts(followers.map((f) => f.error)) });
 }
 
 function errorCounts(errors: (string | null)[]): Record<string, number> {
@@ -85,24 +110,8 @@ async function follow(request: FollowRequest): Promise<void> {
     while (followers.length < due) followers.push(openFollower());
     await sleep(5);
   }
-  // The server holds a watcher once it has handled the request; the head comes with the first event.
-  const deadline = performance.now() + 30_000 + request.followers * 10;
-  let held = 0;
-  let perProcess: number[] = [];
-  while (performance.now() < deadline) {
-    perProcess = await watching(request.countPorts ?? [port]);
-    held = perProcess.reduce((n, w) => n + w, 0);
-    const failed = followers.filter((f) => f.error !== null).length;
-    if (held + failed >= request.followers) break;
-    await sleep(100);
-  }
-  tell({
-    type: 'following',
-    opened: held,
-    failed: followers.filter((f) => f.error !== null).length,
-    errors: errorCounts(followers.map((f) => f.error)),
-    perProcess,
-  });
+  allOpened = true;
+  tellFollowing();
 }
 
 /** One POST of a batch; resolves with its status (0 when it failed to go). */
@@ -140,13 +149,16 @@ const postAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 let hallCookie: string | undefined;
 
 async function present(request: PresentRequest): Promise<void> {
+  port = request.port;
+  runCpu = process.cpuUsage();
+  runWallStart = performance.now();
+  if (!request.presenter) return;
   const run = `hall-${Date.now().toString(36)}`;
   const startedAt = now();
   const cursor = new PresenterCursor(presenterRecords({ id: run, tps: request.tps, durationMs: request.durationMs, startedAt }));
   const marks = request.marks.map((at, index) => setTimeout(() => tell({ type: 'mark', index }), at));
-  const cpu = process.cpuUsage();
-  const wallStart = performance.now();
   const posts: number[] = [];
+  const sentAts: number[] = [];
   const refused: Record<string, number> = {};
   let seq = 0;
   let records = 0;
@@ -169,6 +181,7 @@ async function present(request: PresentRequest): Promise<void> {
     const status = await post(request.token, body);
     posts.push(now() - sentAt);
     if (status === 204) {
+      sentAts[seq] = sentAt;
       seq++;
       records += pending.length;
       bytes += body.length;
@@ -179,30 +192,30 @@ async function present(request: PresentRequest): Promise<void> {
       if ((status !== 0 && status !== 503 && status !== 429) || ++retries >= 25) break;
     }
   }
-  const published = seq;
-  // Every follower should get the last batch soon; wait for it, or for the grace to pass.
+  for (const timer of marks) clearTimeout(timer);
+  const part: PresenterPart = { published: seq, refused, records, bytes, post: spread(Float64Array.from(posts)), startedAt, sentAt: sentAts };
+  tell({ type: 'presented', part });
+}
+
+/** Every follower here should get the last batch soon; wait for it, or for the grace to pass, then tell what they got. */
+async function collect(request: CollectRequest): Promise<void> {
+  const { published } = request;
   const graceEnd = performance.now() + request.graceMs;
   while (performance.now() < graceEnd && followers.some((f) => f.error === null && !f.ended && published > 0 && !f.log.has(published - 1))) await sleep(20);
-  for (const timer of marks) clearTimeout(timer);
-  const used = process.cpuUsage(cpu);
-  const result: PresentResult = {
+  const used = process.cpuUsage(runCpu);
+  const part: FollowersPart = {
     followers: followers.length,
     failed: followers.filter((f) => f.error !== null || f.ended).length,
     errors: errorCounts(followers.map((f) => f.error ?? (f.ended ? 'stream ended' : null))),
-    published,
-    refused,
-    records,
-    bytes,
-    lateness: spread(Float64Array.from(lateness)),
-    post: spread(Float64Array.from(posts)),
+    bySeq: Array.from({ length: bySeq.length }, (_, seq) => bySeq[seq] ?? []),
     loss: countLoss(
       followers.map((f) => f.log),
       published,
     ),
     full: followers.reduce((n, f) => n + f.scanner.full, 0),
-    clientCpuPercent: ((used.user + used.system) / 1000 / (performance.now() - wallStart)) * 100,
+    cpuPercent: ((used.user + used.system) / 1000 / (performance.now() - runWallStart)) * 100,
   };
-  tell({ type: 'presented', result });
+  tell({ type: 'collected', part });
 }
 
 /** The four lanes each follower runs itself. The OpenAI-style lane (POST + SSE) is run as a second SSE stream: same reply log, same SSE writer. */

@@ -1,7 +1,8 @@
 /**
- * One measured hall: a fresh target, a fresh load process, M followers connected (and the server
- * sampled idle with them), then the presenter's run broadcast to them, with the server sampled at
- * the marks the load process sends. And the "run it yourself" load, measured the same way.
+ * One measured hall: a fresh target, fresh load processes (the followers split over them, the
+ * presenter in the first), M followers connected (and the server sampled idle with them), then
+ * the presenter's run broadcast to them, with the server sampled at the marks the presenter's
+ * process sends. And the "run it yourself" load, measured the same way (from one load process).
  */
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,6 +13,7 @@ import { cpuPercent } from '../capacity/targetProcess.ts';
 import type { ServerSample } from '../capacity/messages.ts';
 import { hallHeld } from './delivery.ts';
 import { totalSample, type HallTarget, type RunningHall } from './hallTarget.ts';
+import { clockOffset, mergeDelivery, splitFollowers, type ClockExchange, type FollowersPart } from './loadSplit.ts';
 import type { FromLoad, PresentResult, RunYourselfResult, ToLoad } from './messages.ts';
 
 const loadEntry = path.join(import.meta.dirname, 'hallLoad.ts');
@@ -27,6 +29,10 @@ export interface RungPlan {
   marks: number[];
   /** Collect garbage before each mark's sample (for memory; it pauses the server). */
   gcAtMarks: boolean;
+  /** Load processes the followers are split over. */
+  loadProcesses: number;
+  /** Batches sent in the run's first this many ms are the warm-up: their lateness is reported apart. */
+  warmupMs: number;
 }
 
 export interface RungResult extends PresentResult {
@@ -50,6 +56,8 @@ export interface RungResult extends PresentResult {
   heapKbPerIdleFollower: number;
   /** (RSS at the last mark − idle) / M: a follower during the run, the run kept once included. */
   kbPerFollower: number;
+  /** CPU between the first and last mark of the hall's other programs (nginx, redis-server), % of one core; empty when it has none. */
+  sideCpuPercent: Record<string, number>;
 }
 
 function onMessages(child: ChildProcess, handler: (message: FromLoad) => void): () => void {
@@ -75,53 +83,140 @@ async function settled(hall: RunningHall): Promise<ServerSample> {
   return totalSample(await hall.sample(true));
 }
 
-async function withHall<R>(target: HallTarget, body: (hall: RunningHall, load: ChildProcess) => Promise<R>): Promise<R> {
-  const load = forkTs(loadEntry);
+async function withHall<R>(target: HallTarget, loadProcesses: number, body: (hall: RunningHall, loads: ChildProcess[]) => Promise<R>): Promise<R> {
+  const loads = Array.from({ length: Math.max(1, loadProcesses) }, () => forkTs(loadEntry));
   try {
     const hall = await target.start();
     try {
-      return await body(hall, load);
+      return await body(hall, loads);
     } finally {
       await hall.stop();
     }
   } finally {
-    await stop(load);
+    await Promise.all(loads.map((load) => stop(load)));
+  }
+}
+
+/** How far each load process's clock is from this one's: five exchanges each, the quickest counts. */
+async function loadClocks(loads: readonly ChildProcess[]): Promise<PresentResult['clock']> {
+  const offsets = await Promise.all(
+    loads.map(async (load) => {
+      const exchanges: ClockExchange[] = [];
+      for (let i = 0; i < 5; i++) {
+        const sent = performance.timeOrigin + performance.now();
+        const answer = nextMessage(load, pick('clock'), 'a load process reading its clock', 10_000);
+        load.send({ type: 'clock' } satisfies ToLoad);
+        const reply = await answer;
+        if (reply.type === 'failed') throw new Error(`A load process failed: ${reply.detail}`);
+        exchanges.push({ sent, theirs: reply.now, received: performance.timeOrigin + performance.now() });
+      }
+      return clockOffset(exchanges);
+    }),
+  );
+  return { offsetMs: offsets.map((o) => o.offsetMs), withinMs: offsets.map((o) => o.withinMs) };
+}
+
+/** Watchers each Streamscope process holds now (asked of each process directly, not through a load balancer). */
+async function watching(ports: readonly number[]): Promise<number[]> {
+  return Promise.all(
+    ports.map(async (p) => {
+      const res = await fetch(`http://127.0.0.1:${p}/api/follow/me`);
+      return ((await res.json()) as { watching: number }).watching;
+    }),
+  );
+}
+
+/**
+ * Opens M followers, split over the load processes, and waits until the server holds every one
+ * that did not fail (each load process tells its failures; the server, the watchers it holds).
+ */
+async function connect(hall: RunningHall, loads: readonly ChildProcess[], followers: number, rampMs: number): Promise<RungResult['connected']> {
+  const shares = splitFollowers(followers, loads.length);
+  const told = loads.map(() => ({ failed: 0, errors: {} as Record<string, number> }));
+  const stops = loads.map((load, i) =>
+    onMessages(load, (message) => {
+      if (message.type === 'following') told[i] = message;
+    }),
+  );
+  try {
+    const ramped = loads.map((load) => nextMessage(load, pick('following'), 'a load process connecting followers', 60_000 + followers * 20));
+    loads.forEach((load, i) => load.send({ type: 'follow', port: hall.port, followers: shares[i] ?? 0, rampMs } satisfies ToLoad));
+    for (const answer of await Promise.all(ramped)) if (answer.type === 'failed') throw new Error(`A load process failed: ${answer.detail}`);
+    // The server holds a watcher once it has handled the request; the head comes with the first event.
+    const deadline = performance.now() + 30_000 + followers * 10;
+    let perProcess: number[] = [];
+    let held = 0;
+    let failed = 0;
+    while (performance.now() < deadline) {
+      perProcess = await watching(hall.processPorts ?? [hall.port]);
+      held = perProcess.reduce((n, w) => n + w, 0);
+      failed = told.reduce((n, t) => n + t.failed, 0);
+      if (held + failed >= followers) break;
+      await sleep(100);
+    }
+    const errors: Record<string, number> = {};
+    for (const t of told) for (const [message, n] of Object.entries(t.errors)) errors[message] = (errors[message] ?? 0) + n;
+    return { opened: held, failed, errors, perProcess };
+  } finally {
+    for (const stopListening of stops) stopListening();
   }
 }
 
 export function runRung(target: HallTarget, plan: RungPlan): Promise<RungResult> {
-  return withHall(target, async (hall, load) => {
+  return withHall(target, plan.loadProcesses, async (hall, loads) => {
+    const clock = await loadClocks(loads);
     const idle = await settled(hall);
-    const connected = nextMessage(load, pick('following'), 'the load process connecting followers', 60_000 + plan.followers * 20);
-    load.send({
-      type: 'follow',
-      port: hall.port,
-      followers: plan.followers,
-      rampMs: plan.rampMs,
-      ...(hall.processPorts ? { countPorts: hall.processPorts } : {}),
-    } satisfies ToLoad);
-    const following = await connected;
-    if (following.type === 'failed') throw new Error(`The load process failed: ${following.detail}`);
+    const connected = await connect(hall, loads, plan.followers, plan.rampMs);
     const withFollowers = await settled(hall);
 
+    const presenter = loads[0]!;
     const marks: Promise<ServerSample>[] = [];
-    const stopListening = onMessages(load, (message) => {
-      if (message.type === 'mark') marks[message.index] = hall.sample(plan.gcAtMarks).then(totalSample);
+    const sideMarks: Promise<Record<string, ServerSample>>[] = [];
+    const stopListening = onMessages(presenter, (message) => {
+      if (message.type !== 'mark') return;
+      marks[message.index] = hall.sample(plan.gcAtMarks).then(totalSample);
+      if (hall.sampleSide) sideMarks[message.index] = Promise.resolve(hall.sampleSide());
     });
-    const presented = nextMessage(load, pick('presented'), 'the presenter', plan.runMs + plan.graceMs + 60_000);
-    load.send({ type: 'present', token: hall.token, tps: plan.tps, durationMs: plan.runMs, graceMs: plan.graceMs, marks: plan.marks } satisfies ToLoad);
+    const presented = nextMessage(presenter, pick('presented'), 'the presenter', plan.runMs + plan.graceMs + 60_000);
+    loads.forEach((load, i) =>
+      load.send({
+        type: 'present',
+        presenter: i === 0,
+        port: hall.port,
+        token: hall.token,
+        tps: plan.tps,
+        durationMs: plan.runMs,
+        marks: i === 0 ? plan.marks : [],
+      } satisfies ToLoad),
+    );
     const answer = await presented;
     stopListening();
-    if (answer.type === 'failed') throw new Error(`The load process failed: ${answer.detail}`);
+    if (answer.type === 'failed') throw new Error(`The presenter's load process failed: ${answer.detail}`);
+    const run = answer.part;
+    const collected = loads.map((load) => nextMessage(load, pick('collected'), 'a load process collecting its followers', plan.graceMs + 60_000));
+    for (const load of loads) load.send({ type: 'collect', published: run.published, graceMs: plan.graceMs } satisfies ToLoad);
+    const parts: FollowersPart[] = [];
+    for (const got of await Promise.all(collected)) {
+      if (got.type === 'failed') throw new Error(`A load process failed: ${got.detail}`);
+      parts.push(got.part);
+    }
     const sampled = await Promise.all(marks);
     if (sampled.length !== plan.marks.length || sampled.some((s) => !s)) throw new Error('The run ended before every mark was sampled.');
     const first = sampled[0]!;
     const last = sampled.at(-1)!;
+    const sides = await Promise.all(sideMarks);
+    const sideCpuPercent: Record<string, number> = {};
+    if (sides.length === plan.marks.length)
+      for (const name of Object.keys(sides[0] ?? {})) sideCpuPercent[name] = cpuPercent(sides[0]![name]!, sides.at(-1)![name]!);
     const m = plan.followers;
+    const { startedAt: _startedAt, sentAt: _sentAt, ...published } = run;
     return {
-      ...answer.result,
+      ...published,
+      ...mergeDelivery(run, parts, plan.warmupMs),
+      loadProcesses: loads.length,
+      clock,
       target: target.id,
-      connected: { opened: following.opened, failed: following.failed, errors: following.errors, perProcess: following.perProcess },
+      connected,
       cpuPercent: cpuPercent(first, last),
       rssIdleMB: idle.rss / MB,
       rssFollowingMB: withFollowers.rss / MB,
@@ -132,6 +227,7 @@ export function runRung(target: HallTarget, plan: RungPlan): Promise<RungResult>
       kbPerIdleFollower: (withFollowers.rss - idle.rss) / 1024 / m,
       heapKbPerIdleFollower: (withFollowers.heapUsed - idle.heapUsed) / 1024 / m,
       kbPerFollower: (last.rss - idle.rss) / 1024 / m,
+      sideCpuPercent,
     };
   });
 }
@@ -144,8 +240,9 @@ export interface OwnResult extends RunYourselfResult {
 }
 
 /** Every follower runs the step itself: 4 streams and a tap subscription each, at `tps` for `runMs`. */
-export function runYourself(target: HallTarget, plan: Omit<RungPlan, 'marks' | 'gcAtMarks'>): Promise<OwnResult> {
-  return withHall(target, async (hall, load) => {
+export function runYourself(target: HallTarget, plan: Omit<RungPlan, 'marks' | 'gcAtMarks' | 'loadProcesses' | 'warmupMs'>): Promise<OwnResult> {
+  return withHall(target, 1, async (hall, loads) => {
+    const load = loads[0]!;
     const idle = await settled(hall);
     const marks: Promise<ServerSample>[] = [];
     const stopListening = onMessages(load, (message) => {
@@ -196,7 +293,17 @@ export function describeRung(r: RungResult): string {
     `POST p50 ${format(r.post.p50)} / p99 ${format(r.post.p99)} ms${Object.keys(r.refused).length ? ` refused ${JSON.stringify(r.refused)}` : ''}`,
     `server CPU ${format(r.cpuPercent)}%, RSS idle ${format(r.rssIdleMB)} / following ${format(r.rssFollowingMB)} / end ${format(r.rssAtMarksMB.at(-1))} MB`,
     `${format(r.kbPerIdleFollower)} KB per idle follower (heap ${format(r.heapKbPerIdleFollower)} KB), ${format(r.kbPerFollower)} KB per follower in the run`,
-    `load process CPU ${format(r.clientCpuPercent)}%${r.clientCpuPercent > 90 ? ' (saturated: these figures measure it as much as the server)' : ''}`,
+    ...(Object.keys(r.sideCpuPercent).length
+      ? [
+          Object.entries(r.sideCpuPercent)
+            .map(([name, cpu]) => `${name} CPU ${format(cpu)}%`)
+            .join(', '),
+        ]
+      : []),
+    `warm-up (batches sent in the first ${format(r.warmup.ms / 1000)} s, ${r.warmup.batches} of them) p50 ${format(r.warmup.lateness.p50)} / max ${format(r.warmup.lateness.max)} ms`,
+    `worst batches ${r.worstBatches.map((b) => `#${b.seq} at ${format(b.sentAfterMs / 1000)} s: p50 ${format(b.p50)} / max ${format(b.max)} ms`).join('; ')}`,
+    `${r.loadProcesses} load processes, CPU ${r.clientCpuPerProcess.map((c) => `${format(c)}%`).join(' / ')}${r.clientCpuPercent > 90 ? ' (saturated: these figures measure the load as much as the server)' : ''}`,
+    `load clocks ${r.clock.offsetMs.map((o, i) => `${o >= 0 ? '+' : ''}${format(o)} ± ${format(r.clock.withinMs[i])}`).join(' / ')} ms from the bench's`,
   ].join(', ');
 }
 

@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { hallMissing, startHall } from '../../server/hall/hall.ts';
 import type { ServerSample } from '../capacity/messages.ts';
 import { startTarget } from '../capacity/targetProcess.ts';
@@ -19,6 +20,8 @@ export interface RunningHall {
   processPorts?: number[];
   /** Every Streamscope process of the hall, sampled now (`gc`: after a full collection, where the process allows it). */
   sample(gc?: boolean): Promise<ServerSample[]>;
+  /** The hall's other programs (nginx, redis-server), sampled now from /proc, by name; absent: it has none. */
+  sampleSide?(): Record<string, ServerSample>;
   stop(): Promise<void>;
 }
 
@@ -53,7 +56,8 @@ const oneProcess: HallTarget = { id: 'one-process', label: 'one process', baseli
  * each follower (no cookie) is hashed to either process, the presenter keeps the cookie nginx sets
  * (hallLoad.ts) and stays on one. Each process is sampled from /proc (they are not forked with an
  * IPC channel): CPU and RSS, but no JS heap and no GC before a sample. redis-server and nginx are
- * outside the figures, like redis-server in the capacity section.
+ * outside the processes' figures, like redis-server in the capacity section, and sampled apart
+ * (`sampleSide`): nginx's master and worker, found by its pid file and /proc.
  */
 const twoProcesses: HallTarget = {
   id: 'two-processes',
@@ -70,6 +74,16 @@ const twoProcesses: HallTarget = {
       token,
       processPorts: hall.processes.map((p) => p.port),
       sample: async () => hall.processes.map((p) => procSample(p.child.pid!)),
+      sampleSide: () => {
+        const nginxMaster = Number(readFileSync(path.join(hall.nginx.dir, 'nginx.pid'), 'utf8').trim());
+        const redis = childPids(process.pid).find(
+          (pid) => procCommand(pid).includes('redis-server') && procArgs(pid).join(' ').includes(String(hall.redis.port)),
+        );
+        return {
+          nginx: totalSample([nginxMaster, ...childPids(nginxMaster)].map(procSample)),
+          ...(redis === undefined ? {} : { 'redis-server': procSample(redis) }),
+        };
+      },
       stop: () => hall.stop(),
     };
   },
@@ -85,6 +99,43 @@ export function procSample(pid: number): ServerSample {
   const ticks = Number(fields[11]) + Number(fields[12]);
   const rssKb = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
   return { cpuMicros: (ticks * 1e6) / clockTicks, wallMs: performance.now(), rss: rssKb * 1024, heapUsed: NaN };
+}
+
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** The command name of a process (/proc/<pid>/comm), or '' once it is gone. */
+function procCommand(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** A process's arguments (/proc/<pid>/cmdline), or [] once it is gone. */
+function procArgs(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return [];
+  }
+}
+
+/** The processes whose parent is `pid` (Linux /proc). */
+export function childPids(pid: number): number[] {
+  const children: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (Number(statFields(Number(name))[1]) === pid) children.push(Number(name));
+    } catch {
+      // Gone since the listing.
+    }
+  }
+  return children;
 }
 
 /** Baselines first: the targets compared with them need their figures. */

@@ -1,32 +1,45 @@
 /** What the hall bench (parent) and its load process (`hallLoad.ts`) tell each other. */
 import type { Spread } from '../stats.ts';
-import type { Loss } from './delivery.ts';
+import type { FollowersPart, MergedDelivery, PresenterPart } from './loadSplit.ts';
 
-/** Parent → load: open `followers` watchers of the broadcast, spread over `rampMs`. */
+/**
+ * Parent → each load process: open `followers` watchers of the broadcast (this process's share),
+ * spread over `rampMs`. It answers `following` once it has opened them all, and again whenever
+ * one fails; the parent counts the watchers the server holds (`/api/follow/me`).
+ */
 export interface FollowRequest {
   type: 'follow';
   port: number;
   followers: number;
   rampMs: number;
-  /**
-   * The processes' own ports, where the load counts the watchers each holds (`/api/follow/me`):
-   * behind a load balancer, `port` answers for one process at a time. @default [port]
-   */
-  countPorts?: number[];
 }
 
 /**
- * Parent → load: publish a run as the presenter's page does, every 200 ms, then wait up to
- * `graceMs` for every follower to get the last batch. `marks`: ms after the run's start at which
- * the load tells the parent (`mark`), so it can sample the server then.
+ * Parent → every load process: the run starts. The presenter's process (`presenter`) publishes it
+ * as the presenter's page does, every 200 ms, and answers `presented`; `marks`: ms after the
+ * run's start at which it tells the parent (`mark`), so it can sample the server then. The
+ * others start their CPU clock.
  */
 export interface PresentRequest {
   type: 'present';
+  presenter: boolean;
+  port: number;
   token: string;
   tps: number;
   durationMs: number;
-  graceMs: number;
   marks: number[];
+}
+
+/** Parent → every load process: the run published `published` batches; wait up to `graceMs` for every follower to get the last, then answer `collected`. */
+export interface CollectRequest {
+  type: 'collect';
+  published: number;
+  graceMs: number;
+}
+
+/** Parent → load: answer `clock` with this process's clock, ms since epoch. */
+export interface ClockRequest {
+  type: 'clock';
 }
 
 /** Parent → load: each follower runs the step itself (4 streams and a tap subscription), at `tps` for `durationMs`. */
@@ -42,36 +55,29 @@ export interface RunYourselfRequest {
   marks: number[];
 }
 
-export type ToLoad = FollowRequest | PresentRequest | RunYourselfRequest;
+export type ToLoad = FollowRequest | PresentRequest | CollectRequest | ClockRequest | RunYourselfRequest;
 
 export type FromLoad =
-  | { type: 'following'; opened: number; failed: number; errors: Record<string, number>; perProcess: number[] }
+  | { type: 'following'; failed: number; errors: Record<string, number> }
   | { type: 'mark'; index: number }
-  | { type: 'presented'; result: PresentResult }
+  | { type: 'presented'; part: PresenterPart }
+  | { type: 'collected'; part: FollowersPart }
+  | { type: 'clock'; now: number }
   | { type: 'ran'; result: RunYourselfResult }
   | { type: 'failed'; detail: string };
 
-export interface PresentResult {
-  followers: number;
-  /** Followers whose stream failed or ended before the run did. */
-  failed: number;
-  errors: Record<string, number>;
-  /** Batches the server took (204). */
-  published: number;
-  /** POSTs the server refused, by status (0: the request failed to go). */
-  refused: Record<string, number>;
-  /** Records and JSON bytes published. */
-  records: number;
-  bytes: number;
-  /** Arrival at a follower minus the batch's `sentAt` (both the load process's clock), ms, for every batch every follower got. */
-  lateness: Spread;
-  /** ms each POST took, as the presenter saw it. */
-  post: Spread;
-  loss: Loss;
-  /** `full` events the followers got (the run hit the server's cap). */
-  full: number;
-  /** The load process's CPU % over the run: a saturated load process shows up as lateness too. */
-  clientCpuPercent: number;
+/**
+ * A rung's delivery, over every load process: what the presenter published (`published`: batches
+ * the server took; `refused`: POSTs it refused, by status, 0: the request failed to go; `post`: ms
+ * each POST took), and what the followers got (`lateness`: arrival at a follower minus the batch's
+ * `sentAt`, each on its own process's clock, ms since epoch; `clientCpuPercent`: the busiest load
+ * process, a saturated one shows up as lateness too).
+ */
+export interface PresentResult extends Omit<PresenterPart, 'startedAt' | 'sentAt'>, MergedDelivery {
+  /** Load processes the followers were spread over (the presenter in the first). */
+  loadProcesses: number;
+  /** Each load process's clock minus the parent's, ms, and how far off that may be (half the best round trip). */
+  clock: { offsetMs: number[]; withinMs: number[] };
 }
 
 export interface RunYourselfResult {
