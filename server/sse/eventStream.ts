@@ -84,21 +84,21 @@ export interface EventSink {
    * every follower); resolves when the next may follow (for a fault: once it is out).
    */
   write(text: string | Uint8Array): Promise<void>;
-  /** Ends the response after the last write. */
-  end(): void;
+  /** Ends the response after the last write, with `last` written first when given (in the same write). */
+  end(last?: string | Uint8Array): void;
 }
 
 /** A sink over a Writable: each write resolves when the Writable calls back. */
 export function writableSink(writable: Writable): EventSink {
   return {
     write: (text) => new Promise((resolve) => writable.write(text, () => resolve())),
-    end: () => writable.end(),
+    end: (last) => (last === undefined ? writable.end() : writable.end(last)),
   };
 }
 
 /** Writes straight to the response; each write resolves at once, or once a full buffer drains (a slow reader slows the writer). */
 export function responseSink(res: ServerResponse): EventSink {
-  return { write: (text) => send(res, text), end: () => res.end() };
+  return { write: (text) => send(res, text), end: (last) => res.end(last) };
 }
 
 /**
@@ -112,7 +112,7 @@ export function directSink(res: ServerResponse): EventSink {
       if (!res.destroyed && !res.writableEnded) res.write(text);
       return Promise.resolve();
     },
-    end: () => res.end(),
+    end: (last) => res.end(last),
   };
 }
 
@@ -224,6 +224,17 @@ export class EventStream {
   end(): void {
     this.#stopKeepAlive();
     this.#sink.end();
+  }
+
+  /**
+   * Ends the response with a last event, in the same write: over HTTP/2 the event and END_STREAM
+   * leave together, so a page that closes its EventSource on that event (as apps do on `done`)
+   * cannot cancel the stream before the server has ended it. The bytes are the same as `send`
+   * then `end`.
+   */
+  endWith(event: string): void {
+    this.#stopKeepAlive();
+    this.#sink.end(event);
   }
 
   #startKeepAlive(): void {

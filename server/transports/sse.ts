@@ -113,15 +113,13 @@ export async function streamSse(
     // The log's store went away mid-stream: the 200 is out, so an event names the loss.
     stream.stopKeepAlive();
     if (res.destroyed) return;
-    await stream.send(sseErrorEvent(tokens.position, error instanceof Error ? error.message : String(error)));
-    return stream.end();
+    return stream.endWith(sseErrorEvent(tokens.position, error instanceof Error ? error.message : String(error)));
   }
   stream.stopKeepAlive();
   if (res.destroyed) return;
   const failed = failsAt(reply);
   const summary = stop?.aborted ? { ...summarize(reply), stopped: true, sent } : summarize(reply);
-  await stream.send(failed === null ? sseDoneEvent(summary) : sseErrorEvent(failed, failureDetail(reply)));
-  stream.end();
+  stream.endWith(failed === null ? sseDoneEvent(summary) : sseErrorEvent(failed, failureDetail(reply)));
 }
 
 /**

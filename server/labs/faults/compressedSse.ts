@@ -28,7 +28,7 @@ export function compressedSseRoute(ctx: TransportContext, { flush: fixed }: { fl
         if (flush) res.flush();
         await sent;
       },
-      end: () => res.end(),
+      end: (last) => res.end(last),
     });
   };
 }
