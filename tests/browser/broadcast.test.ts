@@ -76,6 +76,8 @@ describe('broadcast follow', () => {
         await page.keyboard.press('Home');
         return bubble(page, 'sse');
       };
+      // The presenter's step parks the run on its moment once it has settled: Home before that is undone.
+      await presenting.locator('.lesson[data-settled="true"]').waitFor({ timeout: 20_000 });
       const atStart = await home(presenting);
       expect(atStart).not.toBe(presenterText.sse);
       await expect.poll(() => home(follower), { timeout: 10_000 }).toBe(atStart);
