@@ -156,6 +156,7 @@ async function present(request: PresentRequest): Promise<void> {
   const run = `hall-${Date.now().toString(36)}`;
   const startedAt = now();
   const cursor = new PresenterCursor(presenterRecords({ id: run, tps: request.tps, durationMs: request.durationMs, startedAt }));
+  const marksFrom = performance.now();
   const marks = request.marks.map((at, index) => setTimeout(() => tell({ type: 'mark', index }), at));
   const posts: number[] = [];
   const sentAts: number[] = [];
@@ -192,6 +193,9 @@ async function present(request: PresentRequest): Promise<void> {
       if ((status !== 0 && status !== 503 && status !== 429) || ++retries >= 25) break;
     }
   }
+  // The last mark is the run's end, and the last batch may go just before it: the server is
+  // sampled at every mark, so wait for them all.
+  await sleep(Math.max(0, marksFrom + Math.max(0, ...request.marks) - performance.now()) + 5);
   for (const timer of marks) clearTimeout(timer);
   const part: PresenterPart = { published: seq, refused, records, bytes, post: spread(Float64Array.from(posts)), startedAt, sentAt: sentAts };
   tell({ type: 'presented', part });
