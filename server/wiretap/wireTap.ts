@@ -27,6 +27,14 @@ export interface WireTapOptions {
    * (classroom mode: `SecretHeaderScanner`). Without it, nothing is scanned. @default none
    */
   secrets?: () => SecretFinder;
+  /**
+   * Makes finders, per direction, of the server's own secrets on every connection the tap sees
+   * (the presenter token, `server/classroom/presenterSecret.ts`): what they find is replaced by `*`
+   * for every listener, the presenter included, in every mode, as an outgoing connection's
+   * `conceal` is. A write is scanned when it is recorded (someone may see it), a read always.
+   * HTTP/2 header blocks are HPACK-coded: see `h2Conceal`. @default none
+   */
+  conceal?: () => Concealed;
 }
 
 /**
@@ -75,8 +83,10 @@ interface Connection {
   outgoing?: OutgoingLeg;
   /** The address of the client whose request caused an outgoing connection (whose tap may show it). */
   owner?: string;
-  /** Finds bytes no listener may see (the upstream key), per direction: masked at once, for everyone. */
+  /** Finds bytes no listener may see (the upstream key), per direction: masked at once, for everyone. Sees every write. */
   conceal?: Concealed;
+  /** The tap's own `conceal` finders (the presenter token), per direction: masked at once, for everyone. */
+  guard?: Concealed;
   /** Set for the TLS records of an HTTPS connection. */
   layer?: TapLayer;
   /** TLS records: the plaintext connection they carry (its runs are theirs). */
@@ -140,12 +150,14 @@ export class WireTap {
   readonly #listeners = new Set<TapListener>();
   readonly #connections = new WeakMap<Socket, Connection>();
   readonly #secrets: (() => SecretFinder) | undefined;
+  readonly #conceal: (() => Concealed) | undefined;
   /** HTTP/2 requests (their `req.socket` proxies): the connection and run of each stream. */
   readonly #streams = new WeakMap<object, { connection: Connection; run: string | null | 'skip' }>();
   #nextId = 1;
 
-  constructor({ secrets }: WireTapOptions = {}) {
+  constructor({ secrets, conceal }: WireTapOptions = {}) {
     this.#secrets = secrets;
+    this.#conceal = conceal;
   }
 
   /** Starts recording a new connection. Call from the server's `'connection'` event. */
@@ -163,6 +175,8 @@ export class WireTap {
       pendingBytes: 0,
       announced: new Set(),
       finders: this.#secrets ? { read: this.#secrets(), write: this.#secrets() } : null,
+      // TLS records are encrypted: nothing in them to find (`#layered` drops it).
+      guard: this.#conceal?.(),
     };
     this.#connections.set(socket, connection);
     if (options) this.#layered(socket, connection, options);
@@ -304,10 +318,12 @@ export class WireTap {
 
   #record(connection: Connection, record: SocketRecord): void {
     // The server's own secrets never leave the tap unmasked, whoever listens.
-    const concealer = record.type === 'close' ? undefined : connection.conceal?.[record.type];
-    if (concealer && record.bytes) {
-      const hidden = concealer.scan(record.bytes);
-      if (hidden.length > 0) record.bytes = maskRanges(record.bytes, hidden);
+    if (record.type !== 'close' && record.bytes) {
+      for (const concealer of [connection.conceal?.[record.type], connection.guard?.[record.type]]) {
+        if (!concealer) continue;
+        const hidden = concealer.scan(record.bytes);
+        if (hidden.length > 0) record.bytes = maskRanges(record.bytes, hidden);
+      }
     }
     if (connection.history) return this.#recordLayered(connection, record);
     // Every chunk, delivered or not: a secret field may start in a chunk nobody listened to.
@@ -366,6 +382,7 @@ export class WireTap {
       connection.layer = layer;
       // Encrypted: nothing in it to mask.
       connection.finders = null;
+      delete connection.guard;
     }
     const carried = over ? this.#connections.get(over) : undefined;
     if (carried) {

@@ -1,0 +1,183 @@
+/**
+ * The presenter token never shows unmasked in the tap, for any listener (the presenter's own page
+ * included: its screen is projected), in any mode, on any connection: a `Cookie`, an
+ * `Authorization: Bearer`, a `/present?token=` request line and the `Set-Cookie` it answers with,
+ * a token cut across two TCP writes, a balanced lab instance's tap.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import net from 'node:net';
+import { createParser } from 'eventsource-parser';
+import { listen, type Listening } from '../testing/listen.ts';
+import { Presenter, presenterCookie } from './presenter.ts';
+import { ExactBytesFinder } from '../wiretap/exactBytesFinder.ts';
+import type { TapEvent } from '../../shared/tap.ts';
+import { until } from '../testing/until.ts';
+import { startLabs, type Labs } from '../labs/labs.ts';
+
+const token = 'Projected-Presenter-Token_42';
+const masked = '*'.repeat(token.length);
+const student = '127.0.0.2';
+
+interface TapReader {
+  events: TapEvent[];
+  stop(): void;
+}
+
+/** Subscribes to `/api/tap` of `port` from `localAddress` with `headers`; resolves once it listens. */
+function subscribe(port: number, localAddress: string, headers: Record<string, string> = {}): Promise<TapReader> {
+  return new Promise((resolve, reject) => {
+    const events: TapEvent[] = [];
+    const parser = createParser({ onEvent: (e) => events.push(JSON.parse(e.data) as TapEvent) });
+    const req = http.get({ host: '127.0.0.1', port, path: '/api/tap', localAddress, headers, agent: false }, (res) => {
+      expect(res.statusCode).toBe(200);
+      res.setEncoding('utf8');
+      res.on('data', (text: string) => parser.feed(text));
+      res.on('error', () => {});
+      resolve({ events, stop: () => req.destroy() });
+    });
+    req.on('error', reject);
+  });
+}
+
+/** A request over a raw socket from `localAddress`, written in the given pieces (a pause between them); resolves with the answer. */
+function rawRequest(port: number, localAddress: string, pieces: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress, noDelay: true }, async () => {
+      for (const piece of pieces) {
+        socket.write(piece);
+        if (pieces.length > 1) await new Promise((r) => setTimeout(r, 30));
+      }
+    });
+    let answer = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (text: string) => (answer += text));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+/** Every byte a reader got, decoded, and how many reads there were. */
+function seen(reader: TapReader): { text: string; reads: number } {
+  let text = '';
+  let reads = 0;
+  for (const e of reader.events) {
+    if (e.type !== 'read' && e.type !== 'write') continue;
+    text += Buffer.from(e.data, 'base64').toString('latin1');
+    if (e.type === 'read') reads++;
+  }
+  return { text, reads };
+}
+
+const sse = '/api/stream/sse?text=hi&tps=1000&ttft=0';
+const heads = {
+  cookie: `GET ${sse}&run=c1 HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${presenterCookie}=${token}; other=1\r\nConnection: close\r\n\r\n`,
+  bearer: `GET /api/stream/http?text=hi&tps=1000&ttft=0&run=b1 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
+  present: `GET /present?token=${token} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+};
+
+describe('ExactBytesFinder', () => {
+  const masks = (finder: ExactBytesFinder, chunks: string[]): string =>
+    chunks
+      .map((chunk) => {
+        const bytes = Buffer.from(chunk, 'latin1');
+        for (const [start, end] of finder.scan(bytes)) bytes.fill(0x2a, start, end);
+        return bytes.toString('latin1');
+      })
+      .join('|');
+
+  it('finds the secret in a chunk, many times, and split across two or more chunks', () => {
+    expect(masks(new ExactBytesFinder('secret'), ['a secret, secretsecret'])).toBe('a ******, ************');
+    expect(masks(new ExactBytesFinder('secret'), ['x=secr', 'et; y'])).toBe('x=****|**; y');
+    expect(masks(new ExactBytesFinder('secret'), ['x=s', 'e', 'c', 'r', 'e', 't!'])).toBe('x=s|e|c|*|*|*!');
+  });
+
+  it('leaves a chunk end shorter than minPrefix, and masks a longer one even if the next chunk does not complete it', () => {
+    expect(masks(new ExactBytesFinder('secret'), ['x=sec', 'ret'])).toBe('x=sec|***');
+    expect(masks(new ExactBytesFinder('secret'), ['x=secr', 'ab'])).toBe('x=****|ab');
+    expect(masks(new ExactBytesFinder('secret'), ['sesecre', 't'])).toBe('se*****|*');
+  });
+});
+
+describe('the presenter token in the tap', () => {
+  let classroom: Listening;
+  let loopback: Listening;
+  beforeAll(async () => {
+    [classroom, loopback] = await Promise.all([
+      listen({ classroom: true, presenter: new Presenter(token), heartbeatMs: 60_000 }),
+      listen({ presenter: new Presenter(token), heartbeatMs: 60_000 }),
+    ]);
+  });
+  afterAll(() => Promise.all([classroom.close(), loopback.close()]));
+
+  for (const mode of ['classroom', 'loopback'] as const) {
+    it(`is masked byte for byte for the presenter and for a plain listener (${mode} mode)`, async () => {
+      const server = mode === 'classroom' ? classroom : loopback;
+      // In classroom mode a plain listener sees only its own connections: send from its address.
+      const from = mode === 'classroom' ? student : '127.0.0.1';
+      const readers = await Promise.all([
+        subscribe(server.port, '127.0.0.1', { cookie: `${presenterCookie}=${token}` }),
+        subscribe(server.port, '127.0.0.1', { authorization: `Bearer ${token}` }),
+        subscribe(server.port, from),
+      ]);
+      const answers = await Promise.all([
+        rawRequest(server.port, from, [heads.cookie]),
+        rawRequest(server.port, from, [heads.bearer]),
+        rawRequest(server.port, from, [heads.present]),
+      ]);
+      expect(answers[0]).toContain('event: done');
+      // On the wire nothing is masked: the browser gets its cookie.
+      expect(answers[2]).toContain(`Set-Cookie: ${presenterCookie}=${token};`);
+      for (const reader of readers) {
+        await until(() => reader.events.filter((e) => e.type === 'close').length === 3, 'the three connections to close');
+        reader.stop();
+      }
+      const [byCookie, byBearer, plain] = readers.map(seen);
+      for (const { text } of [byCookie!, byBearer!]) {
+        expect(text).not.toContain(token);
+        expect(text).toContain(`Cookie: ${presenterCookie}=${masked}; other=1\r\n`);
+        expect(text).toContain(`Authorization: Bearer ${masked}\r\n`);
+        expect(text).toContain(`GET /present?token=${masked} HTTP/1.1\r\n`);
+        expect(text).toContain(`Set-Cookie: ${presenterCookie}=${masked};`);
+      }
+      expect(plain!.text).not.toContain(token);
+      expect(plain!.text).toContain(`GET /present?token=${masked} HTTP/1.1\r\n`);
+      // Classroom mode masks the whole credential fields for a student anyway; loopback mode only the token.
+      if (mode === 'loopback') expect(plain!.text).toContain(`Cookie: ${presenterCookie}=${masked}; other=1\r\n`);
+    });
+  }
+
+  it('is masked when a TCP write cuts it in two (both halves)', async () => {
+    const reader = await subscribe(loopback.port, '127.0.0.1', { cookie: `${presenterCookie}=${token}` });
+    const cut = heads.cookie.indexOf(token) + 10;
+    const answer = await rawRequest(loopback.port, '127.0.0.1', [heads.cookie.slice(0, cut), heads.cookie.slice(cut)]);
+    expect(answer).toContain('event: done');
+    await until(() => reader.events.some((e) => e.type === 'close'), 'the connection to close');
+    reader.stop();
+    const { text, reads } = seen(reader);
+    expect(reads).toBeGreaterThan(1);
+    expect(text).not.toContain(token.slice(0, 10));
+    expect(text).not.toContain(token.slice(10));
+    expect(text).toContain(`Cookie: ${presenterCookie}=${masked}; other=1\r\n`);
+  });
+});
+
+describe("the presenter token in a balanced lab instance's tap", () => {
+  let labs: Labs;
+  beforeAll(async () => {
+    labs = await startLabs({ presenter: new Presenter(token) });
+  });
+  afterAll(() => labs.close());
+
+  it('is masked there too: the presenter cookie reaches every port of the host', async () => {
+    const { port } = labs.lb.state().instances[0]!;
+    const reader = await subscribe(port, '127.0.0.1');
+    const answer = await rawRequest(port, '127.0.0.1', [heads.cookie]);
+    expect(answer).toContain('event: done');
+    await until(() => reader.events.some((e) => e.type === 'close'), 'the connection to close');
+    reader.stop();
+    const { text } = seen(reader);
+    expect(text).not.toContain(token);
+    expect(text).toContain(`Cookie: ${presenterCookie}=${masked}; other=1\r\n`);
+  });
+});
