@@ -14,6 +14,13 @@ import { ExactBytesFinder } from '../wiretap/exactBytesFinder.ts';
 import type { TapEvent } from '../../shared/tap.ts';
 import { until } from '../testing/until.ts';
 import { startLabs, type Labs } from '../labs/labs.ts';
+import http2 from 'node:http2';
+import { listenHttps, type ListeningHttps } from '../testing/listenHttps.ts';
+import { subscribeTap } from '../testing/tapReader.ts';
+import { decode } from '../testing/tapEvents.ts';
+import { readFrames } from '../testing/rawTls.ts';
+import { HpackDecoder } from '../../shared/hpack.ts';
+import type { TapOpen } from '../../shared/tap.ts';
 
 const token = 'Projected-Presenter-Token_42';
 const masked = '*'.repeat(token.length);
@@ -179,5 +186,78 @@ describe("the presenter token in a balanced lab instance's tap", () => {
     const { text } = seen(reader);
     expect(text).not.toContain(token);
     expect(text).toContain(`Cookie: ${presenterCookie}=${masked}; other=1\r\n`);
+  });
+});
+
+describe('the presenter token over HTTP/2 (TLS)', () => {
+  let server: ListeningHttps;
+  beforeAll(async () => {
+    server = await listenHttps({ presenter: new Presenter(token), heartbeatMs: 60_000 });
+  });
+  afterAll(() => server.close());
+
+  /** One request on `session`; resolves with the response's headers once it ends. */
+  const get = (session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders): Promise<http2.IncomingHttpHeaders> =>
+    new Promise((resolve, reject) => {
+      const req = session.request(headers);
+      let response: http2.IncomingHttpHeaders = {};
+      req.on('response', (h) => (response = h));
+      req.on('data', () => {});
+      req.on('end', () => resolve(response));
+      req.on('error', reject);
+    });
+
+  /** Decodes the header blocks of one direction's tapped bytes as the page does, up to the first it cannot decode. */
+  function decodedFields(bytes: Buffer): { fields: string[]; maskedBlocks: number } {
+    const decoder = new HpackDecoder();
+    decoder.limit = 2 ** 30;
+    const fields: string[] = [];
+    let maskedBlocks = 0;
+    let failed = false;
+    for (const frame of readFrames(bytes)) {
+      if (frame.type !== 1) continue;
+      if (frame.payload.length > 0 && frame.payload.every((b) => b === 0x2a)) maskedBlocks++;
+      if (failed) continue;
+      const { fields: found, error } = decoder.decodeBlock(frame.payload);
+      fields.push(...found.map((f) => `${f.name}: ${f.value}`));
+      if (error) failed = true;
+    }
+    return { fields, maskedBlocks };
+  }
+
+  it('masks whole the HPACK-coded header blocks that carry it, both ways; the others stay readable', async () => {
+    const tap = await subscribeTap(server.url);
+    const session = http2.connect(server.httpsUrl, { ca: server.ca });
+    let setCookie: string[] = [];
+    try {
+      await get(session, { ':path': `${sse}&run=h2plain` });
+      // Twice: the second time the cookie is an index into the dynamic table.
+      await get(session, { ':path': `${sse}&run=h2cookie`, cookie: `${presenterCookie}=${token}` });
+      await get(session, { ':path': `${sse}&run=h2again`, cookie: `${presenterCookie}=${token}` });
+      const present = await get(session, { ':path': `/present?token=${token}` });
+      setCookie = present['set-cookie'] ?? [];
+    } finally {
+      session.close();
+    }
+    // On the wire nothing is masked.
+    expect(setCookie.join()).toContain(token);
+    await until(() => new Set(tap.events.filter((e) => e.type === 'close').map((e) => e.conn)).size === 2, 'both layers closing');
+    tap.stop();
+    const plain = tap.events.find((e): e is TapOpen => e.type === 'open' && !e.layer && e.protocol === 'h2')!;
+    const bytesOf = (type: 'read' | 'write'): Buffer =>
+      Buffer.concat(tap.events.flatMap((e) => (e.type === type && e.conn === plain.conn ? [decode(e.data)] : [])));
+    const reads = bytesOf('read');
+    const writes = bytesOf('write');
+    expect(reads.includes(token)).toBe(false);
+    expect(writes.includes(token)).toBe(false);
+    const requests = decodedFields(reads.subarray(24));
+    // The first request's block is readable; the cookie's and the /present one's are masked whole.
+    expect(requests.fields.join('\n')).not.toContain(token);
+    expect(requests.fields.some((f) => f.includes('run=h2plain'))).toBe(true);
+    expect(requests.maskedBlocks).toBeGreaterThanOrEqual(2);
+    const responses = decodedFields(writes);
+    expect(responses.fields.join('\n')).not.toContain(token);
+    expect(responses.fields.some((f) => f.startsWith(':status: 200'))).toBe(true);
+    expect(responses.maskedBlocks).toBeGreaterThanOrEqual(1);
   });
 });

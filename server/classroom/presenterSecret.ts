@@ -10,12 +10,18 @@ import type { Presenter } from './presenter.ts';
  * `Cookie` or `Authorization: Bearer` header, a `/present?token=` request line, the `Set-Cookie`
  * of `/present`, wherever else they show up (`ExactBytesFinder` says what it guarantees across
  * chunks). HTTP/2 header blocks are HPACK-coded, so no byte search finds the token there: the
- * tap decodes them (`h2Conceal` in `server/wiretap/`).
+ * tap decodes them and masks a block whose fields carry the token whole (`fields`,
+ * `server/wiretap/h2Conceal.ts`).
  *
  * The token is a fixed string of 8 to 128 URL-safe characters (`main.ts` checks one from the
  * environment; a random one is base64url), never percent-encoded in a URL or a cookie, so its
  * bytes on the wire are its characters.
  */
 export function presenterConcealer(presenter: Pick<Presenter, 'token'>): () => Concealed {
-  return () => ({ read: new ExactBytesFinder(presenter.token), write: new ExactBytesFinder(presenter.token) });
+  const token = presenter.token;
+  return () => ({
+    read: new ExactBytesFinder(token),
+    write: new ExactBytesFinder(token),
+    fields: (name, value) => value.includes(token) || name.includes(token),
+  });
 }

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { tapPath, type GenerationReport, type OutgoingLeg, type TapEvent, type TapLayer, type TapOpen } from '../../shared/tap.ts';
 import { runPattern } from '../../shared/replySettings.ts';
 import { H2FrameScanner } from './h2Frames.ts';
+import { H2HeaderConcealer, type BlockPiece } from './h2Conceal.ts';
 
 /** Who is listening, and for which run (`null`: every connection). */
 export interface TapListener {
@@ -32,7 +33,8 @@ export interface WireTapOptions {
    * (the presenter token, `server/classroom/presenterSecret.ts`): what they find is replaced by `*`
    * for every listener, the presenter included, in every mode, as an outgoing connection's
    * `conceal` is. A write is scanned when it is recorded (someone may see it), a read always.
-   * HTTP/2 header blocks are HPACK-coded: see `h2Conceal`. @default none
+   * HTTP/2 header blocks are HPACK-coded: a block whose decoded fields `fields` calls secret is
+   * masked whole (`H2HeaderConcealer`). @default none
    */
   conceal?: () => Concealed;
 }
@@ -58,6 +60,8 @@ interface SocketRecord {
   parts?: number[];
   /** What the connection's finder called secret in `bytes`. */
   secrets?: ByteRange[];
+  /** HTTP/2: the header block pieces in `bytes`, masked once their block is decoded. */
+  blocks?: BlockPiece[];
 }
 
 interface Connection {
@@ -103,10 +107,12 @@ interface Connection {
   historyBytes?: number;
 }
 
-/** Finders of the server's own secrets on an outgoing connection, per direction. */
+/** Finders of the server's own secrets on a connection, per direction. */
 export interface Concealed {
   read?: SecretFinder;
   write?: SecretFinder;
+  /** HTTP/2 (the tap's `conceal` only): whether a decoded header field carries a secret; its block is masked whole. */
+  fields?: (name: string, value: string) => boolean;
 }
 
 /** A connection the server opens, as the tap files it. */
@@ -131,6 +137,11 @@ interface Multiplexed {
   /** Tap responses open on this connection: its TLS records are not reported meanwhile (each report would make another record). */
   tapsOpen: number;
   scanners: { read: H2FrameScanner; write: H2FrameScanner };
+  /** Decode the header blocks, per direction, to find those with a secret field (the tap's `conceal` has `fields`). */
+  concealers?: { read: H2HeaderConcealer; write: H2HeaderConcealer };
+  /** Records held while a header block is open: whether it is masked is known once it ends. */
+  held: SocketRecord[];
+  heldBytes: number;
 }
 
 /** A marker on a socket attached with options: HTTP/2 requests reach it through a proxy of it. */
@@ -319,7 +330,8 @@ export class WireTap {
   #record(connection: Connection, record: SocketRecord): void {
     // The server's own secrets never leave the tap unmasked, whoever listens.
     if (record.type !== 'close' && record.bytes) {
-      for (const concealer of [connection.conceal?.[record.type], connection.guard?.[record.type]]) {
+      // HTTP/2 is scanned in #recordLayered: its header blocks are decoded from the bytes as they came.
+      for (const concealer of [connection.conceal?.[record.type], connection.multiplexed ? undefined : connection.guard?.[record.type]]) {
         if (!concealer) continue;
         const hidden = concealer.scan(record.bytes);
         if (hidden.length > 0) record.bytes = maskRanges(record.bytes, hidden);
@@ -397,7 +409,11 @@ export class WireTap {
           read: new H2FrameScanner('read', (_type, id) => multiplexed.tapStreams.has(id)),
           write: new H2FrameScanner('write', (_type, id) => multiplexed.tapStreams.has(id)),
         },
+        held: [],
+        heldBytes: 0,
       };
+      const fields = connection.guard?.fields;
+      if (fields) multiplexed.concealers = { read: new H2HeaderConcealer(fields), write: new H2HeaderConcealer(fields) };
       connection.multiplexed = multiplexed;
     } else if (!layer) {
       // HTTP/1.1 inside TLS: one request at a time, as on the plain port (its records keep a history).
@@ -465,7 +481,7 @@ export class WireTap {
     const multiplexed = connection.multiplexed;
     if (multiplexed && record.bytes) {
       const direction = record.type === 'read' ? 'read' : 'write';
-      const { kept, headerBlocks } = multiplexed.scanners[direction].scan(record.bytes);
+      const { kept, headerBlocks, headerPieces } = multiplexed.scanners[direction].scan(record.bytes);
       if (kept.length === 0) return;
       if (kept !== record.bytes) {
         record.bytes = kept;
@@ -473,7 +489,67 @@ export class WireTap {
       }
       // HPACK hides header values from a text scanner: with secrets to mask, header blocks are masked whole.
       if (connection.finders && headerBlocks.length > 0) record.secrets = headerBlocks;
+      const concealers = multiplexed.concealers;
+      if (concealers && headerPieces.length > 0) record.blocks = concealers[direction].feed(record.bytes, headerPieces);
+      const finder = connection.guard?.[direction];
+      if (finder) {
+        const hidden = finder.scan(record.bytes);
+        if (hidden.length > 0) record.bytes = maskRanges(record.bytes, hidden);
+      }
+      if (concealers) return this.#holdOrMask(connection, multiplexed, record);
+    } else if (record.type === 'close' && multiplexed && multiplexed.held.length > 0) {
+      // The connection ends inside a header block: it is masked whole.
+      multiplexed.concealers?.read.hideOpen();
+      multiplexed.concealers?.write.hideOpen();
+      this.#releaseHeld(connection, multiplexed);
     }
+    this.#keepAndDeliver(connection, record);
+  }
+
+  /**
+   * An HTTP/2 record with header block pieces is delivered once every block it has a piece of
+   * has ended (and been decoded): until then it and the records after it are held, in order.
+   */
+  #holdOrMask(connection: Connection, multiplexed: Multiplexed, record: SocketRecord): void {
+    const { read, write } = multiplexed.concealers!;
+    if (multiplexed.held.length === 0 && !read.open && !write.open) {
+      this.#maskBlocks(multiplexed, record);
+      return this.#keepAndDeliver(connection, record);
+    }
+    // Node reuses read buffers: keep a copy.
+    if (record.bytes) record.bytes = Buffer.from(record.bytes);
+    multiplexed.held.push(record);
+    multiplexed.heldBytes += record.bytes?.length ?? 0;
+    if (read.open || write.open) {
+      if (multiplexed.heldBytes <= maxPendingBytes) return;
+      // A block that never ends: masked whole, whatever it holds.
+      read.hideOpen();
+      write.hideOpen();
+    }
+    this.#releaseHeld(connection, multiplexed);
+  }
+
+  #releaseHeld(connection: Connection, multiplexed: Multiplexed): void {
+    const held = multiplexed.held;
+    multiplexed.held = [];
+    multiplexed.heldBytes = 0;
+    for (const record of held) {
+      this.#maskBlocks(multiplexed, record);
+      this.#keepAndDeliver(connection, record);
+    }
+  }
+
+  /** Masks the pieces of `record` whose header block carries a secret field. */
+  #maskBlocks(multiplexed: Multiplexed, record: SocketRecord): void {
+    if (!record.blocks || !record.bytes) return;
+    const concealer = multiplexed.concealers![record.type === 'read' ? 'read' : 'write'];
+    const hidden = record.blocks.filter(({ block }) => concealer.hidden(block)).map(({ range }) => range);
+    if (hidden.length > 0) record.bytes = maskRanges(record.bytes, hidden);
+    delete record.blocks;
+  }
+
+  /** A layered record, scanned: kept for runs that join later, and delivered to the runs joined. */
+  #keepAndDeliver(connection: Connection, record: SocketRecord): void {
     if (connection.carrier && (connection.carrier.skip || (connection.carrier.multiplexed?.tapsOpen ?? 0) > 0)) return;
     if (this.#listeners.size === 0) return;
     if (record.type !== 'close' && connection.historyBytes! <= maxPendingBytes) {
