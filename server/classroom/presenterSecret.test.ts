@@ -20,6 +20,9 @@ import { subscribeTap } from '../testing/tapReader.ts';
 import { decode } from '../testing/tapEvents.ts';
 import { readFrames } from '../testing/rawTls.ts';
 import { HpackDecoder } from '../../shared/hpack.ts';
+import { huffmanCodes } from '../../shared/hpackHuffman.ts';
+import tls from 'node:tls';
+import { clientPreface, frame, frameType } from '../testing/rawTls.ts';
 import type { TapOpen } from '../../shared/tap.ts';
 
 const token = 'Projected-Presenter-Token_42';
@@ -224,6 +227,60 @@ describe('the presenter token over HTTP/2 (TLS)', () => {
     }
     return { fields, maskedBlocks };
   }
+
+  /** `text` Huffman-coded as an HPACK string literal (RFC 7541 §5.2; lengths under 127). */
+  function huffmanString(text: string): Buffer {
+    let bits = 0n;
+    let count = 0;
+    for (const byte of Buffer.from(text)) {
+      const { code, bits: n } = huffmanCodes[byte]!;
+      bits = (bits << BigInt(n)) | BigInt(code);
+      count += n;
+    }
+    const pad = (8 - (count % 8)) % 8;
+    bits = (bits << BigInt(pad)) | ((1n << BigInt(pad)) - 1n);
+    const length = (count + pad) / 8;
+    const out = Buffer.alloc(length);
+    for (let i = length - 1; i >= 0; i--) {
+      out[i] = Number(bits & 0xffn);
+      bits >>= 8n;
+    }
+    return Buffer.concat([Buffer.from([0x80 | length]), out]);
+  }
+
+  it('masks a header block cut across two TLS records whole: the first part waits for the rest', async () => {
+    const tap = await subscribeTap(server.url);
+    const path = Buffer.from(`${sse}&run=h2split`);
+    // :method GET, :scheme https, :path and :authority literals, then cookie (static name 32) Huffman-coded.
+    const block = Buffer.concat([
+      Buffer.from([0x82, 0x87, 0x04, path.length]),
+      path,
+      Buffer.from([0x01, 9]),
+      Buffer.from('localhost'),
+      Buffer.from([0x0f, 0x11]),
+      huffmanString(`${presenterCookie}=${token}`),
+    ]);
+    const cut = block.length - 8;
+    const END_STREAM = 0x1;
+    const END_HEADERS = 0x4;
+    const socket = tls.connect({ port: server.httpsPort, host: '127.0.0.1', ca: server.ca, ALPNProtocols: ['h2'], servername: 'localhost' });
+    socket.on('data', () => {});
+    await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
+    socket.write(Buffer.concat([clientPreface, frame(frameType.settings, 0, 0), frame(frameType.headers, END_STREAM, 1, block.subarray(0, cut))]));
+    await new Promise((r) => setTimeout(r, 50));
+    socket.write(frame(frameType.continuation, END_HEADERS, 1, block.subarray(cut)));
+    await until(() => tap.events.some((e) => e.type === 'request' && e.path.includes('h2split')), 'the request to be served');
+    await new Promise((r) => setTimeout(r, 100));
+    socket.destroy();
+    await until(() => new Set(tap.events.filter((e) => e.type === 'close').map((e) => e.conn)).size === 2, 'both layers closing');
+    tap.stop();
+    const plain = tap.events.find((e): e is TapOpen => e.type === 'open' && !e.layer && e.protocol === 'h2')!;
+    const reads = tap.events.flatMap((e) => (e.type === 'read' && e.conn === plain.conn ? [decode(e.data)] : []));
+    expect(reads.length).toBeGreaterThan(1);
+    const headerFrames = readFrames(Buffer.concat(reads).subarray(24)).filter((f) => f.type === frameType.headers || f.type === frameType.continuation);
+    expect(headerFrames.map((f) => f.payload.length)).toEqual([cut, block.length - cut]);
+    for (const f of headerFrames) expect(f.payload.every((b) => b === 0x2a)).toBe(true);
+  });
 
   it('masks whole the HPACK-coded header blocks that carry it, both ways; the others stay readable', async () => {
     const tap = await subscribeTap(server.url);
