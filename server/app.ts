@@ -23,6 +23,7 @@ import { tapRoute } from './wiretap/tapRoute.ts';
 import { tapPath } from '../shared/tap.ts';
 import { instanceHeader } from '../shared/instanceHeader.ts';
 import { Presenter } from './classroom/presenter.ts';
+import { presenterConcealer } from './classroom/presenterSecret.ts';
 import { followRoutes, type FollowOptions } from './follow/followRoutes.ts';
 import type { ClassBus } from './follow/classBus.ts';
 import { balancedTapGuard, tapGuard } from './classroom/tapGuard.ts';
@@ -136,10 +137,14 @@ export const defaultStaticDir = path.resolve(import.meta.dirname, '../dist');
 
 /** Builds the whole server: routes, transports, wire tap. Binds no port. */
 export function createApp(options: AppOptions = {}): StreamscopeApp {
-  // Classroom mode masks credentials for everyone but the presenter: in header fields, and in the
-  // `header=` parameters an inspected request's headers ride in.
-  const tap = new WireTap(options.classroom ? { secrets: () => allSecrets(new SecretHeaderScanner(), new SecretQueryScanner()) } : {});
   const presenter = options.presenter ?? new Presenter();
+  // Classroom mode masks credentials for everyone but the presenter: in header fields, and in the
+  // `header=` parameters an inspected request's headers ride in. The presenter token is masked for
+  // everyone, the presenter included, in every mode: the presenter's screen is projected.
+  const tap = new WireTap({
+    ...(options.classroom ? { secrets: () => allSecrets(new SecretHeaderScanner(), new SecretQueryScanner()) } : {}),
+    conceal: presenterConcealer(presenter),
+  });
   const limiter = new StreamLimiter(options.maxStreamsPerClient ?? 50);
   const upstream = options.upstream ? new Upstream(options.upstream, { tap }) : undefined;
   // Generations: the simulated model, and the upstream's for `upstream/<id>` models.

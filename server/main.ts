@@ -66,6 +66,8 @@ const labs = await startLabs({
   nginx: true,
   crash: classroom ? (req) => presenter.isPresenter(req) : undefined,
   sharedReplyLog: replies.lab,
+  // The presenter's cookie reaches the balanced instances' ports too: their taps mask its token.
+  presenter,
 });
 const streamscope = createApp({
   allowedOrigins,

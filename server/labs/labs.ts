@@ -13,6 +13,7 @@ import { giveLearnerId } from './learner.ts';
 import type { Request } from 'express';
 import type { ReplyLog } from '../replies/replyLog.ts';
 import { duplexLab } from './duplex/duplexLab.ts';
+import type { Presenter } from '../classroom/presenter.ts';
 
 /** The lab's own WebSocket: the same transport, with an Origin check the class can switch off. */
 export const labSocketPath = '/api/labs/http/ws';
@@ -29,6 +30,12 @@ export interface LabsOptions {
   crash?: (req: Request) => boolean;
   /** The reply log the balanced instances share when a learner switches the lab's log to shared. @default one in memory */
   sharedReplyLog?: ReplyLog;
+  /**
+   * The main server's presenter, also the balanced instances': the presenter's browser sends its
+   * cookie to their ports too (cookies ignore ports), and their taps mask its token for everyone,
+   * as the main one does. @default each instance a random one of its own
+   */
+  presenter?: Presenter;
 }
 
 /** The labs, ready to hand to `createApp` (their routes and upgrade hooks) and to stop. */
@@ -49,9 +56,9 @@ export interface Labs {
  * Starts every lab: the HTTP features lab (login, access log, CORS, caching), the faults lab,
  * and the load balancer with its three instances (and, asked to, real nginx in front of them).
  */
-export async function startLabs({ allowedOrigins = [], nginx: withNginx = false, crash, sharedReplyLog }: LabsOptions = {}): Promise<Labs> {
+export async function startLabs({ allowedOrigins = [], nginx: withNginx = false, crash, sharedReplyLog, presenter }: LabsOptions = {}): Promise<Labs> {
   const httpLab = new HttpLab();
-  const lb = await LoadBalancer.start({ backend: { allowedOrigins }, sharedReplyLog });
+  const lb = await LoadBalancer.start({ backend: { allowedOrigins, ...(presenter ? { presenter } : {}) }, sharedReplyLog });
   let nginx: NginxFront | null = null;
   let nginxSkipped: string | null = null;
   if (withNginx) {

@@ -5,6 +5,7 @@ import { prompts } from '../model/prompts.ts';
 import { paced, type Reply, type UpstreamFailure } from '../model/reply.ts';
 import type { Generation, GenerationCause, GenerationSource } from '../replies/replies.ts';
 import type { ByteRange, Concealed, SecretFinder, WireTap } from '../wiretap/wireTap.ts';
+import { ExactBytesFinder } from '../wiretap/exactBytesFinder.ts';
 import { SecretHeaderScanner } from '../classroom/secretHeaders.ts';
 import { OutgoingError, readSome, sendOutgoing } from './outgoing.ts';
 
@@ -278,15 +279,13 @@ export class Upstream {
     return { write: this.#keyFinder(new SecretHeaderScanner()), read: this.#keyFinder() };
   }
 
+  /** The key's own bytes (`ExactBytesFinder`: also one split across chunks), after what `headers` finds. */
   #keyFinder(headers?: SecretFinder): SecretFinder {
-    const key = this.config.key ? Buffer.from(this.config.key) : null;
+    const key = this.config.key ? new ExactBytesFinder(this.config.key) : null;
     return {
       scan(chunk: Uint8Array): ByteRange[] {
         const ranges = [...(headers?.scan(chunk) ?? [])];
-        if (key) {
-          const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-          for (let at = bytes.indexOf(key); at >= 0; at = bytes.indexOf(key, at + key.length)) ranges.push([at, at + key.length]);
-        }
+        if (key) ranges.push(...key.scan(chunk));
         return ranges;
       },
     };

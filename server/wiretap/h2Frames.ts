@@ -18,6 +18,18 @@ export interface ScannedChunk {
   kept: Buffer;
   /** Header block bytes (HEADERS and CONTINUATION payloads) within `kept`. */
   headerBlocks: ByteRange[];
+  /** The same payload bytes, piece by piece, with their frame (for `H2HeaderConcealer`). */
+  headerPieces: HeaderPiece[];
+}
+
+/** Part of one HEADERS or CONTINUATION frame's payload within a chunk's kept bytes. */
+export interface HeaderPiece {
+  /** Where in `kept`; empty for a frame without payload. */
+  range: ByteRange;
+  type: number;
+  flags: number;
+  /** Whether this piece ends its frame's payload. */
+  last: boolean;
 }
 
 export class H2FrameScanner {
@@ -28,6 +40,8 @@ export class H2FrameScanner {
   #payloadLeft = 0;
   #leaveOut = false;
   #headerBlock = false;
+  #flags = 0;
+  #type = 0;
 
   /** `leaveOut(type, streamId)`: whether a frame is left out of the tap (the tap's own streams). */
   constructor(
@@ -40,6 +54,7 @@ export class H2FrameScanner {
   scan(chunk: Buffer): ScannedChunk {
     const kept: Buffer[] = [];
     const headerBlocks: ByteRange[] = [];
+    const headerPieces: HeaderPiece[] = [];
     let keptLength = 0;
     let leftOut = false;
     const keep = (start: number, end: number, block = false): void => {
@@ -58,7 +73,11 @@ export class H2FrameScanner {
       } else if (this.#payloadLeft > 0) {
         const n = Math.min(this.#payloadLeft, chunk.length - i);
         if (this.#leaveOut) leftOut = true;
-        else keep(i, i + n, this.#headerBlock);
+        else {
+          if (this.#headerBlock)
+            headerPieces.push({ range: [keptLength, keptLength + n], type: this.#type, flags: this.#flags, last: n === this.#payloadLeft });
+          keep(i, i + n, this.#headerBlock);
+        }
         this.#payloadLeft -= n;
         i += n;
       } else {
@@ -80,10 +99,13 @@ export class H2FrameScanner {
         this.#payloadLeft = length;
         this.#leaveOut = n === 9 && streamId !== 0 && (type === DATA || type === WINDOW_UPDATE) && this.leaveOut(type, streamId);
         this.#headerBlock = type === HEADERS || type === CONTINUATION;
+        this.#type = type;
+        this.#flags = this.#header[4]!;
         if (this.#leaveOut) leftOut = true;
         else keep(headerStart, i);
+        if (this.#headerBlock && length === 0) headerPieces.push({ range: [keptLength, keptLength], type, flags: this.#flags, last: true });
       }
     }
-    return { kept: leftOut ? Buffer.concat(kept, keptLength) : chunk, headerBlocks };
+    return { kept: leftOut ? Buffer.concat(kept, keptLength) : chunk, headerBlocks, headerPieces };
   }
 }

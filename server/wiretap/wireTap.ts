@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { tapPath, type GenerationReport, type OutgoingLeg, type TapEvent, type TapLayer, type TapOpen } from '../../shared/tap.ts';
 import { runPattern } from '../../shared/replySettings.ts';
 import { H2FrameScanner } from './h2Frames.ts';
+import { H2HeaderConcealer, type BlockPiece } from './h2Conceal.ts';
 
 /** Who is listening, and for which run (`null`: every connection). */
 export interface TapListener {
@@ -27,6 +28,15 @@ export interface WireTapOptions {
    * (classroom mode: `SecretHeaderScanner`). Without it, nothing is scanned. @default none
    */
   secrets?: () => SecretFinder;
+  /**
+   * Makes finders, per direction, of the server's own secrets on every connection the tap sees
+   * (the presenter token, `server/classroom/presenterSecret.ts`): what they find is replaced by `*`
+   * for every listener, the presenter included, in every mode, as an outgoing connection's
+   * `conceal` is. A write is scanned when it is recorded (someone may see it), a read always.
+   * HTTP/2 header blocks are HPACK-coded: a block whose decoded fields `fields` calls secret is
+   * masked whole (`H2HeaderConcealer`). @default none
+   */
+  conceal?: () => Concealed;
 }
 
 /**
@@ -50,6 +60,8 @@ interface SocketRecord {
   parts?: number[];
   /** What the connection's finder called secret in `bytes`. */
   secrets?: ByteRange[];
+  /** HTTP/2: the header block pieces in `bytes`, masked once their block is decoded. */
+  blocks?: BlockPiece[];
 }
 
 interface Connection {
@@ -75,8 +87,10 @@ interface Connection {
   outgoing?: OutgoingLeg;
   /** The address of the client whose request caused an outgoing connection (whose tap may show it). */
   owner?: string;
-  /** Finds bytes no listener may see (the upstream key), per direction: masked at once, for everyone. */
+  /** Finds bytes no listener may see (the upstream key), per direction: masked at once, for everyone. Sees every write. */
   conceal?: Concealed;
+  /** The tap's own `conceal` finders (the presenter token), per direction: masked at once, for everyone. */
+  guard?: Concealed;
   /** Set for the TLS records of an HTTPS connection. */
   layer?: TapLayer;
   /** TLS records: the plaintext connection they carry (its runs are theirs). */
@@ -93,10 +107,12 @@ interface Connection {
   historyBytes?: number;
 }
 
-/** Finders of the server's own secrets on an outgoing connection, per direction. */
+/** Finders of the server's own secrets on a connection, per direction. */
 export interface Concealed {
   read?: SecretFinder;
   write?: SecretFinder;
+  /** HTTP/2 (the tap's `conceal` only): whether a decoded header field carries a secret; its block is masked whole. */
+  fields?: (name: string, value: string) => boolean;
 }
 
 /** A connection the server opens, as the tap files it. */
@@ -121,6 +137,11 @@ interface Multiplexed {
   /** Tap responses open on this connection: its TLS records are not reported meanwhile (each report would make another record). */
   tapsOpen: number;
   scanners: { read: H2FrameScanner; write: H2FrameScanner };
+  /** Decode the header blocks, per direction, to find those with a secret field (the tap's `conceal` has `fields`). */
+  concealers?: { read: H2HeaderConcealer; write: H2HeaderConcealer };
+  /** Records held while a header block is open: whether it is masked is known once it ends. */
+  held: SocketRecord[];
+  heldBytes: number;
 }
 
 /** A marker on a socket attached with options: HTTP/2 requests reach it through a proxy of it. */
@@ -140,12 +161,14 @@ export class WireTap {
   readonly #listeners = new Set<TapListener>();
   readonly #connections = new WeakMap<Socket, Connection>();
   readonly #secrets: (() => SecretFinder) | undefined;
+  readonly #conceal: (() => Concealed) | undefined;
   /** HTTP/2 requests (their `req.socket` proxies): the connection and run of each stream. */
   readonly #streams = new WeakMap<object, { connection: Connection; run: string | null | 'skip' }>();
   #nextId = 1;
 
-  constructor({ secrets }: WireTapOptions = {}) {
+  constructor({ secrets, conceal }: WireTapOptions = {}) {
     this.#secrets = secrets;
+    this.#conceal = conceal;
   }
 
   /** Starts recording a new connection. Call from the server's `'connection'` event. */
@@ -163,6 +186,8 @@ export class WireTap {
       pendingBytes: 0,
       announced: new Set(),
       finders: this.#secrets ? { read: this.#secrets(), write: this.#secrets() } : null,
+      // TLS records are encrypted: nothing in them to find (`#layered` drops it).
+      guard: this.#conceal?.(),
     };
     this.#connections.set(socket, connection);
     if (options) this.#layered(socket, connection, options);
@@ -304,10 +329,13 @@ export class WireTap {
 
   #record(connection: Connection, record: SocketRecord): void {
     // The server's own secrets never leave the tap unmasked, whoever listens.
-    const concealer = record.type === 'close' ? undefined : connection.conceal?.[record.type];
-    if (concealer && record.bytes) {
-      const hidden = concealer.scan(record.bytes);
-      if (hidden.length > 0) record.bytes = maskRanges(record.bytes, hidden);
+    if (record.type !== 'close' && record.bytes) {
+      // HTTP/2 is scanned in #recordLayered: its header blocks are decoded from the bytes as they came.
+      for (const concealer of [connection.conceal?.[record.type], connection.multiplexed ? undefined : connection.guard?.[record.type]]) {
+        if (!concealer) continue;
+        const hidden = concealer.scan(record.bytes);
+        if (hidden.length > 0) record.bytes = maskRanges(record.bytes, hidden);
+      }
     }
     if (connection.history) return this.#recordLayered(connection, record);
     // Every chunk, delivered or not: a secret field may start in a chunk nobody listened to.
@@ -366,6 +394,7 @@ export class WireTap {
       connection.layer = layer;
       // Encrypted: nothing in it to mask.
       connection.finders = null;
+      delete connection.guard;
     }
     const carried = over ? this.#connections.get(over) : undefined;
     if (carried) {
@@ -380,7 +409,11 @@ export class WireTap {
           read: new H2FrameScanner('read', (_type, id) => multiplexed.tapStreams.has(id)),
           write: new H2FrameScanner('write', (_type, id) => multiplexed.tapStreams.has(id)),
         },
+        held: [],
+        heldBytes: 0,
       };
+      const fields = connection.guard?.fields;
+      if (fields) multiplexed.concealers = { read: new H2HeaderConcealer(fields), write: new H2HeaderConcealer(fields) };
       connection.multiplexed = multiplexed;
     } else if (!layer) {
       // HTTP/1.1 inside TLS: one request at a time, as on the plain port (its records keep a history).
@@ -448,7 +481,7 @@ export class WireTap {
     const multiplexed = connection.multiplexed;
     if (multiplexed && record.bytes) {
       const direction = record.type === 'read' ? 'read' : 'write';
-      const { kept, headerBlocks } = multiplexed.scanners[direction].scan(record.bytes);
+      const { kept, headerBlocks, headerPieces } = multiplexed.scanners[direction].scan(record.bytes);
       if (kept.length === 0) return;
       if (kept !== record.bytes) {
         record.bytes = kept;
@@ -456,7 +489,67 @@ export class WireTap {
       }
       // HPACK hides header values from a text scanner: with secrets to mask, header blocks are masked whole.
       if (connection.finders && headerBlocks.length > 0) record.secrets = headerBlocks;
+      const concealers = multiplexed.concealers;
+      if (concealers && headerPieces.length > 0) record.blocks = concealers[direction].feed(record.bytes, headerPieces);
+      const finder = connection.guard?.[direction];
+      if (finder) {
+        const hidden = finder.scan(record.bytes);
+        if (hidden.length > 0) record.bytes = maskRanges(record.bytes, hidden);
+      }
+      if (concealers) return this.#holdOrMask(connection, multiplexed, record);
+    } else if (record.type === 'close' && multiplexed && multiplexed.held.length > 0) {
+      // The connection ends inside a header block: it is masked whole.
+      multiplexed.concealers?.read.hideOpen();
+      multiplexed.concealers?.write.hideOpen();
+      this.#releaseHeld(connection, multiplexed);
     }
+    this.#keepAndDeliver(connection, record);
+  }
+
+  /**
+   * An HTTP/2 record with header block pieces is delivered once every block it has a piece of
+   * has ended (and been decoded): until then it and the records after it are held, in order.
+   */
+  #holdOrMask(connection: Connection, multiplexed: Multiplexed, record: SocketRecord): void {
+    const { read, write } = multiplexed.concealers!;
+    if (multiplexed.held.length === 0 && !read.open && !write.open) {
+      this.#maskBlocks(multiplexed, record);
+      return this.#keepAndDeliver(connection, record);
+    }
+    // Node reuses read buffers: keep a copy.
+    if (record.bytes) record.bytes = Buffer.from(record.bytes);
+    multiplexed.held.push(record);
+    multiplexed.heldBytes += record.bytes?.length ?? 0;
+    if (read.open || write.open) {
+      if (multiplexed.heldBytes <= maxPendingBytes) return;
+      // A block that never ends: masked whole, whatever it holds.
+      read.hideOpen();
+      write.hideOpen();
+    }
+    this.#releaseHeld(connection, multiplexed);
+  }
+
+  #releaseHeld(connection: Connection, multiplexed: Multiplexed): void {
+    const held = multiplexed.held;
+    multiplexed.held = [];
+    multiplexed.heldBytes = 0;
+    for (const record of held) {
+      this.#maskBlocks(multiplexed, record);
+      this.#keepAndDeliver(connection, record);
+    }
+  }
+
+  /** Masks the pieces of `record` whose header block carries a secret field. */
+  #maskBlocks(multiplexed: Multiplexed, record: SocketRecord): void {
+    if (!record.blocks || !record.bytes) return;
+    const concealer = multiplexed.concealers![record.type === 'read' ? 'read' : 'write'];
+    const hidden = record.blocks.filter(({ block }) => concealer.hidden(block)).map(({ range }) => range);
+    if (hidden.length > 0) record.bytes = maskRanges(record.bytes, hidden);
+    delete record.blocks;
+  }
+
+  /** A layered record, scanned: kept for runs that join later, and delivered to the runs joined. */
+  #keepAndDeliver(connection: Connection, record: SocketRecord): void {
     if (connection.carrier && (connection.carrier.skip || (connection.carrier.multiplexed?.tapsOpen ?? 0) > 0)) return;
     if (this.#listeners.size === 0) return;
     if (record.type !== 'close' && connection.historyBytes! <= maxPendingBytes) {

@@ -64,6 +64,11 @@ describe('broadcast follow', () => {
       await expect.poll(() => bubble(presenting, 'http'), { timeout: 20_000 }).not.toMatch(/^$|waiting for the whole reply/);
       await expect.poll(async () => (await bubble(presenting, 'sse')).includes('▍'), { timeout: 20_000 }).toBe(false);
       const presenterText = { sse: await bubble(presenting, 'sse'), http: await bubble(presenting, 'http') };
+      // The presenter's page is projected: its lanes' request bytes carry its cookie, the token masked.
+      const byteViews = await presenting.locator('.lane .wire').evaluateAll((els) => els.map((el) => el.textContent ?? '').join('\n'));
+      expect(byteViews).toContain(`streamscope-presenter=${'*'.repeat(presenter.token.length)}`);
+      expect(byteViews).not.toContain(presenter.token);
+      expect(await presenting.content()).not.toContain(presenter.token);
       await expect.poll(() => bubble(follower, 'http'), { timeout: 10_000 }).toBe(presenterText.http);
       await expect.poll(() => bubble(follower, 'sse'), { timeout: 10_000 }).toBe(presenterText.sse);
       expect(followerRequests.filter((url) => streamRequest.test(url))).toEqual([]);

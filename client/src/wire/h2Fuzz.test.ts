@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { byteEventFromJson } from './byteEvent.ts';
-import { HpackDecoder } from './hpack.ts';
+import { HpackDecoder } from '../../../shared/hpack.ts';
 import { CLIENT_PREFACE, dissectHttp2 } from './http2.ts';
 import { bytes, expectLeafInvariants, resplitRandom } from './testKit.ts';
 import { dissectTls } from './tls.ts';

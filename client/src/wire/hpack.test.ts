@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { HpackDecoder } from './hpack.ts';
-import { decodeHuffman, EOS, huffmanCodes } from './hpackHuffman.ts';
+import { HpackDecoder } from '../../../shared/hpack.ts';
+import { decodeHuffman, EOS, huffmanCodes } from '../../../shared/hpackHuffman.ts';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(s.replace(/\s+/g, '').match(/../g) ?? [], (h) => Number.parseInt(h, 16));
 

@@ -21,8 +21,8 @@ import {
   settingMeaning,
   settingName,
 } from './h2Names.ts';
-import { HpackDecoder } from './hpack.ts';
-import type { HpackField } from './hpack.ts';
+import { HpackDecoder } from '../../../shared/hpack.ts';
+import type { HpackField } from '../../../shared/hpack.ts';
 import { headerValue } from './httpHead.ts';
 import { Http2Body, StreamSink } from './http2Body.ts';
 import type { LeafInfo, PieceExtra, SegmentSink } from './segmentSink.ts';

@@ -5,7 +5,7 @@
  * dynamic table the encoder on the other side keeps, so the two stay in step.
  * https://www.rfc-editor.org/rfc/rfc7541
  */
-import { decodeUtf8, plural, quote } from './format.ts';
+import { decodeUtf8, plural, quote } from './textLabels.ts';
 import { decodeHuffman } from './hpackHuffman.ts';
 
 /** The static table, indices 1–61 (RFC 7541 Appendix A). */
