@@ -6,14 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
-import net from 'node:net';
 import WebSocket from 'ws';
-import { createParser } from 'eventsource-parser';
 import { listen, type Listening } from '../testing/listen.ts';
 import { Presenter, presenterCookie } from './presenter.ts';
 import { contentSecurityPolicy } from './contentSecurityPolicy.ts';
-import type { TapEvent, TapOpen } from '../../shared/tap.ts';
+import type { TapOpen } from '../../shared/tap.ts';
 import { until } from '../testing/until.ts';
+import { subscribeTapFrom, type TapReader } from '../testing/tapReader.ts';
+import { rawRequestFrom } from '../testing/rawHttp.ts';
 
 const token = 'the-presenters-token';
 const studentA = '127.0.0.2';
@@ -33,43 +33,15 @@ beforeAll(async () => {
 });
 afterAll(() => Promise.all([server.close(), loopback.close()]));
 
-interface TapReader {
-  events: TapEvent[];
-  stop(): void;
-}
-
-/** Subscribes to `/api/tap` from `localAddress` with `headers`; resolves once it listens. */
-function subscribe(target: Listening, localAddress: string, headers: Record<string, string> = {}): Promise<TapReader> {
-  return new Promise((resolve, reject) => {
-    const events: TapEvent[] = [];
-    const parser = createParser({ onEvent: (e) => events.push(JSON.parse(e.data) as TapEvent) });
-    const req = http.get({ host: '127.0.0.1', port: target.port, path: '/api/tap', localAddress, headers, agent: false }, (res) => {
-      expect(res.statusCode).toBe(200);
-      res.setEncoding('utf8');
-      res.on('data', (text: string) => parser.feed(text));
-      res.on('error', () => {});
-      resolve({ events, stop: () => req.destroy() });
-    });
-    req.on('error', reject);
-  });
-}
+/** The tap of `target` as a reader from `localAddress` sees it. */
+const subscribe = (target: Listening, localAddress: string, headers: Record<string, string> = {}): Promise<TapReader> =>
+  subscribeTapFrom(target.port, localAddress, headers);
 
 /** A request from `localAddress` over a raw socket, head sent in `pieces` writes; resolves with the answer. */
 function rawRequest(target: Listening, localAddress: string, head: string, pieces = 1): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port: target.port, localAddress, noDelay: true }, async () => {
-      const size = Math.ceil(head.length / pieces);
-      for (let at = 0; at < head.length; at += size) {
-        socket.write(head.slice(at, at + size));
-        if (pieces > 1) await new Promise((r) => setTimeout(r, 1));
-      }
-    });
-    let answer = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (text: string) => (answer += text));
-    socket.on('end', () => resolve(answer));
-    socket.on('error', reject);
-  });
+  const size = Math.ceil(head.length / pieces);
+  const parts = Array.from({ length: Math.ceil(head.length / size) }, (_, i) => head.slice(i * size, (i + 1) * size));
+  return rawRequestFrom(target.port, localAddress, parts, 1);
 }
 
 const head = (path: string, secret: string): string =>

@@ -5,18 +5,15 @@
  * a token cut across two TCP writes, a balanced lab instance's tap.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import http from 'node:http';
-import net from 'node:net';
-import { createParser } from 'eventsource-parser';
 import { listen, type Listening } from '../testing/listen.ts';
 import { Presenter, presenterCookie } from './presenter.ts';
 import { ExactBytesFinder } from '../wiretap/exactBytesFinder.ts';
-import type { TapEvent } from '../../shared/tap.ts';
 import { until } from '../testing/until.ts';
 import { startLabs, type Labs } from '../labs/labs.ts';
 import http2 from 'node:http2';
 import { listenHttps, type ListeningHttps } from '../testing/listenHttps.ts';
-import { subscribeTap } from '../testing/tapReader.ts';
+import { subscribeTap, subscribeTapFrom, type TapReader } from '../testing/tapReader.ts';
+import { rawRequestFrom } from '../testing/rawHttp.ts';
 import { decode } from '../testing/tapEvents.ts';
 import { readFrames } from '../testing/rawTls.ts';
 import { HpackDecoder } from '../../shared/hpack.ts';
@@ -28,44 +25,6 @@ import type { TapOpen } from '../../shared/tap.ts';
 const token = 'Projected-Presenter-Token_42';
 const masked = '*'.repeat(token.length);
 const student = '127.0.0.2';
-
-interface TapReader {
-  events: TapEvent[];
-  stop(): void;
-}
-
-/** Subscribes to `/api/tap` of `port` from `localAddress` with `headers`; resolves once it listens. */
-function subscribe(port: number, localAddress: string, headers: Record<string, string> = {}): Promise<TapReader> {
-  return new Promise((resolve, reject) => {
-    const events: TapEvent[] = [];
-    const parser = createParser({ onEvent: (e) => events.push(JSON.parse(e.data) as TapEvent) });
-    const req = http.get({ host: '127.0.0.1', port, path: '/api/tap', localAddress, headers, agent: false }, (res) => {
-      expect(res.statusCode).toBe(200);
-      res.setEncoding('utf8');
-      res.on('data', (text: string) => parser.feed(text));
-      res.on('error', () => {});
-      resolve({ events, stop: () => req.destroy() });
-    });
-    req.on('error', reject);
-  });
-}
-
-/** A request over a raw socket from `localAddress`, written in the given pieces (a pause between them); resolves with the answer. */
-function rawRequest(port: number, localAddress: string, pieces: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port, localAddress, noDelay: true }, async () => {
-      for (const piece of pieces) {
-        socket.write(piece);
-        if (pieces.length > 1) await new Promise((r) => setTimeout(r, 30));
-      }
-    });
-    let answer = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (text: string) => (answer += text));
-    socket.on('end', () => resolve(answer));
-    socket.on('error', reject);
-  });
-}
 
 /** Every byte a reader got, decoded, and how many reads there were. */
 function seen(reader: TapReader): { text: string; reads: number } {
@@ -126,14 +85,14 @@ describe('the presenter token in the tap', () => {
       // In classroom mode a plain listener sees only its own connections: send from its address.
       const from = mode === 'classroom' ? student : '127.0.0.1';
       const readers = await Promise.all([
-        subscribe(server.port, '127.0.0.1', { cookie: `${presenterCookie}=${token}` }),
-        subscribe(server.port, '127.0.0.1', { authorization: `Bearer ${token}` }),
-        subscribe(server.port, from),
+        subscribeTapFrom(server.port, '127.0.0.1', { cookie: `${presenterCookie}=${token}` }),
+        subscribeTapFrom(server.port, '127.0.0.1', { authorization: `Bearer ${token}` }),
+        subscribeTapFrom(server.port, from),
       ]);
       const answers = await Promise.all([
-        rawRequest(server.port, from, [heads.cookie]),
-        rawRequest(server.port, from, [heads.bearer]),
-        rawRequest(server.port, from, [heads.present]),
+        rawRequestFrom(server.port, from, [heads.cookie]),
+        rawRequestFrom(server.port, from, [heads.bearer]),
+        rawRequestFrom(server.port, from, [heads.present]),
       ]);
       expect(answers[0]).toContain('event: done');
       // On the wire nothing is masked: the browser gets its cookie.
@@ -158,9 +117,9 @@ describe('the presenter token in the tap', () => {
   }
 
   it('is masked when a TCP write cuts it in two (both halves)', async () => {
-    const reader = await subscribe(loopback.port, '127.0.0.1', { cookie: `${presenterCookie}=${token}` });
+    const reader = await subscribeTapFrom(loopback.port, '127.0.0.1', { cookie: `${presenterCookie}=${token}` });
     const cut = heads.cookie.indexOf(token) + 10;
-    const answer = await rawRequest(loopback.port, '127.0.0.1', [heads.cookie.slice(0, cut), heads.cookie.slice(cut)]);
+    const answer = await rawRequestFrom(loopback.port, '127.0.0.1', [heads.cookie.slice(0, cut), heads.cookie.slice(cut)]);
     expect(answer).toContain('event: done');
     await until(() => reader.events.some((e) => e.type === 'close'), 'the connection to close');
     reader.stop();
@@ -181,8 +140,8 @@ describe("the presenter token in a balanced lab instance's tap", () => {
 
   it('is masked there too: the presenter cookie reaches every port of the host', async () => {
     const { port } = labs.lb.state().instances[0]!;
-    const reader = await subscribe(port, '127.0.0.1');
-    const answer = await rawRequest(port, '127.0.0.1', [heads.cookie]);
+    const reader = await subscribeTapFrom(port, '127.0.0.1');
+    const answer = await rawRequestFrom(port, '127.0.0.1', [heads.cookie]);
     expect(answer).toContain('event: done');
     await until(() => reader.events.some((e) => e.type === 'close'), 'the connection to close');
     reader.stop();

@@ -136,3 +136,23 @@ export function contentLengthComplete(received: Buffer): boolean {
   const length = /\r\nContent-Length: (\d+)\r\n/i.exec(received.subarray(0, end + 2).toString('latin1'));
   return length !== null && received.length - end - 4 >= Number(length[1]);
 }
+
+/**
+ * A request over a raw socket from `localAddress`, written in `pieces` with `pauseMs` between
+ * them (a head split across reads); resolves with everything the server answered, as latin1.
+ */
+export function rawRequestFrom(port: number, localAddress: string, pieces: readonly string[], pauseMs = 30): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress, noDelay: true }, async () => {
+      for (const piece of pieces) {
+        socket.write(piece);
+        if (pieces.length > 1) await new Promise((r) => setTimeout(r, pauseMs));
+      }
+    });
+    let answer = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (text: string) => (answer += text));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}

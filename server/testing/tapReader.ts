@@ -1,5 +1,6 @@
 /** A test's reader of the wire tap: every event it streams, collected in order. */
 import { expect } from 'vitest';
+import http from 'node:http';
 import { createParser } from 'eventsource-parser';
 import { tapPath, type TapEvent } from '../../shared/tap.ts';
 
@@ -35,4 +36,24 @@ export async function subscribeTap(url: string, run?: string): Promise<TapReader
     }
   })();
   return reader;
+}
+
+/**
+ * Subscribes to `/api/tap` of the server on `port` from `localAddress` (a student, in classroom
+ * mode, is told by its address) with `headers` (the presenter's cookie or token); resolves once
+ * its response head has arrived.
+ */
+export function subscribeTapFrom(port: number, localAddress: string, headers: Record<string, string> = {}): Promise<TapReader> {
+  return new Promise((resolve, reject) => {
+    const events: TapEvent[] = [];
+    const parser = createParser({ onEvent: (e) => events.push(JSON.parse(e.data) as TapEvent) });
+    const req = http.get({ host: '127.0.0.1', port, path: tapPath, localAddress, headers, agent: false }, (res) => {
+      expect(res.statusCode).toBe(200);
+      res.setEncoding('utf8');
+      res.on('data', (text: string) => parser.feed(text));
+      res.on('error', () => {});
+      resolve({ events, retry: undefined, stop: () => req.destroy() });
+    });
+    req.on('error', reject);
+  });
 }
