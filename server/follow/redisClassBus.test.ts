@@ -4,7 +4,8 @@
  * counted; batches sent to both at once are taken once, in order; a bus leaves nothing open.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { redisAdmin } from '../testing/redisAdmin.ts';
 import { redisMissing, startRedisServer, type RedisServer } from '../redis/redisServer.ts';
 import { RedisClassBus } from './redisClassBus.ts';
 import { until } from '../testing/until.ts';
@@ -18,9 +19,7 @@ describe.skipIf(missing !== null)(`RedisClassBus${missing ? ` (skipped: ${missin
   let admin: Redis;
   beforeAll(async () => {
     redis = await startRedisServer();
-    admin = new Redis(redis.url, { lazyConnect: true, protocol: 2, maintNotifications: 'disabled' });
-    admin.on('error', () => {});
-    await admin.connect();
+    admin = await redisAdmin(redis.url);
   });
   afterAll(async () => {
     admin?.disconnect();

@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { redisAdmin } from '../testing/redisAdmin.ts';
 import WebSocket from 'ws';
 import { createParser } from 'eventsource-parser';
 import { redisMissing, startRedisServer, type RedisServer } from '../redis/redisServer.ts';
@@ -102,9 +103,7 @@ describe.skipIf(missing !== null)('the server with its reply log in Redis', () =
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    admin = new Redis(redis.url, { lazyConnect: true, protocol: 2, maintNotifications: 'disabled' });
-    admin.on('error', () => {});
-    await admin.connect();
+    admin = await redisAdmin(redis.url);
     [logA, logB] = await Promise.all([RedisReplyLog.connect(redis.url, quiet), RedisReplyLog.connect(redis.url, quiet)]);
     [a, b, memory] = await Promise.all([
       listen({ replyLog: logA, instance: 'a', maxStreamsPerClient: 10_000 }),
@@ -369,9 +368,7 @@ describe.skipIf(missing !== null)('an instance that goes away mid-generation', (
   let admin: Redis;
   beforeAll(async () => {
     redis = await startRedisServer();
-    admin = new Redis(redis.url, { lazyConnect: true, protocol: 2, maintNotifications: 'disabled' });
-    admin.on('error', () => {});
-    await admin.connect();
+    admin = await redisAdmin(redis.url);
   });
   afterAll(async () => {
     admin?.disconnect();

@@ -4,7 +4,8 @@
  * one blocking connection for every followed log, Redis going away and coming back, nothing left open.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { redisAdmin } from '../testing/redisAdmin.ts';
 import { redisMissing, startRedisServer, type RedisServer } from '../redis/redisServer.ts';
 import { RedisReplyLog, redisKeyPrefix } from './redisReplyLog.ts';
 import { drain, replyLogContract } from './replyLogContract.ts';
@@ -21,9 +22,7 @@ const quiet = { log: () => {} };
 describe.skipIf(missing !== null)('RedisReplyLog', () => {
   beforeAll(async () => {
     redis = await startRedisServer();
-    admin = new Redis(redis.url, { lazyConnect: true, protocol: 2, maintNotifications: 'disabled', retryStrategy: () => 200 });
-    admin.on('error', () => {});
-    await admin.connect();
+    admin = await redisAdmin(redis.url, { retryStrategy: () => 200 });
   });
   afterAll(async () => {
     admin.disconnect();
