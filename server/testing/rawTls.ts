@@ -95,9 +95,7 @@ export interface H2Options {
 /** Handshakes TLS, writes `bytes` as the plaintext, and reads frames until the server closes or the timeout. */
 export function h2Exchange(bytes: Buffer, { port, ca, alpn = ['h2'], timeoutMs = 3000, pauseMs = 0 }: H2Options): Promise<H2Exchange> {
   return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
     let handshakeError: string | undefined;
-    let timedOut = false;
     const socket = tls.connect({ port, host: '127.0.0.1', ca, ALPNProtocols: alpn, servername: 'localhost' }, () => {
       socket.write(bytes);
       if (pauseMs > 0) {
@@ -105,18 +103,11 @@ export function h2Exchange(bytes: Buffer, { port, ca, alpn = ['h2'], timeoutMs =
         setTimeout(() => socket.resume(), pauseMs);
       }
     });
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', (error: NodeJS.ErrnoException) => {
       if (!socket.alpnProtocol && socket.alpnProtocol !== false) handshakeError = error.code;
       else handshakeError ??= error.code;
     });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      socket.destroy();
-    }, timeoutMs);
-    socket.on('close', () => {
-      clearTimeout(timer);
-      const all = Buffer.concat(chunks);
+    void readUntilClose(socket, timeoutMs).then(({ received: all, timedOut }) => {
       resolve({
         alpn: socket.alpnProtocol ?? null,
         ...(handshakeError ? { handshakeError } : {}),
@@ -138,24 +129,32 @@ export interface RawExchange {
 /** Writes `bytes` on a bare TCP socket to the TLS port and reads what comes back until it closes. */
 export function rawExchange(port: number, bytes: Buffer, timeoutMs = 3000): Promise<RawExchange> {
   return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let timedOut = false;
     const socket = net.connect(port, '127.0.0.1', () => socket.write(bytes));
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', () => {});
-    const timer = setTimeout(() => {
-      timedOut = true;
-      socket.destroy();
-    }, timeoutMs);
-    socket.on('close', () => {
-      clearTimeout(timer);
-      const received = Buffer.concat(chunks);
+    void readUntilClose(socket, timeoutMs).then(({ received, timedOut }) => {
       const records: RawExchange['records'] = [];
       for (let i = 0; i + 5 <= received.length; i += 5 + received.readUInt16BE(i + 3)) {
         const type = received[i]!;
         records.push(type === 0x15 && i + 7 <= received.length ? { type, alert: { level: received[i + 5]!, description: received[i + 6]! } } : { type });
       }
       resolve({ records, received, closedByServer: !timedOut });
+    });
+  });
+}
+
+/** Everything `socket` receives until it closes, or until `timeoutMs` (then the test closes it). */
+function readUntilClose(socket: net.Socket, timeoutMs: number): Promise<{ received: Buffer; timedOut: boolean }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let timedOut = false;
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      socket.destroy();
+    }, timeoutMs);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ received: Buffer.concat(chunks), timedOut });
     });
   });
 }

@@ -329,13 +329,10 @@ export class WireTap {
 
   #record(connection: Connection, record: SocketRecord): void {
     // The server's own secrets never leave the tap unmasked, whoever listens.
-    if (record.type !== 'close' && record.bytes) {
+    if (record.type !== 'close') {
+      concealIn(record, connection.conceal?.[record.type]);
       // HTTP/2 is scanned in #recordLayered: its header blocks are decoded from the bytes as they came.
-      for (const concealer of [connection.conceal?.[record.type], connection.multiplexed ? undefined : connection.guard?.[record.type]]) {
-        if (!concealer) continue;
-        const hidden = concealer.scan(record.bytes);
-        if (hidden.length > 0) record.bytes = maskRanges(record.bytes, hidden);
-      }
+      if (!connection.multiplexed) concealIn(record, connection.guard?.[record.type]);
     }
     if (connection.history) return this.#recordLayered(connection, record);
     // Every chunk, delivered or not: a secret field may start in a chunk nobody listened to.
@@ -491,11 +488,7 @@ export class WireTap {
       if (connection.finders && headerBlocks.length > 0) record.secrets = headerBlocks;
       const concealers = multiplexed.concealers;
       if (concealers && headerPieces.length > 0) record.blocks = concealers[direction].feed(record.bytes, headerPieces);
-      const finder = connection.guard?.[direction];
-      if (finder) {
-        const hidden = finder.scan(record.bytes);
-        if (hidden.length > 0) record.bytes = maskRanges(record.bytes, hidden);
-      }
+      concealIn(record, connection.guard?.[direction]);
       if (concealers) return this.#holdOrMask(connection, multiplexed, record);
     } else if (record.type === 'close' && multiplexed && multiplexed.held.length > 0) {
       // The connection ends inside a header block: it is masked whole.
@@ -590,6 +583,13 @@ export class WireTap {
       listener.send(json[variant]);
     }
   }
+}
+
+/** Replaces with `*` what `finder` finds in the record's bytes: the server's own secrets, for every listener. */
+function concealIn(record: SocketRecord, finder: SecretFinder | undefined): void {
+  if (!finder || !record.bytes) return;
+  const hidden = finder.scan(record.bytes);
+  if (hidden.length > 0) record.bytes = maskRanges(record.bytes, hidden);
 }
 
 /** A copy of `bytes` with every range replaced by `*` (0x2a): same length, so sizes still add up. */
