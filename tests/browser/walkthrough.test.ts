@@ -74,21 +74,24 @@ describe('packets in flight', () => {
     expect(await overlapping('.in-flight .track', '.packet')).toEqual([]);
 
     // On a phone the wires are narrower than a whole label: sizes only, inside the wire, apart.
+    // The packets are placed again once the track's new width is measured (a ResizeObserver,
+    // a frame or so after the resize), so the checks wait for that placement.
     await page.setViewportSize({ width: 390, height: 844 });
     await expect.poll(() => page.locator(inFlight).count()).toBeGreaterThan(0);
-    expect(await overlapping('.in-flight .track', '.packet')).toEqual([]);
-    const outside = await page.locator('.in-flight .track').evaluateAll((tracks) =>
-      tracks.flatMap((track) => {
-        const t = track.getBoundingClientRect();
-        return [...track.querySelectorAll('.packet')]
-          .filter((p) => {
-            const r = p.getBoundingClientRect();
-            return r.left < t.left - 0.5 || r.right > t.right + 0.5;
-          })
-          .map((p) => p.textContent);
-      }),
-    );
-    expect(outside).toEqual([]);
+    await expect.poll(() => overlapping('.in-flight .track', '.packet')).toEqual([]);
+    const outside = () =>
+      page.locator('.in-flight .track').evaluateAll((tracks) =>
+        tracks.flatMap((track) => {
+          const t = track.getBoundingClientRect();
+          return [...track.querySelectorAll('.packet')]
+            .filter((p) => {
+              const r = p.getBoundingClientRect();
+              return r.left < t.left - 0.5 || r.right > t.right + 0.5;
+            })
+            .map((p) => p.textContent);
+        }),
+      );
+    await expect.poll(outside).toEqual([]);
     await page.setViewportSize({ width: 1280, height: 720 });
   });
 });
