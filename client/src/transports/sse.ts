@@ -10,6 +10,9 @@ export interface SseClientOptions {
   giveUpAfter?: number;
 }
 
+/** How long the page waits, after the done event, for the server to end the response before it closes anyway. */
+const endWaitMs = 500;
+
 /** The browser's own EventSource: GET only, no custom headers, reconnects by itself. */
 export const sseClient =
   (path = '/api/stream/sse', extra: Record<string, string> = {}, { giveUpAfter = Infinity }: SseClientOptions = {}): LaneClient =>
@@ -21,8 +24,12 @@ export const sseClient =
       for (const [key, value] of Object.entries(extra)) query.set(key, value);
       const source = new EventSource(`${path}?${query}`);
       let settled = false;
+      /** The done event came: the page closes once the server has ended the response. */
+      let done = false;
+      let endWait: ReturnType<typeof setTimeout> | undefined;
       const finish = (): void => {
         settled = true;
+        clearTimeout(endWait);
         source.close();
         resolve();
       };
@@ -32,12 +39,17 @@ export const sseClient =
         lost = 0;
         emit({ kind: 'token', index, text });
       });
-      // Without close() here, EventSource would reconnect when the server ends the response.
+      // Without close(), EventSource would reconnect when the server ends the response. It is
+      // called when that end comes (the error event below, fired before EventSource would
+      // reconnect), not at once: on HTTP/2, close() resets the stream (RST_STREAM), and the
+      // server's last frame, the one flagged END_STREAM, might never be sent.
       source.addEventListener('done', () => {
         emit({ kind: 'done' });
-        finish();
+        done = true;
+        endWait = setTimeout(finish, endWaitMs);
       });
       source.onerror = (e) => {
+        if (done) return finish();
         // A server's `event: error` comes to this same handler, as a MessageEvent with data; a
         // connection problem comes as a plain Event. Without close(), EventSource would reconnect
         // after the server ends the response, and be told the same error again.
@@ -58,6 +70,7 @@ export const sseClient =
         'abort',
         () => {
           if (settled) return;
+          if (done) return finish();
           // "Stop generating": close() ends the connection, and the server sees it close.
           emit({ kind: 'done', detail: 'stopped: the page called EventSource.close()' });
           finish();
