@@ -1,9 +1,9 @@
 /**
  * Every step shows its evidence: at a projector's 1280x720, in the normal page and in presenter
  * mode, what each step is about (its first highlighted segment, its named header, the timeline,
- * the bubbles or the lab panel) is inside the window once the step has reached it, and in
- * presenter mode its bytes are large enough to read from the back of a room. A screenshot of
- * every step in presenter mode goes to the test artifacts.
+ * the bubbles or the lab panel) is inside the window once the step has reached it, with nothing
+ * drawn over it, and in presenter mode its bytes are large enough to read from the back of a
+ * room. A screenshot of every step in presenter mode goes to the test artifacts.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -82,8 +82,12 @@ async function place(page: Page, selector: string) {
     // A segment or a header line must be wholly in view; of a panel (the timeline, a lab, a bubble) its top.
     const whole = el.matches('.seg, tr');
     const top = box.top >= clip.top - 1 && box.top < clip.bottom - 40;
+    // Nothing drawn over it (a button floating over the bytes): the middle of its visible part is its own.
+    const x = (Math.max(box.left, clip.left) + Math.min(box.right, clip.right)) / 2;
+    const y = (Math.max(box.top, clip.top) + Math.min(box.bottom, clip.bottom)) / 2;
+    const uncovered = el.contains(document.elementFromPoint(x, y));
     return {
-      inView: box.height > 0 && top && (!whole || box.bottom <= clip.bottom + 1) && box.left >= clip.left - 1 && box.left < clip.right,
+      inView: box.height > 0 && top && (!whole || box.bottom <= clip.bottom + 1) && box.left >= clip.left - 1 && box.left < clip.right && uncovered,
       fontPx,
       box: `${Math.round(box.left)},${Math.round(box.top)} ${Math.round(box.width)}x${Math.round(box.height)}`,
     };
@@ -107,7 +111,7 @@ async function checkStep(page: Page, lesson: Lesson, i: number, present: boolean
     await expect
       .poll(async () => (await where())?.inView ?? false, {
         timeout: 40_000,
-        message: `${lesson.slug}/${i + 1}${present ? ' (presenter)' : ''}: ${selector} in view`,
+        message: `${lesson.slug}/${i + 1}${present ? ' (presenter)' : ''}: ${selector} in view, nothing over it`,
       })
       .toBe(true);
   } catch (error) {
