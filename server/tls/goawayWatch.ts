@@ -7,6 +7,8 @@
  * Node then leaves the connection open, natively too. This tells the HTTPS port to close it.
  * https://www.rfc-editor.org/rfc/rfc9113#section-5.4.1
  */
+import { FrameType } from '../../shared/h2Registry.ts';
+
 export function goawayWatch(onError: (code: number) => void): (chunk: Buffer) => void {
   /** Payload bytes still to pass before the next frame header. */
   let skip = 0;
@@ -22,12 +24,12 @@ export function goawayWatch(onError: (code: number) => void): (chunk: Buffer) =>
         i += n;
         continue;
       }
-      const goaway = held.length >= 9 && held[3] === 0x7;
+      const goaway = held.length >= 9 && held[3] === FrameType.GOAWAY;
       const need = goaway ? 17 : 9;
       const take = Math.min(need - held.length, chunk.length - i);
       held = Buffer.concat([held, chunk.subarray(i, i + take)]);
       i += take;
-      if (held.length < need || (!goaway && held[3] === 0x7)) continue;
+      if (held.length < need || (!goaway && held[3] === FrameType.GOAWAY)) continue;
       const length = held.readUIntBE(0, 3);
       if (goaway) {
         skip = Math.max(0, length - 8);

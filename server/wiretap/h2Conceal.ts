@@ -9,13 +9,10 @@
  * https://www.rfc-editor.org/rfc/rfc9113#section-4.3
  */
 import { HpackDecoder } from '../../shared/hpack.ts';
+import { Flag, FrameType } from '../../shared/h2Registry.ts';
 import type { ByteRange } from '../../shared/secretHeaders.ts';
 import type { HeaderPiece } from './h2Frames.ts';
 
-const HEADERS = 0x1;
-const END_HEADERS = 0x4;
-const PADDED = 0x8;
-const PRIORITY = 0x20;
 /** Hidden blocks remembered: the tap asks about a block soon after it ends. */
 const remembered = 4096;
 
@@ -59,7 +56,7 @@ export class H2HeaderConcealer {
       if (fragment) this.#fragments.push(fragment);
       else this.#lost = true;
       // A HEADERS frame without END_HEADERS is continued by CONTINUATION frames; the last has the flag.
-      if (piece.flags & END_HEADERS) this.#finish();
+      if (piece.flags & Flag.END_HEADERS) this.#finish();
     }
     return found;
   }
@@ -96,14 +93,14 @@ export class H2HeaderConcealer {
 
 /** The header block fragment of a HEADERS or CONTINUATION payload (without padding and priority); null if malformed. */
 function fragmentOf(payload: Buffer, type: number, flags: number): Buffer | null {
-  if (type !== HEADERS) return payload;
+  if (type !== FrameType.HEADERS) return payload;
   let start = 0;
   let end = payload.length;
-  if (flags & PADDED) {
+  if (flags & Flag.PADDED) {
     if (payload.length < 1) return null;
     start = 1;
     end -= payload[0]!;
   }
-  if (flags & PRIORITY) start += 5;
+  if (flags & Flag.PRIORITY) start += 5;
   return start <= end ? payload.subarray(start, end) : null;
 }

@@ -5,11 +5,9 @@
  * https://www.rfc-editor.org/rfc/rfc9113#section-4.1
  */
 import type { ByteRange } from './wireTap.ts';
+import { FrameType } from '../../shared/h2Registry.ts';
 
-const DATA = 0x0;
-const HEADERS = 0x1;
-const WINDOW_UPDATE = 0x8;
-const CONTINUATION = 0x9;
+const { DATA, HEADERS, WINDOW_UPDATE, CONTINUATION } = FrameType;
 const prefaceLength = 24;
 
 /** What `scan` found in one chunk: the bytes kept, and within them the header-block bytes. */

@@ -1,17 +1,8 @@
 /** Names from the HTTP/2 registries (RFC 9113 §11): frame types, flags, settings, error codes. */
 
-export const FrameType = {
-  DATA: 0x0,
-  HEADERS: 0x1,
-  PRIORITY: 0x2,
-  RST_STREAM: 0x3,
-  SETTINGS: 0x4,
-  PUSH_PROMISE: 0x5,
-  PING: 0x6,
-  GOAWAY: 0x7,
-  WINDOW_UPDATE: 0x8,
-  CONTINUATION: 0x9,
-} as const;
+import { Flag, FrameType } from '../../../shared/h2Registry.ts';
+
+export { FrameType };
 
 const frameTypes: Record<number, { name: string; meaning: string }> = {
   0x0: { name: 'DATA', meaning: 'carries a piece of a request or response body (RFC 9113 §6.1)' },
@@ -39,23 +30,23 @@ export function frameTypeMeaning(type: number): string {
 
 /** The flags defined for each frame type (RFC 9113 §6). */
 const flagNames: Record<number, [bit: number, name: string][]> = {
-  0x0: [
-    [0x1, 'END_STREAM'],
-    [0x8, 'PADDED'],
+  [FrameType.DATA]: [
+    [Flag.END_STREAM, 'END_STREAM'],
+    [Flag.PADDED, 'PADDED'],
   ],
-  0x1: [
-    [0x1, 'END_STREAM'],
-    [0x4, 'END_HEADERS'],
-    [0x8, 'PADDED'],
-    [0x20, 'PRIORITY'],
+  [FrameType.HEADERS]: [
+    [Flag.END_STREAM, 'END_STREAM'],
+    [Flag.END_HEADERS, 'END_HEADERS'],
+    [Flag.PADDED, 'PADDED'],
+    [Flag.PRIORITY, 'PRIORITY'],
   ],
-  0x4: [[0x1, 'ACK']],
-  0x5: [
-    [0x4, 'END_HEADERS'],
-    [0x8, 'PADDED'],
+  [FrameType.SETTINGS]: [[Flag.ACK, 'ACK']],
+  [FrameType.PUSH_PROMISE]: [
+    [Flag.END_HEADERS, 'END_HEADERS'],
+    [Flag.PADDED, 'PADDED'],
   ],
-  0x6: [[0x1, 'ACK']],
-  0x9: [[0x4, 'END_HEADERS']],
+  [FrameType.PING]: [[Flag.ACK, 'ACK']],
+  [FrameType.CONTINUATION]: [[Flag.END_HEADERS, 'END_HEADERS']],
 };
 
 const flagMeanings: Record<string, string> = {

@@ -9,6 +9,7 @@
 import type { ContentConsumer } from './body.ts';
 import { decodeUtf8, plural, quote, shorten } from './format.ts';
 import { contentCoding, isEventStream } from './framing.ts';
+import { Flag } from '../../../shared/h2Registry.ts';
 import {
   FrameType,
   Setting,
@@ -445,8 +446,8 @@ class Http2FrameReader implements DirectionParser {
   /** Queues the steps that read `f`'s payload, and its end. */
   #payload(f: Frame): void {
     const end: Step = { kind: 'end', on: () => this.#frameEnd(f) };
-    const padded = (f.flags & 0x8) !== 0 && (f.type === FrameType.DATA || f.type === FrameType.HEADERS || f.type === FrameType.PUSH_PROMISE);
-    const fixedBefore = f.type === FrameType.HEADERS && f.flags & 0x20 ? 5 : f.type === FrameType.PUSH_PROMISE ? 4 : 0;
+    const padded = (f.flags & Flag.PADDED) !== 0 && (f.type === FrameType.DATA || f.type === FrameType.HEADERS || f.type === FrameType.PUSH_PROMISE);
+    const fixedBefore = f.type === FrameType.HEADERS && f.flags & Flag.PRIORITY ? 5 : f.type === FrameType.PUSH_PROMISE ? 4 : 0;
     switch (f.type) {
       case FrameType.DATA:
       case FrameType.HEADERS:
@@ -533,7 +534,8 @@ class Http2FrameReader implements DirectionParser {
       if (f.flags & 1) this.#conn.endBody(this.#dir, f.stream);
       else body?.unitEnd();
     }
-    if ((f.type === FrameType.HEADERS || f.type === FrameType.PUSH_PROMISE || f.type === FrameType.CONTINUATION) && f.flags & 0x4) this.#closeBlock(f);
+    if ((f.type === FrameType.HEADERS || f.type === FrameType.PUSH_PROMISE || f.type === FrameType.CONTINUATION) && f.flags & Flag.END_HEADERS)
+      this.#closeBlock(f);
     if (f.type === FrameType.HEADERS && f.flags & 1) this.#conn.endBody(this.#dir, f.stream);
     if (f.type === FrameType.RST_STREAM) {
       this.#conn.endBody('up', f.stream);
