@@ -88,6 +88,8 @@ describe('the HTTP/2 lane, certificate accepted', () => {
       .toBe(true);
     const h2 = await wire('sse-h2').innerText();
     expect(h2).toContain('event: done');
+    // The page closed its EventSource after the stream ended, so it reset nothing.
+    expect(h2).not.toContain('RST_STREAM');
     // A DATA frame's header, drawn as hex: its length, type DATA (the byte 00), and the stream.
     expect(h2).toMatch(/len \d+00DATA/);
     expect(h2).toMatch(/stream [1-9]\d*/);
