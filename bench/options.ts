@@ -101,6 +101,13 @@ export const usage = `Usage: npm run bench [-- --quick] [-- --only ${sectionName
   --repeats N    run the page section's empty page, race and scrub N times and report the median
                  of each figure (default 3, or 1 with --quick)`;
 
+/** A count option's value: a whole number of at least 1, or a message naming the option. */
+function atLeastOne(name: string, text: string | undefined): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} needs a whole number of at least 1, not "${text ?? ''}".\n${usage}`);
+  return n;
+}
+
 /** Reads the command line; throws a message that says what is wrong and what is accepted. */
 export function parseArgs(args: readonly string[]): BenchConfig {
   let isQuick = false;
@@ -109,24 +116,21 @@ export function parseArgs(args: readonly string[]): BenchConfig {
   let sections: SectionName[] = [...sectionNames];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
+    /** Whether `arg` is option `name`, as `name value` or `name=value`. */
+    const is = (name: string) => arg === name || arg.startsWith(`${name}=`);
+    /** The value of option `name` (the next argument, or what follows the `=`). */
+    const value = (name: string) => (arg === name ? args[++i] : arg.slice(name.length + 1));
     if (arg === '--quick') isQuick = true;
-    else if (arg === '--only' || arg.startsWith('--only=')) {
-      const list = arg === '--only' ? args[++i] : arg.slice('--only='.length);
+    else if (is('--only')) {
+      const list = value('--only');
       if (!list) throw new Error(`--only needs a list of sections.\n${usage}`);
       const wanted = list.split(',').map((s) => s.trim());
       const unknown = wanted.filter((s) => !(sectionNames as readonly string[]).includes(s));
       if (unknown.length) throw new Error(`Unknown section ${unknown.join(', ')}; the sections are ${sectionNames.join(', ')}.\n${usage}`);
       sections = sectionNames.filter((s) => wanted.includes(s));
-    } else if (arg === '--repeats' || arg.startsWith('--repeats=')) {
-      const text = arg === '--repeats' ? args[++i] : arg.slice('--repeats='.length);
-      repeats = Number(text);
-      if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats needs a whole number of at least 1, not "${text ?? ''}".\n${usage}`);
-    } else if (arg === '--hall-load-processes' || arg.startsWith('--hall-load-processes=')) {
-      const text = arg === '--hall-load-processes' ? args[++i] : arg.slice('--hall-load-processes='.length);
-      loadProcesses = Number(text);
-      if (!Number.isInteger(loadProcesses) || loadProcesses < 1)
-        throw new Error(`--hall-load-processes needs a whole number of at least 1, not "${text ?? ''}".\n${usage}`);
-    } else throw new Error(`Unknown argument "${arg}".\n${usage}`);
+    } else if (is('--repeats')) repeats = atLeastOne('--repeats', value('--repeats'));
+    else if (is('--hall-load-processes')) loadProcesses = atLeastOne('--hall-load-processes', value('--hall-load-processes'));
+    else throw new Error(`Unknown argument "${arg}".\n${usage}`);
   }
   const chosen = isQuick ? quick : full;
   const config = { quick: isQuick, sections, ...chosen, hall: { ...chosen.hall, ...(loadProcesses === undefined ? {} : { loadProcesses }) } };

@@ -18,11 +18,11 @@
  * run); moves and batches get a 503 meanwhile. When it is back, each process reads the position
  * again (putting its own back if Redis came back empty) and sends it to its followers, mirrors the
  * run's stream again from its start (events it holds are skipped; a move made as it came back,
- * which the subscriber may not have heard, is read again once it has subscribed), and the presenter's next batch
- * puts the run back into an empty Redis from the copy of the process it reaches (a repeat too). If
- * that process holds none of the run (it started after Redis lost it), the batch is a 409 with
- * `expected` 0: the presenter's page sends the run's batches again from seq 0, the very same ones,
- * and what followers already had is ignored.
+ * which the subscriber may not have heard, is read again once it has subscribed), and the
+ * presenter's next batch puts the run back into an empty Redis from the copy of the process it
+ * reaches (a repeat too). If that process holds none of the run (it started after Redis lost it),
+ * the batch is a 409 with `expected` 0: the presenter's page sends the run's batches again from
+ * seq 0, the very same ones, and what followers already had is ignored.
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -92,7 +92,7 @@ export interface EventSink {
 export function writableSink(writable: Writable): EventSink {
   return {
     write: (text) => new Promise((resolve) => writable.write(text, () => resolve())),
-    end: (last) => (last === undefined ? writable.end() : writable.end(last)),
+    end: (last) => writable.end(last),
   };
 }
 
@@ -227,10 +227,11 @@ export class EventStream {
   }
 
   /**
-   * Ends the response with a last event, in the same write: over HTTP/2 the event and END_STREAM
-   * leave together, so a page that closes its EventSource on that event (as apps do on `done`)
-   * cannot cancel the stream before the server has ended it. The bytes are the same as `send`
-   * then `end`.
+   * Ends the response with a last event, in the same write: on HTTP/1.1 the event and the final
+   * `0` chunk leave together. Over HTTP/2, Node still sends END_STREAM in an empty DATA frame once
+   * that write is out, so a page that closes its EventSource the moment the event arrives can reset
+   * the stream first (the page's own client waits for the end: `client/src/transports/sse.ts`).
+   * The bytes are the same as `send` then `end`.
    */
   endWith(event: string): void {
     this.#stopKeepAlive();

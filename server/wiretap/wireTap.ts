@@ -553,7 +553,6 @@ export class WireTap {
     this.#deliver(connection, record);
   }
 
-  /** `make(masked)` builds the event; `differs`: whether masking changes it (else one JSON serves all). */
   /**
    * The `open` event of `connection` for `run`: where the connection comes from, and what `extra`
    * says of it (the leg it is for, the TLS connection it rides, the layer it is).
@@ -571,6 +570,7 @@ export class WireTap {
     }));
   }
 
+  /** `make(masked)` builds the event; `differs`: whether masking changes it (else one JSON serves all). */
   #emit(connection: Connection, run: string | null, make: (masked: boolean) => TapEvent, differs = false, exact = false): void {
     const json: [plain?: string, masked?: string] = [];
     for (const listener of this.#listeners) {

@@ -10,10 +10,10 @@ import { defaultSettings } from '../run/settings.ts';
 import { publishEveryMs } from '../run/broadcast.ts';
 import { decide, encodeFrame, type RunState } from '../../../server/follow/broadcast.ts';
 import type { Problem } from '../../../server/problem.ts';
-import { broadcastMaxBytes, type BroadcastBatch } from '../../../shared/broadcast.ts';
+import { broadcastMaxBytes, broadcastMaxRecords, type BroadcastBatch } from '../../../shared/broadcast.ts';
 
 /** A server: the run's state and the events followers got (SSE text), by the rules of `decide`. */
-function fakeServer(limits = { maxRecords: 50_000, maxBytes: broadcastMaxBytes }) {
+function fakeServer(limits = { maxRecords: broadcastMaxRecords, maxBytes: broadcastMaxBytes }) {
   const server = {
     state: null as RunState | null,
     /** What followers got, event by event. */
@@ -53,6 +53,21 @@ function liveRun() {
 
 const tick = () => vi.advanceTimersByTimeAsync(publishEveryMs);
 
+/** `publishRuns` of `run` to `server`; returns the way to stop. */
+const publishTo = (server: ReturnType<typeof fakeServer>, run: Run) =>
+  publishRuns(
+    () => run,
+    (b) => server.post(b),
+  );
+
+/** `count` tokens, each published at its own tick. */
+async function growTicks(grow: () => void, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    grow();
+    await tick();
+  }
+}
+
 describe('publishRuns', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
@@ -60,14 +75,8 @@ describe('publishRuns', () => {
   test('after a 409 naming seq 0 (the run lost), sends the very same batches again from seq 0, then goes on: followers get the same events', async () => {
     const server = fakeServer();
     const { run, grow } = liveRun();
-    const stop = publishRuns(
-      () => run,
-      (b) => server.post(b),
-    );
-    for (let i = 0; i < 3; i++) {
-      grow();
-      await tick();
-    }
+    const stop = publishTo(server, run);
+    await growTicks(grow, 3);
     expect(server.posted).toEqual([0, 1, 2]);
     const before = [...server.events];
     expect(before).toHaveLength(4);
@@ -91,14 +100,8 @@ describe('publishRuns', () => {
   test('a 409 naming a later seq sends from there; a process that has some of the run ignores the repeats', async () => {
     const server = fakeServer();
     const { run, grow } = liveRun();
-    const stop = publishRuns(
-      () => run,
-      (b) => server.post(b),
-    );
-    for (let i = 0; i < 3; i++) {
-      grow();
-      await tick();
-    }
+    const stop = publishTo(server, run);
+    await growTicks(grow, 3);
     // The run as a process held it before its last batch: it expects seq 2 again.
     const held = { ...server.state!, seq: 1, records: server.state!.records - 1 };
     server.state = held;
@@ -135,14 +138,8 @@ describe('publishRuns', () => {
   test('a run refused as full (413) stops; so does a 409 it cannot answer, and one that keeps coming', async () => {
     const server = fakeServer({ maxRecords: 3, maxBytes: broadcastMaxBytes });
     const { run, grow } = liveRun();
-    const stop = publishRuns(
-      () => run,
-      (b) => server.post(b),
-    );
-    for (let i = 0; i < 5; i++) {
-      grow();
-      await tick();
-    }
+    const stop = publishTo(server, run);
+    await growTicks(grow, 5);
     // The first batch (start, t0, clock) fills the run: the second is refused and nothing more is sent.
     expect(server.posted).toEqual([0, 1]);
     expect(server.state).toMatchObject({ full: true });
@@ -155,22 +152,16 @@ describe('publishRuns', () => {
       () => second.run,
       (b) => forgetful.post(b).finally(() => b.seq > 0 && (forgetful.state = null)),
     );
-    for (let i = 0; i < 10; i++) {
-      second.grow();
-      await tick();
-    }
+    await growTicks(second.grow, 10);
     expect(forgetful.posted.length).toBeLessThan(20);
     stopSecond();
   });
 
   test('keeps no more of a run than the server would: past that, a 409 naming seq 0 stops the broadcast', async () => {
-    const server = fakeServer({ maxRecords: 50_000, maxBytes: 64 * 1024 * 1024 });
+    const server = fakeServer({ maxRecords: broadcastMaxRecords, maxBytes: 64 * 1024 * 1024 });
     const { run } = liveRun();
     const lane = run.lanes[0]!;
-    const stop = publishRuns(
-      () => run,
-      (b) => server.post(b),
-    );
+    const stop = publishTo(server, run);
     const big = 'x'.repeat(3 * 1024 * 1024);
     for (let i = 0; i < 3; i++) {
       lane.addApp({ t: t0 + i, kind: 'token', index: i, text: big });
