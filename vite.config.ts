@@ -3,6 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { lessonPlugin } from './lessons/format/lessonPlugin.ts';
 
+/**
+ * What a page or a socket shows a frame or a tick later can take a second on a busy 2-core CI
+ * machine (both projects run at once): a poll waits up to 5 s for it (1 s by default).
+ */
+const patientPolls = { poll: { timeout: 5000 } };
+
 export default defineConfig({
   root: fileURLToPath(new URL('./client', import.meta.url)),
   plugins: [svelte({ configFile: false }), lessonPlugin()],
@@ -22,6 +28,7 @@ export default defineConfig({
           root: '.',
           environment: 'node',
           include: ['server/**/*.test.ts', 'client/src/**/*.test.ts', 'lessons/**/*.test.ts', 'bench/**/*.test.ts'],
+          expect: patientPolls,
         },
       },
       {
@@ -33,6 +40,7 @@ export default defineConfig({
           include: ['tests/browser/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          expect: patientPolls,
           fileParallelism: false,
         },
       },
