@@ -46,10 +46,15 @@ export class Run {
   // The one place that converts between the run's clocks. Server time: the tap's stamps (the
   // server's clock, ms since epoch). Page time: the tab's stamps (`pageNow()`). Run time: ms after
   // Start on the tab's clock, what the cursor and every axis count. `offset` is server minus tab.
+  //
+  // The order of the sums matters: stamps since epoch have a quarter-microsecond grain, and
+  // `t - offset` rounded to it could come back from `serverTime` one grain short of `t`, hiding
+  // the run's last bytes at the end of the run (the cursor is at their own time). Subtracting
+  // the start first leaves small numbers, so `serverTime(wireTime(t))` is exactly `t`.
 
   /** Run time of a server (tap) timestamp. */
   wireTime(t: number): number {
-    return t - this.offset - this.startedAt;
+    return t - this.startedAt - this.offset;
   }
 
   /** Run time of a tab timestamp. */

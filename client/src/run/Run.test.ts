@@ -21,6 +21,23 @@ describe('Run: one place converts between the clocks', () => {
   test('wireTime and serverTime are inverses', () => {
     for (const ms of [0, 12.5, 3000]) expect(run.wireTime(run.serverTime(ms))).toBe(ms);
   });
+
+  test("a stamp since epoch comes back exactly: the cursor at the run's last bytes shows them", () => {
+    // Real stamps and a real offset estimate (from a run whose last HTTP/2 frame did not show):
+    // `t - offset` rounded to the quarter-microsecond grain of numbers this large came back a grain short.
+    const real = new Run('r', defaultSettings, ['sse'], 1765050537155.8);
+    real.offset = 19.8487548828125;
+    const t = 1765050541017.008;
+    expect(real.serverTime(real.wireTime(t))).toBe(t);
+    // And over many stamps on the grain of `performance.now()` (multiples of 2^-12 ms and 2^-13 ms).
+    const grain = (x: number, bits: number) => Math.round(x * 2 ** bits) / 2 ** bits;
+    for (let i = 0; i < 2000; i++) {
+      real.startedAt = grain(1765050000000 + i * 517.3, 12);
+      real.offset = grain(((i * 7919) % 600) / 10 - 30, 13);
+      const stamp = grain(real.startedAt + ((i * 104729) % 10_000), 12);
+      expect(real.serverTime(real.wireTime(stamp))).toBe(stamp);
+    }
+  });
 });
 
 /** One lane's part of a scenario: captured bytes from server time `server`, page events of its client. */
