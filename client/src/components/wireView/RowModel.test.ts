@@ -46,6 +46,21 @@ describe('RowModel rows', () => {
       ['#1', 'down 0:0-1 [FIN text] 1:0-1 [len 2] 2:0-2', 'down 3:0-1 [FIN ping] 4:0-1 [len 0]'],
     ],
     [
+      'an HTTP/2 frame header is a row of its own, and each frame starts one',
+      [
+        seg('h2-length', new Uint8Array([0, 0, 6]), { layer: 'h2', label: 'length 6 bytes' }),
+        seg('h2-type', new Uint8Array([0]), { layer: 'h2', label: 'type DATA' }),
+        seg('h2-flags', new Uint8Array([0]), { layer: 'h2', label: 'flags none' }),
+        seg('h2-stream-id', new Uint8Array([0, 0, 0, 3]), { layer: 'h2', label: 'stream 3' }),
+        seg('h2-data', 'hi the'),
+        seg('h2-length', new Uint8Array([0, 0, 4]), { layer: 'h2', label: 'length 4 bytes' }),
+        seg('h2-type', new Uint8Array([8]), { layer: 'h2', label: 'type WINDOW_UPDATE' }),
+        seg('h2-flags', new Uint8Array([0]), { layer: 'h2', label: 'flags none' }),
+        seg('h2-stream-id', new Uint8Array([0, 0, 0, 0]), { layer: 'h2', label: 'stream 0' }),
+      ],
+      ['#1', 'down 0:0-3 [len 6] 1:0-1 [DATA] 2:0-1 3:0-4 [stream 3]', 'down 4:0-6', 'down 5:0-3 [len 4] 6:0-1 [WINDOW_UPDATE] 7:0-1 8:0-4 [stream 0]'],
+    ],
+    [
       'a header split over two reads keeps its name',
       [
         seg('header', 'Conte', { name: 'Content-Type', part: 'first', element: 7 }),

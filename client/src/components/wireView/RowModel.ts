@@ -19,10 +19,17 @@ export const pinMin = 32;
 export const pinMax = 60;
 
 /** Elements that start a new visual row: a frame, a request or a response. */
-const rowStarters = new Set<SegmentKind>(['ws-fin-opcode', 'request-line', 'status-line']);
+const rowStarters = new Set<SegmentKind>(['ws-fin-opcode', 'h2-length', 'request-line', 'status-line']);
+
+/**
+ * Elements that end their row: a WebSocket payload (its frame is one row), and an HTTP/2 frame
+ * header, whose 9 bytes get a row of their own as a chunk-size line does, so a narrow lane still
+ * shows the length, type, flags and stream id together at its left, its payload on the rows below.
+ */
+const rowEnders = new Set<SegmentKind>(['ws-payload', 'ws-close-reason', 'h2-stream-id']);
 
 /** Rows starting with one of these (as a whole element) are a clean place to end the pinned block. */
-const cleanStarts = new Set<SegmentKind>(['chunk-size', 'chunk-last', 'ws-fin-opcode', 'request-line', 'status-line']);
+const cleanStarts = new Set<SegmentKind>(['chunk-size', 'chunk-last', 'ws-fin-opcode', 'h2-length', 'request-line', 'status-line']);
 
 const first = (s: LaneSegment): boolean => s.part === 'whole' || s.part === 'first';
 const last = (s: LaneSegment): boolean => s.part === 'whole' || s.part === 'last';
@@ -50,8 +57,9 @@ export interface Row {
 /**
  * Lays a lane's segments out in visual rows, incrementally: `sync` looks only at segments it
  * has not seen, so a live run costs O(new bytes) per update. A row ends after a line feed,
- * after a WebSocket payload, when the direction or connection changes, or at `cols` columns
- * (long bodies wrap onto continuation rows, cut between characters).
+ * after a WebSocket payload or an HTTP/2 frame header, when the direction or connection
+ * changes, or at `cols` columns (long bodies wrap onto continuation rows, cut between
+ * characters).
  */
 export class RowModel {
   readonly rows: Row[] = [];
@@ -191,6 +199,6 @@ export class RowModel {
       piece.badge = badge;
       this.#width += badge.length + 2;
     }
-    if (last(s) && (s.kind === 'ws-payload' || s.kind === 'ws-close-reason')) this.#close();
+    if (last(s) && rowEnders.has(s.kind)) this.#close();
   }
 }
