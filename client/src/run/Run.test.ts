@@ -23,8 +23,9 @@ describe('Run: one place converts between the clocks', () => {
   });
 
   test("a stamp since epoch comes back exactly: the cursor at the run's last bytes shows them", () => {
-    // Real stamps and a real offset estimate (from a run whose last HTTP/2 frame did not show):
-    // `t - offset` rounded to the quarter-microsecond grain of numbers this large came back a grain short.
+    // Stamps on the grain `performance.now()` gives them: with this start and offset, the old
+    // order (`t - offset` first, rounded to the quarter-microsecond grain of numbers this large)
+    // came back one grain short.
     const real = new Run('r', defaultSettings, ['sse'], 1765050537155.8);
     real.offset = 19.8487548828125;
     const t = 1765050541017.008;
