@@ -485,8 +485,8 @@ class Http2FrameReader implements DirectionParser {
       case FrameType.RST_STREAM:
         return this.#next(f.length === 4 ? this.#errorCode(f) : this.#bad(f, f.length, 'an RST_STREAM frame must have 4 bytes'), end);
       case FrameType.SETTINGS:
-        if (f.length % 6 !== 0 || (f.flags & 1 && f.length > 0)) {
-          return this.#next(this.#bad(f, f.length, f.flags & 1 ? 'a SETTINGS ACK must be empty' : 'SETTINGS must be a multiple of 6 bytes'), end);
+        if (f.length % 6 !== 0 || (f.flags & Flag.ACK && f.length > 0)) {
+          return this.#next(this.#bad(f, f.length, f.flags & Flag.ACK ? 'a SETTINGS ACK must be empty' : 'SETTINGS must be a multiple of 6 bytes'), end);
         }
         return this.#next(...(f.length > 0 ? [this.#setting(f.length / 6)] : []), end);
       case FrameType.PING:
@@ -531,12 +531,12 @@ class Http2FrameReader implements DirectionParser {
   #frameEnd(f: Frame): void {
     if (f.type === FrameType.DATA) {
       const body = this.#conn.streams.get(f.stream)?.bodies[this.#dir];
-      if (f.flags & 1) this.#conn.endBody(this.#dir, f.stream);
+      if (f.flags & Flag.END_STREAM) this.#conn.endBody(this.#dir, f.stream);
       else body?.unitEnd();
     }
     if ((f.type === FrameType.HEADERS || f.type === FrameType.PUSH_PROMISE || f.type === FrameType.CONTINUATION) && f.flags & Flag.END_HEADERS)
       this.#closeBlock(f);
-    if (f.type === FrameType.HEADERS && f.flags & 1) this.#conn.endBody(this.#dir, f.stream);
+    if (f.type === FrameType.HEADERS && f.flags & Flag.END_STREAM) this.#conn.endBody(this.#dir, f.stream);
     if (f.type === FrameType.RST_STREAM) {
       this.#conn.endBody('up', f.stream);
       this.#conn.endBody('down', f.stream);
@@ -649,7 +649,7 @@ class Http2FrameReader implements DirectionParser {
           kind: 'h2-ping-data',
           label: `ping data ${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')}`,
           explain:
-            f.flags & 1
+            f.flags & Flag.ACK
               ? 'The 8 bytes of the PING being answered, sent back unchanged so the sender can match the answer and time the round trip (RFC 9113 §6.7).'
               : 'Eight bytes of the sender’s choosing; the other side must answer at once with a PING carrying ACK and the same bytes (RFC 9113 §6.7).',
         }),
